@@ -1,0 +1,54 @@
+// The phases of npk, as the driver calls them (nitpick-subset.md §8.1):
+//
+//   load (lex, parse, resolve `use`) → check_types (types, entry points)
+//   → check_lifecycle (ARIA-014/015/022) → run
+//
+// Each phase reports into the shared Diagnostics and keeps going within
+// itself; the driver runs a phase only if the ones before it reported no
+// error, and runs the program only if no phase did.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ast.h"
+#include "diag.h"
+
+namespace npk {
+
+struct Options {
+    bool strict = false;                   // --strict: check Type bodies and imports too
+    std::vector<std::string> include_dirs; // -I DIR, in order
+    std::vector<std::string> load_libs;    // --load LIB.so, in order
+    std::string stdlib_dir;                // built-in stdlib folder (last in the search)
+};
+
+// Reads `root_path`, lexes and parses it and every file it imports
+// (`use`, resolved per §3), into `out`. Returns false if any error was
+// reported (missing or unreadable file, bad UTF-8, syntax, cycle).
+bool load_program(const std::string& root_path, const Options& opts,
+                  SourceManager& sources, ast::Program& out, Diagnostics& diag);
+
+// Facts the type checker records for later phases (defined in sema.h).
+struct Sema;
+
+// Types and conversions (§4–§6), then entry points (§6.1). Returns the
+// facts even when errors were reported (the driver stops on errors).
+std::unique_ptr<Sema> check_types(const ast::Program& prog, const Options& opts,
+                                  Diagnostics& diag);
+
+// Lifecycle of wild / wildx bindings (§8.2): ARIA-014, ARIA-015, ARIA-022.
+// Checks the root file's top-level functions, or every body with strict.
+void check_lifecycle(const ast::Program& prog, const Options& opts, Diagnostics& diag);
+
+// Binds every extern (before main starts), then runs `main`. Returns
+// the process exit status the program asked for: the operand of `exit`
+// (which stops the program at once, running no defer or drop), or 0 when
+// main falls off its end. Load-time errors (a missing symbol) are
+// reported to `diag` and give status 1 without running anything. The
+// driver passes the status to exit(), as a compiled program would.
+int run_program(const ast::Program& prog, const Sema& sema, const Options& opts,
+                Diagnostics& diag);
+
+}  // namespace npk

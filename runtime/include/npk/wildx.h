@@ -1,0 +1,223 @@
+/*
+ * npk/wildx.h — the wildx W^X page heap of the Nitpick runtime (C ABI).
+ *
+ * A wildx page goes through one state machine, in one direction only:
+ *
+ *     npk_wildx_alloc         npk_wildx_seal            npk_wildx_free
+ *   ──────────────▶ WRITABLE ────────────────▶ EXECUTABLE ──────────────▶ (gone)
+ *                      │                                                   ▲
+ *                      └───────────────── npk_wildx_free ──────────────────┘
+ *
+ * WRITABLE pages are mapped read+write, EXECUTABLE pages read+execute.
+ * No page is ever writable and executable at the same moment, no page is
+ * mapped twice, and a sealed page never becomes writable again.
+ *
+ * Ownership: the caller owns every page npk_wildx_alloc returns until it
+ * passes it to npk_wildx_free. The registry is process-wide and every
+ * function here is thread-safe.
+ *
+ * Errors are values: functions return NULL or -1 on failure, set a
+ * thread-local code (npk_wildx_last_error) and, unless NPK_WILDX_QUIET=1
+ * is set in the environment, write one line to stderr such as
+ *     wildx: seal(0x7f3a1c000000) rejected: already sealed
+ *
+ * The symbol names npk_wildx_alloc, npk_wildx_seal and npk_wildx_free
+ * are the ones the Nitpick compiler lowers wildx_alloc / wildx_seal /
+ * wildx_free to; they never change.
+ */
+#ifndef NPK_WILDX_H
+#define NPK_WILDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  define NPK_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#  define NPK_API __attribute__((visibility("default")))
+#else
+#  define NPK_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------
+ * States, as npk_wildx_state reports them.
+ * ------------------------------------------------------------------- */
+enum {
+    NPK_WILDX_UNKNOWN    = 0, /* never allocated, freed, foreign or interior */
+    NPK_WILDX_WRITABLE   = 1, /* read+write, not executable */
+    NPK_WILDX_EXECUTABLE = 2  /* read+execute, never writable again */
+};
+
+/* ---------------------------------------------------------------------
+ * Error codes, as npk_wildx_last_error reports them. 0 means no error.
+ * npk_wildx_error_string gives a short English text for each.
+ * ------------------------------------------------------------------- */
+enum {
+    NPK_WILDX_OK                   = 0,
+    NPK_WILDX_ERR_NULL             = 1,  /* "null pointer" */
+    NPK_WILDX_ERR_ZERO_SIZE        = 2,  /* "zero size" */
+    NPK_WILDX_ERR_QUOTA            = 3,  /* "quota exceeded" */
+    NPK_WILDX_ERR_OS               = 4,  /* "OS refused" (mmap/mprotect/munmap failed) */
+    NPK_WILDX_ERR_NOT_WILDX        = 5,  /* "not a wildx page" (foreign pointer) */
+    NPK_WILDX_ERR_INTERIOR         = 6,  /* "interior pointer" (inside a live page, not its start) */
+    NPK_WILDX_ERR_FREED            = 7,  /* "already freed" (recently freed; older ones read as NOT_WILDX) */
+    NPK_WILDX_ERR_SEALED           = 8,  /* "already sealed" */
+    NPK_WILDX_ERR_NOT_WRITABLE     = 9,  /* "not writable" (an install into a sealed page) */
+    NPK_WILDX_ERR_NOT_EXECUTABLE   = 10, /* "not executable" (a call through an unsealed page) */
+    NPK_WILDX_ERR_UNSUPPORTED_HOST = 11, /* "unsupported host" (no code generator for this CPU) */
+    NPK_WILDX_ERR_INVALID_ARGUMENT = 12, /* "invalid argument" (e.g. a NULL out-parameter) */
+    NPK_WILDX_ERR_HASH_MISMATCH    = 13  /* "code changed since seal" (npk_wildx_verify) */
+};
+
+/* ---------------------------------------------------------------------
+ * The heap.
+ * ------------------------------------------------------------------- */
+
+/*
+ * Maps a fresh, zero-filled, page-aligned region of at least `size`
+ * bytes (rounded up to whole pages), read+write and not executable, and
+ * registers it WRITABLE. With guard pages on (npk_wildx_set_guard_pages)
+ * an inaccessible page sits right before and right after it.
+ *
+ * Returns the start of the region, owned by the caller until
+ * npk_wildx_free. Returns NULL, with the last error set, when `size` is 0
+ * (NPK_WILDX_ERR_ZERO_SIZE), when the live bytes would exceed the quota
+ * (NPK_WILDX_ERR_QUOTA), or when the OS refuses the mapping
+ * (NPK_WILDX_ERR_OS). A NULL return changes no state and no counter
+ * other than total_rejections.
+ */
+NPK_API void* npk_wildx_alloc(size_t size);
+
+/*
+ * WRITABLE → EXECUTABLE. In this order: records the FNV-1a 64-bit hash
+ * of every usable byte of the page (its page-rounded size), flushes the
+ * instruction cache where the host needs it, then maps the page
+ * read+execute. From then on the page can be called and never written.
+ *
+ * Returns 0 on success. Returns -1 for NULL, a foreign pointer, an
+ * interior pointer, a freed page, an already sealed page, or when the OS
+ * refuses the protection change; in that last case the page stays
+ * WRITABLE, unchanged and freeable.
+ */
+NPK_API int32_t npk_wildx_seal(void* page);
+
+/*
+ * Unmaps the page (and its guard pages) and unregisters it, whatever
+ * its state. The pointer is dangling afterwards.
+ *
+ * Returns 0 on success; -1 for NULL, a foreign pointer, an interior
+ * pointer or a page already freed. If the OS refuses the unmap the page
+ * is unregistered all the same (it can never be used again), the
+ * failure is reported on stderr and -1 is returned with
+ * NPK_WILDX_ERR_OS: the mapping is never leaked silently.
+ */
+NPK_API int32_t npk_wildx_free(void* page);
+
+/* The state of `page` (an NPK_WILDX_* state). Never fails. */
+NPK_API int32_t npk_wildx_state(const void* page);
+
+/* The usable, page-rounded size of a live page; 0 if not a live page. */
+NPK_API size_t npk_wildx_size(const void* page);
+
+/*
+ * Stores in *out the hash recorded when `page` was sealed. Returns 0, or
+ * -1 (out untouched) if `out` is NULL or `page` is not a sealed page.
+ */
+NPK_API int32_t npk_wildx_code_hash(const void* page, uint64_t* out);
+
+/*
+ * Recomputes the hash of a sealed page and compares it with the one
+ * recorded at seal. Returns 0 if they match, -1 if they differ
+ * (NPK_WILDX_ERR_HASH_MISMATCH) or `page` is not a sealed page.
+ */
+NPK_API int32_t npk_wildx_verify(const void* page);
+
+/*
+ * The FNV-1a 64-bit hash (offset basis 0xcbf29ce484222325, prime
+ * 0x100000001b3) of `len` bytes at `data`: the function seal uses, for
+ * callers that want to compare against npk_wildx_code_hash.
+ */
+NPK_API uint64_t npk_wildx_fnv1a64(const void* data, size_t len);
+
+/* ---------------------------------------------------------------------
+ * Quota and statistics.
+ * ------------------------------------------------------------------- */
+
+/*
+ * Bounds the live bytes (sum of page-rounded usable sizes; guard pages
+ * are not counted). The default is 64 MiB, or the value of the
+ * environment variable NPK_WILDX_QUOTA (bytes, decimal) read at the first
+ * call into the heap; a malformed value is reported once on stderr and
+ * ignored. Lowering the quota below the live bytes frees nothing: later
+ * allocations fail until enough pages are freed.
+ */
+NPK_API void   npk_wildx_set_quota(size_t bytes);
+NPK_API size_t npk_wildx_quota(void);
+
+typedef struct npk_wildx_stats {
+    uint64_t live_pages;       /* pages allocated and not yet freed */
+    uint64_t live_bytes;       /* their usable bytes */
+    uint64_t peak_bytes;       /* the largest live_bytes seen */
+    uint64_t total_allocs;     /* successful npk_wildx_alloc calls */
+    uint64_t total_seals;      /* successful npk_wildx_seal calls */
+    uint64_t total_frees;      /* successful npk_wildx_free calls */
+    uint64_t total_rejections; /* calls that returned NULL or -1 */
+} npk_wildx_stats;
+
+/* Fills *out with a consistent snapshot of the counters. */
+NPK_API void npk_wildx_get_stats(npk_wildx_stats* out);
+
+/* ---------------------------------------------------------------------
+ * Errors.
+ * ------------------------------------------------------------------- */
+
+/* The NPK_WILDX_ERR_* code of the last failed call on this thread
+ * (NPK_WILDX_OK if none has failed). Successful calls do not reset it. */
+NPK_API int32_t npk_wildx_last_error(void);
+
+/* A static, never-NULL English text for an error code ("unknown error"
+ * for codes this version does not know). */
+NPK_API const char* npk_wildx_error_string(int32_t code);
+
+/* ---------------------------------------------------------------------
+ * Audit and hardening switches (process-wide).
+ * ------------------------------------------------------------------- */
+
+/*
+ * With audit on, every alloc, seal, free and rejection writes one line to
+ * stderr with the address, size and (at seal) hash. Off by default;
+ * NPK_WILDX_AUDIT=1 in the environment turns it on at start-up.
+ */
+NPK_API void npk_wildx_set_audit(int32_t on);
+
+/*
+ * With guard pages on, later allocations get an inaccessible page right
+ * before and right after them, so an overrun faults. Off by default;
+ * pages already allocated keep what they had.
+ */
+NPK_API void npk_wildx_set_guard_pages(int32_t on);
+
+/* Rejection lines on stderr: on by default, off with NPK_WILDX_QUIET=1
+ * in the environment or npk_wildx_set_quiet(1). */
+NPK_API void npk_wildx_set_quiet(int32_t quiet);
+
+/* ---------------------------------------------------------------------
+ * The plain `wild` heap (what Nitpick's alloc / free lower to).
+ * ------------------------------------------------------------------- */
+
+/* A zero-filled heap block of `size` bytes, or NULL on failure or for
+ * size 0. Never executable. */
+NPK_API void* npk_alloc(size_t size);
+
+/* Releases a block from npk_alloc. NULL is ignored. */
+NPK_API void npk_free(void* block);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NPK_WILDX_H */
