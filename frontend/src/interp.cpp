@@ -14,7 +14,7 @@
 // C code called through libffi never calls back into the interpreter.
 #include <npk/jit.h>
 #include <npk/wildx.h>
-#include <sys/resource.h>
+#include <pthread.h>
 
 #include <cassert>
 #include <cinttypes>
@@ -55,17 +55,16 @@ struct Fault {
 // expression …), so recursion in the program is bounded well below what
 // the native stack holds: deeper is a run-time fault routed to failsafe,
 // not a crash. Calls are counted; and because one call may hold an
-// expression up to the parser's height limit, the native stack used since
-// run_program started is measured too, against half the stack limit.
+// expression up to the parser's height limit, the native stack used is
+// measured too. The program runs on a thread of its own with a stack of
+// kInterpStack bytes (only touched pages cost memory), so the bound does
+// not depend on the caller's stack or on sanitizers' larger frames.
 constexpr int kMaxCallDepth = 1000;
-
-size_t stack_budget() {
-    struct rlimit rl {};
-    size_t limit = 8u << 20;  // the usual default, also used when unlimited
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < limit)
-        limit = static_cast<size_t>(rl.rlim_cur);
-    return limit / 2;
-}
+// Half of it is the budget: a fault unwinds the used part with a C++
+// exception, and AddressSanitizer stops cleaning up after unwinds of more
+// than 64 MiB.
+constexpr size_t kInterpStack = size_t{64} << 20;
+constexpr size_t kStackBudget = kInterpStack / 2;
 
 uint64_t mask_of(uint32_t bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
 
@@ -98,8 +97,6 @@ public:
     Interp(const Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag)
         : prog_(prog), s_(sema), opts_(opts), diag_(diag) {
         for (const auto& m : prog_.modules) file_path_[m->file] = m->path;
-        stack_base_ = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-        stack_budget_ = stack_budget();
     }
 
     ~Interp() {
@@ -116,6 +113,7 @@ public:
             return 1;
         }
         if (!externs_.bind_all(prog_, s_, opts_, diag_)) return 1;
+        stack_base_ = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
         try {
             call(s_.main, {}, s_.main->loc);
             return 0;
@@ -224,7 +222,7 @@ private:
     // The stack grows down on every host npk supports.
     void check_stack(Loc at) const {
         auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-        if (stack_base_ > here && stack_base_ - here > stack_budget_)
+        if (stack_base_ > here && stack_base_ - here > kStackBudget)
             throw Fault{at, "the native stack is exhausted (recursion too deep)", NPK_FAULT_CALL_DEPTH};
     }
 
@@ -297,6 +295,21 @@ private:
         // §5.4: on fall-through and on pass/fail/return alike, this block's
         // defers run, newest first; an outer block runs its own when the
         // Return reaches it, so every enclosing block runs innermost first.
+        run_defers(f);
+        return flow;
+    }
+
+    // The body of an if. One statement without braces is a scope of its
+    // own, as a braced one is: a `defer` there runs when the arm ends.
+    Flow exec_body(const Stmt& st, Frame& f) {
+        if (st.kind == StmtKind::Block) return exec_block(static_cast<const Block&>(st), f);
+        f.defers.emplace_back();
+        Flow flow = exec(st, f);
+        run_defers(f);
+        return flow;
+    }
+
+    void run_defers(Frame& f) {
         std::vector<const Block*> list = std::move(f.defers.back());
         f.defers.pop_back();
         for (auto it = list.rbegin(); it != list.rend(); ++it) {
@@ -304,12 +317,6 @@ private:
             assert(inner == Flow::Normal && "the checker rejects pass/fail/return in defer");
             (void)inner;
         }
-        return flow;
-    }
-
-    Flow exec_body(const Stmt& st, Frame& f) {
-        if (st.kind == StmtKind::Block) return exec_block(static_cast<const Block&>(st), f);
-        return exec(st, f);
     }
 
     Flow exec(const Stmt& st, Frame& f) {
@@ -576,14 +583,39 @@ private:
     std::vector<void*> heap_structs_;
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
-    size_t stack_budget_ = 0;
 };
+
+struct Job {
+    Interp* interp;
+    int status;
+};
+
+void* run_job(void* arg) {
+    auto* job = static_cast<Job*>(arg);
+    job->status = job->interp->run();
+    return nullptr;
+}
 
 }  // namespace
 
 int run_program(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
     Interp in(prog, sema, opts, diag);
-    return in.run();
+    Job job{&in, 1};
+    pthread_attr_t attr;
+    pthread_t thread;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+        rc = pthread_attr_setstacksize(&attr, kInterpStack);
+        if (rc == 0) rc = pthread_create(&thread, &attr, run_job, &job);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc != 0) {
+        diag.error({}, "", "cannot start the interpreter thread (" + std::to_string(kInterpStack >> 20) +
+                               " MiB stack): " + std::strerror(rc));
+        return 1;
+    }
+    pthread_join(thread, nullptr);
+    return job.status;
 }
 
 }  // namespace npk

@@ -945,33 +945,35 @@ private:
         return set(e, s_.types.error());
     }
 
-    // `negated`: the literal is the operand of a unary minus.
-    const Type* check_int_lit(const IntLit& lit, bool negated, const Type* target) {
+    // `negated`: the literal is the operand of a unary minus, whose
+    // location `at` then is (errors point at the '-').
+    const Type* check_int_lit(const IntLit& lit, bool negated, const Type* target, Loc at = {}) {
+        if (!negated) at = lit.loc;
         LitValue v{lit.value, negated && lit.value != 0};
         TypeTable& T = s_.types;
         if (lit.has_suffix) {
             uint32_t b = lit.suffix_bits;
             if (b != 8 && b != 16 && b != 32 && b != 64) {
-                error(lit.loc, "integer literal suffix of " + std::to_string(b) +
+                error(at, "integer literal suffix of " + std::to_string(b) +
                                    " bits is not supported by npk: widths are 8, 16, 32 and 64");
                 return T.error();
             }
             const Type* t = lit.suffix_tbb ? T.tbb_type(b) : lit.suffix_signed ? T.int_type(b) : T.uint_type(b);
             if (!literal_fits(v, t)) {
-                error(lit.loc, "integer literal " + lit_str(v) + " does not fit in '" + t->str() + "'");
+                error(at, "integer literal " + lit_str(v) + " does not fit in '" + t->str() + "'");
                 return T.error();
             }
             return t;
         }
         if (target && target->is_integer()) {
             if (!literal_fits(v, target)) {
-                error(lit.loc, "integer literal " + lit_str(v) + " does not fit in '" + target->str() + "'");
+                error(at, "integer literal " + lit_str(v) + " does not fit in '" + target->str() + "'");
                 return T.error();
             }
             return target;
         }
         if (!literal_fits(v, T.int32())) {
-            error(lit.loc, "integer literal " + lit_str(v) +
+            error(at, "integer literal " + lit_str(v) +
                                " does not fit in 'int32' (give it a suffix such as i64, or a typed context)");
             return T.error();
         }
@@ -998,13 +1000,13 @@ private:
         if (u.op == UnaryOp::Neg && u.operand->kind == ExprKind::IntLit &&
             !static_cast<const IntLit&>(*u.operand).has_suffix) {
             // -LIT: typed as one literal of negative value.
-            const Type* t = check_int_lit(static_cast<const IntLit&>(*u.operand), true, target);
+            const Type* t = check_int_lit(static_cast<const IntLit&>(*u.operand), true, target, u.loc);
             set(*u.operand, t);
             return t;
         }
         if (u.op == UnaryOp::Neg && u.operand->kind == ExprKind::IntLit) {
             // -LITsuffix: the suffixed literal must fit once negated (-128i8).
-            const Type* t = check_int_lit(static_cast<const IntLit&>(*u.operand), true, nullptr);
+            const Type* t = check_int_lit(static_cast<const IntLit&>(*u.operand), true, nullptr, u.loc);
             set(*u.operand, t);
             return t;
         }
