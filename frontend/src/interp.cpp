@@ -109,7 +109,10 @@ public:
 
     int run() {
         if (!s_.main || !s_.failsafe) {
-            diag_.error({}, "", "the program has no checked entry point (run the type checker first)");
+            const Module& root = prog_.root();
+            diag_.error(Loc{root.file, 1, 1, 0}, "",
+                        "this file defines neither 'func:main = int32()' nor 'func:failsafe = int32(tbb32:err)': "
+                        "it is a library, which can be checked but not run");
             return 1;
         }
         if (!externs_.bind_all(prog_, s_, opts_, diag_)) return 1;
