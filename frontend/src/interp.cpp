@@ -16,6 +16,7 @@
 #include <npk/wildx.h>
 #include <pthread.h>
 
+#include <bit>
 #include <cassert>
 #include <cinttypes>
 #include <cstdio>
@@ -199,7 +200,8 @@ private:
         }
         uint32_t n = c_size_of(t);
         uint64_t w = v.bits;
-        std::memcpy(at, &w, n);  // little-endian hosts: the low bytes come first
+        std::memcpy(at, &w, n);  // the low n bytes of the word come first
+        static_assert(std::endian::native == std::endian::little, "heap structs assume a little-endian host");
         static_assert(sizeof(void*) == 8, "npk assumes a 64-bit host");
     }
 

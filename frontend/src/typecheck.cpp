@@ -544,11 +544,15 @@ private:
             if (f->name == "main") mainf = f.get();
             if (f->name == "failsafe") fs = f.get();
         }
-        // A root file with neither is a library (stdlib/jit.npk): it can be
+        // A root file with neither that exports something (a Type, a pub
+        // func or pub struct) is a library, like stdlib/jit.npk: it can be
         // checked (`npk check --strict stdlib/jit.npk`), not run;
-        // run_program says so. Defining either makes it a program, which
-        // needs both.
-        if (!mainf && !fs) return;
+        // run_program says so. Anything else, an empty file included, is
+        // a program and needs both.
+        bool exports = !root.types.empty();
+        for (const auto& f : root.funcs) exports = exports || f->is_pub;
+        for (const StructDecl& sd : root.structs) exports = exports || sd.is_pub;
+        if (!mainf && !fs && exports) return;
         if (!mainf) {
             error(top, "the program has no entry point: define 'func:main = int32() { ... };'");
         } else {

@@ -325,6 +325,11 @@ TEST_CASE("entry points: the root defines main and failsafe with their signature
     CHECK(ok->sema->main != nullptr);
     CHECK(ok->sema->failsafe != nullptr);
 
+    // Nothing exported and no entry point: a program missing both.
+    auto empty = typecheck("");
+    INFO(dump(*empty));
+    CHECK(err(*empty, 1, 1, "the program has no entry point"));
+    CHECK(err(*empty, 1, 1, "the program has no 'failsafe'"));
     auto no_main = typecheck("func:helper = int32() {\n    pass 1;\n};\n" + std::string(kFailsafe));
     INFO(dump(*no_main));
     CHECK(err(*no_main, 1, 1, "the program has no entry point"));
@@ -345,9 +350,10 @@ func:failsafe = int32(int32:err) {
     CHECK(err(*wrong, 5, 6, "'failsafe' must be declared 'func:failsafe = int32(tbb32:err)'"));
 }
 
-TEST_CASE("entry points: a root with neither is a library: checked, not run", "[typecheck][entry]") {
+TEST_CASE("entry points: a root with neither that exports something is a library: checked, not run",
+          "[typecheck][entry]") {
     // This is how `npk check --strict stdlib/jit.npk` passes.
-    auto lib = typecheck_ok("func:helper = int32() {\n    pass 1;\n};\n");
+    auto lib = typecheck_ok("pub func:helper = int32() {\n    pass 1;\n};\n");
     CHECK(lib->sema->main == nullptr);
     int status = run_program(lib->prog, *lib->sema, lib->opts, lib->diag);
     CHECK(status == 1);
