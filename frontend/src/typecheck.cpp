@@ -137,7 +137,8 @@ enum class TypeUse { Local, Param, Return, Field, ExternParam, ExternReturn };
 
 class Checker {
 public:
-    Checker(const Program& prog, Diagnostics& diag, Sema& sema) : prog_(prog), diag_(diag), s_(sema) {}
+    Checker(const Program& prog, Diagnostics& diag, Sema& sema)
+        : prog_(prog), diag_(diag), s_(sema), errors_at_start_(diag.error_count()) {}
 
     void run() {
         size_t n = prog_.next_id + 1;
@@ -156,10 +157,9 @@ public:
         declare_externs();
         check_impls();
         for (const FuncDecl* f : func_order_) check_body(*f);
+        // §8.1: entry points are a phase of their own, after the types.
         if (diag_.error_count() == errors_at_start_) check_entry_points();
     }
-
-    size_t errors_at_start_ = 0;
 
 private:
     // ------------------------------------------------------------------
@@ -1087,7 +1087,6 @@ private:
         bool compare = b.op == BinaryOp::Eq || b.op == BinaryOp::Ne || b.op == BinaryOp::Lt ||
                        b.op == BinaryOp::Le || b.op == BinaryOp::Gt || b.op == BinaryOp::Ge;
         bool equality = b.op == BinaryOp::Eq || b.op == BinaryOp::Ne;
-        const Type* result_if_ok = nullptr;
         if (lt->is_error() || rt->is_error()) return compare ? T.boolean() : T.error();
 
         const Type* common = nullptr;
@@ -1138,8 +1137,7 @@ private:
             return T.error();
         }
         s_.operand_type[b.id] = common;
-        result_if_ok = compare ? T.boolean() : common;
-        return result_if_ok;
+        return compare ? T.boolean() : common;
     }
 
     const Type* check_assign(const Assign& a, Facts& facts) {
@@ -1437,6 +1435,7 @@ private:
     std::vector<ModuleScope> scopes_;
     std::unordered_map<const StructDecl*, StructInfo*> struct_of_;
     std::vector<const FuncDecl*> func_order_;
+    size_t errors_at_start_;
 };
 
 }  // namespace
@@ -1450,7 +1449,6 @@ std::unique_ptr<Sema> check_types(const ast::Program& prog, const Options&, Diag
         return sema;
     }
     Checker c(prog, diag, *sema);
-    c.errors_at_start_ = diag.error_count();
     c.run();
     return sema;
 }
