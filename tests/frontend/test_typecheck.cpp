@@ -715,6 +715,22 @@ pub struct:Pair = {
     CHECK(err(*clash, 1, 1, "'public_helper' (imported from"));
 }
 
+TEST_CASE("modules: use .{names} imports just those; duplicates in a file are errors", "[typecheck][modules]") {
+    const std::string lib = "pub func:a = int32() {\n    pass 1;\n};\npub func:b = int32() {\n    pass 2;\n};\n"
+                            "func:hidden = int32() {\n    pass 3;\n};\n";
+    typecheck_ok("use \"lib.npk\".{a};\n" + in_main("    exit raw a();\n"), {{"lib.npk", lib}});
+    auto l = typecheck("use \"lib.npk\".{a, hidden};\n" + in_main("    drop b();\n    exit raw a();\n"),
+                       {{"lib.npk", lib}});
+    INFO(dump(*l));
+    CHECK(err(*l, 1, 1, "'hidden' is not exported by"));
+    CHECK(err(*l, 3, 10, "Unknown function 'b'"));
+
+    auto dup = typecheck("func:twice = int32() {\n    pass 1;\n};\nfunc:twice = int32() {\n    pass 2;\n};\n" +
+                         in_main("    exit raw twice();\n"));
+    INFO(dump(*dup));
+    CHECK(err(*dup, 4, 6, "'twice' (function) clashes with another 'twice'"));
+}
+
 TEST_CASE("impl:Drop: the struct exists, one NIL 'drop' method, once", "[typecheck][modules]") {
     typecheck_ok(R"(struct:S = {
     int64:v;
