@@ -51,7 +51,7 @@ bool is_release_name(std::string_view name) {
     for (std::string_view e : kExact)
         if (name == e) return true;
     for (std::string_view e : kEndings)
-        if (name.size() > e.size() && name.substr(name.size() - e.size()) == e) return true;
+        if (name.size() >= e.size() && name.substr(name.size() - e.size()) == e) return true;
     return false;
 }
 
