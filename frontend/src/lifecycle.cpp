@@ -163,6 +163,9 @@ private:
     VarState& var(uint32_t b) { return flow_.vars[b]; }
     const std::string& name_of(uint32_t b) const { return bindings_[b].name; }
     void note_declared(uint32_t b) { diag_.note(bindings_[b].decl, quoted(name_of(b)) + " declared here"); }
+    void note_at(Loc at, const std::string& text) {
+        if (at.line != 0) diag_.note(at, text);
+    }
 
     // ---- statements --------------------------------------------------
     void stmt(const ast::Stmt& s) {
@@ -367,12 +370,12 @@ private:
         if (v.life == Life::Released) {
             diag_.error(n.loc, kUseAfterFree,
                         "Use after free: variable " + quoted(n.name) + " was already freed");
-            diag_.note(v.freed_at, "freed here");
+            note_at(v.freed_at, "freed here");
         } else if (v.life == Life::Maybe) {
             diag_.error(n.loc, kUseAfterFree,
                         "Use of wild pointer " + quoted(n.name) +
                             " with unknown state (may have been freed or moved in a branch)");
-            diag_.note(v.freed_at, "may have been freed here");
+            note_at(v.freed_at, "may have been freed here");
         }
     }
 
@@ -394,15 +397,15 @@ private:
         const std::string message = "Double free of variable " + quoted(name_of(b)) + " (already freed)";
         if (v.life == Life::Released) {
             diag_.error(at, kDoubleFree, message);
-            diag_.note(v.freed_at, "first freed here");
+            note_at(v.freed_at, "first freed here");
             return;
         }
         if (v.life == Life::Maybe) {
             diag_.error(at, kDoubleFree, message);
-            diag_.note(v.freed_at, "first freed here (on some path)");
+            note_at(v.freed_at, "first freed here (on some path)");
         } else if (v.deferred != Deferred::No) {
             diag_.error(at, kDoubleFree, message);
-            diag_.note(v.deferred_at, "first freed here, by a defer that runs when its block ends");
+            note_at(v.deferred_at, "first freed here, by a defer that runs when its block ends");
         }
         v.life = Life::Released;
         v.pending = false;

@@ -603,6 +603,7 @@ TEST_CASE("lifecycle: a conditional free in a defer warns but discharges", "[lif
     CHECK(errors(*l) == 0);
     CHECK(count(*l, Severity::Warning) == 1);
     CHECK(npk::test::has_diag(*l, Severity::Warning, "", 3, 5, kConditional));
+    CHECK(npk::test::has_diag(*l, Severity::Note, "", 5, 13, "'p' is freed here"));
 }
 
 TEST_CASE("lifecycle: a deferred free covers exit too", "[lifecycle][defer]") {
@@ -1012,6 +1013,47 @@ func:main = int32() {
     CHECK(d.loc.col == 5);
     CHECK(d.loc.file != strict->prog.root().file);
     CHECK(d.message == kEarly);
+}
+
+TEST_CASE("lifecycle: upstream's jit.npk error paths pass by default and fail --strict", "[lifecycle][strict]") {
+    // The shape of upstream Jit.compile_add_i32 (§11.1): each failure frees
+    // the page and carries on, so the seal, the second free and the pass
+    // may all touch a freed page.
+    const std::string jit = R"(extern func:npk_jit_install_add_i32 = int32(?*:page);
+Type:Jit = {
+    func:compile_add_i32 = wildx int8->() {
+        wildx int8->:page = wildx_alloc(64);
+        fixed int32:write_rc = npk_jit_install_add_i32(page);
+        if (write_rc != 0i32) {
+            fixed int32:a = wildx_free(page);
+        }
+        fixed int32:seal_rc = wildx_seal(page);
+        if (seal_rc != 0i32) {
+            fixed int32:b = wildx_free(page);
+        }
+        pass page;
+    };
+};
+)";
+    const std::string src = R"(use "jit.npk".*;
+func:main = int32() {
+    wildx int8->:f = raw Jit.compile_add_i32();
+    drop Jit.free(f);
+    exit 0;
+};
+)";
+    auto plain = life(src, {{"jit.npk", jit}});
+    INFO(npk::test::dump(*plain));
+    CHECK(plain->diag.all().empty());
+
+    auto strict = life_strict(src, {{"jit.npk", jit}});
+    INFO(npk::test::dump(*strict));
+    CHECK(has_error(*strict, "ARIA-015", at(jit, "page);\n        if (seal_rc"),
+                    "Use of wild pointer 'page' with unknown state"));
+    CHECK(has_error(*strict, "ARIA-022", at(jit, "wildx_free(page)", 2),
+                    "Double free of variable 'page' (already freed)"));
+    CHECK(has_error(*strict, "ARIA-015", at(jit, "page;"), "Use of wild pointer 'page' with unknown state"));
+    CHECK(errors(*strict) == 3);
 }
 
 // ---------------------------------------------------------------------
