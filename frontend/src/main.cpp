@@ -1,8 +1,16 @@
-// The npk executable. The command line is being written; until then
-// this entry point only says so.
+// The npk executable: everything is in cli.cpp (part of npkfront).
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
-int main() {
-    std::fputs("npk: the command line is not built yet\n", stderr);
-    return 64;
+#include "cli.h"
+
+int main(int argc, char** argv) {
+    int status = npk::cli_main(argc, argv);
+    // `npk run` ends like the program it ran: exit(status), after the
+    // program's and npk's buffered output is out.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::exit(status);
 }
