@@ -11,10 +11,11 @@
 // - An `if` arm that is a single statement (no braces) is a scope of
 //   its own, as a braced arm is: a declaration or a `defer` there ends
 //   with the arm.
-// - Code after a statement that leaves the function (and after an `if`
-//   whose arms both leave) is still checked, from the state before that
-//   statement; the end of its block is unreachable, so no scope-exit
-//   leak is reported there.
+// - Code after a statement that leaves the function is still checked,
+//   from the state at that statement (after an `if` whose arms both
+//   leave: from the state before the `if`, as §8.2 says); the end of its
+//   block is unreachable, so no scope-exit leak is reported there.
+// - The conditional-release warning of a defer carries no ARIA code.
 // - `a && b`, `a || b`: `b` may not run, so its effects join with the
 //   state after `a` like an `if` without `else`.
 // - Assignment `p = e` to a tracked binding re-initialises it: `e` is
