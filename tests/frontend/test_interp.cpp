@@ -76,14 +76,6 @@ int run_npk(const std::vector<std::string>& args, std::string& output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// The command-line tests below go through every phase; until the
-// lifecycle checker is merged into this build its placeholder stops them.
-void require_lifecycle_checker() {
-    auto l = check_text(in_main("    exit 0;\n"));
-    if (has_error(*l, "", 0, 0, "not implemented yet"))
-        npk_test_skip("the lifecycle checker is not in this build yet (placeholder)");
-}
-
 uint64_t live_pages() {
     npk_wildx_stats st{};
     npk_wildx_get_stats(&st);
@@ -808,7 +800,6 @@ TEST_CASE("examples/jit_add.npk exits with 2 when compiling fails", "[interp][ji
 }
 
 TEST_CASE("npk check --strict stdlib/jit.npk passes", "[interp][jit][cli]") {
-    require_lifecycle_checker();
     std::string out;
     int status = run_npk({"check", "--strict", std::string(NPK_SOURCE_STDLIB_DIR) + "/jit.npk"}, out);
     INFO(out);
@@ -818,7 +809,6 @@ TEST_CASE("npk check --strict stdlib/jit.npk passes", "[interp][jit][cli]") {
 
 TEST_CASE("npk run examples/jit_add.npk prints 42 and exits with it", "[interp][jit][cli][example]") {
     if (!npk_jit_host_supported()) npk_test_skip("the example JITs x86-64 code");
-    require_lifecycle_checker();
     std::string out;
     int status = run_npk({"run", kExamples + "/jit_add.npk"}, out);
     INFO(out);
