@@ -2,6 +2,9 @@
 // the precedence rules promise, and every syntax error with its position.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -862,4 +865,44 @@ TEST_CASE("parser: a realistic program (bug264's shape)", "[parser]") {
     REQUIRE(main.body->stmts.size() == 7);
     CHECK(dump_stmt(*main.body->stmts[5]) ==
           "(if (&& (&& (&& (== write_rc 0) (== seal_rc 0)) (== free_rc 0)) (== result 42i32)) { (exit 0) })");
+}
+
+// The sample programs of tests/frontend/data: ok_* parse cleanly, err_*
+// report errors. They also seed the robustness test.
+TEST_CASE("parser: the sample programs in tests/frontend/data", "[parser][data]") {
+    namespace fs = std::filesystem;
+    size_t ok_files = 0, err_files = 0;
+    for (const auto& entry : fs::directory_iterator(NPK_TEST_DATA_DIR)) {
+        std::string name = entry.path().filename().string();
+        if (entry.path().extension() != ".npk") continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto p = parse(text);
+        INFO(name << "\n" << diags(*p));
+        if (name.rfind("ok_", 0) == 0) {
+            CHECK(p->ok);
+            ++ok_files;
+        } else if (name.rfind("err_", 0) == 0) {
+            CHECK_FALSE(p->ok);
+            ++err_files;
+        }
+    }
+    CHECK(ok_files >= 5);
+    CHECK(err_files >= 1);
+}
+
+TEST_CASE("parser: err_mixed.npk reports each of its errors", "[parser][data]") {
+    std::ifstream in(std::string(NPK_TEST_DATA_DIR) + "/err_mixed.npk", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto p = parse(text);
+    INFO(diags(*p));
+    CHECK(has_error(*p, 5, 14, "Integer literal 300i8 does not fit in int8"));
+    CHECK(has_error(*p, 6, 15, "Expected expression, found ';'"));
+    CHECK(has_error(*p, 7, 11, "'defer' must be followed by a block"));
+    CHECK(has_error(*p, 8, 9, "'int8*' is a C pointer type"));
+    CHECK(has_error(*p, 9, 11, "Expected ')' to close the 'if' condition, found '{'"));
+    CHECK(has_error(*p, 10, 11, "Expected ';' after 'exit' statement, found '}'"));
+    CHECK(has_error(*p, 13, 21, "Expected ';' after field 'a', found ','"));
+    CHECK(has_error(*p, 14, 12, "Expected 'func' or '}' in the Type block, found 'int32'"));
+    CHECK(p->diag.error_count() == 8);
 }
