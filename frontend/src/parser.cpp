@@ -762,6 +762,9 @@ TypeRef Parser::parse_type(bool c_ptrs) {
         advance();
         ty.base = TypeRef::Base::Named;
         ty.name = std::string(t.text);
+        if (check(Tok::Lt))
+            fail(peek().loc, "Type arguments are only allowed on Result: '" + ty.name +
+                                 "<...>' is not in the subset");
         break;
     case Tok::TypeWord:
         advance();
@@ -1088,6 +1091,13 @@ ExprPtr Parser::parse_postfix(bool negated_literal) {
     ExprPtr e = parse_primary(negated_literal);
     for (;;) {
         if (check(Tok::LParen)) {
+            // ast::Call promises a callee that names what it calls.
+            bool named = e->kind == ExprKind::Name ||
+                         (e->kind == ExprKind::Member &&
+                          static_cast<const Member&>(*e).object->kind == ExprKind::Name);
+            if (!named)
+                fail(peek().loc, "Only a function or a Type method can be called: write f(...) or "
+                                 "Name.m(...)");
             Loc open = advance().loc;
             auto c = node<Call>(e->loc);
             c->callee = std::move(e);

@@ -451,7 +451,6 @@ TEST_CASE("parser: prefix operators bind tighter than binary, looser than postfi
     CHECK(expr("drop raw f()") == "(drop (raw (call f)))");
     CHECK(expr("raw f().value") == "(raw (. (call f) value))");
     CHECK(expr("a - -1") == "(- a (- 1))");
-    CHECK(expr("f(x)(y)") == "(call (call f x) y)");
     CHECK(expr("Jit.compile_add_i32()") == "(call (. Jit compile_add_i32))");
 }
 
@@ -629,6 +628,12 @@ TEST_CASE("parser errors: statements and expressions", "[parser][errors]") {
     expect_error("func:f = int32() { x = a.; };", 1, 26, "Expected a member name after '.', found ';'");
     expect_error("func:f = int32() { x = a.1; };", 1, 26, "Expected a member name after '.', found '1'");
     expect_error("func:f = int32() { raw -x; };", 1, 24, "Expected expression, found '-'");
+    expect_error("func:f = int32() { f(x)(y); };", 1, 24,
+                 "Only a function or a Type method can be called: write f(...) or Name.m(...)");
+    expect_error("func:f = int32() { x = (a + b)(1); };", 1, 31, "Only a function or a Type method can be called");
+    CHECK(expr("(g)(1)") == "(call g 1)");  // parentheses around a name are just the name
+    expect_error("func:f = int32() { x = a.b.c(1); };", 1, 29, "Only a function or a Type method can be called");
+    expect_error("func:f = int32() { x = \"s\"(1); };", 1, 27, "Only a function or a Type method can be called");
     expect_error("func:f = int32() { x = S{a 1}; };", 1, 28, "Expected ':' after the field name 'a', found '1'");
     expect_error("func:f = int32() { x = S{a: 1 b: 2}; };", 1, 31, "Expected ',' or '}' in the S literal opened at 1:25, found 'b'");
     expect_error("func:f = int32() { if a { } };", 1, 23, "Expected '(' after 'if', found 'a'");
@@ -644,6 +649,8 @@ TEST_CASE("parser errors: declarations", "[parser][errors]") {
     expect_error("func:f = int32() { wild :p = q; };", 1, 25, "Expected a type in the declaration, found ':'");
     expect_error("func:f = int32() { Result:r = f(); };", 1, 26, "Expected '<' after 'Result', found ':'");
     expect_error("func:f = int32() { Result<int32:r = f(); };", 1, 32, "Expected '>' to close 'Result<...>', found ':'");
+    expect_error("func:f = int32() { Handle<int64>:h = g(); };", 1, 26,
+                 "Type arguments are only allowed on Result: 'Handle<...>' is not in the subset");
 }
 
 TEST_CASE("parser errors: items", "[parser][errors]") {
