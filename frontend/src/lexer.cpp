@@ -206,10 +206,9 @@ Lexer::Lexer(const SourceManager& sources, uint32_t file, Diagnostics& diag)
 }
 
 Loc Lexer::loc_of(uint32_t offset) const {
-    // Offsets handed here are never behind the current line start except
-    // for tokens that began on an earlier line (strings and comments stop
-    // at a newline or report from their start before moving on), so fall
-    // back to the SourceManager's search for those.
+    // Positions asked for are on the current line (strings stop at a
+    // newline; a block comment's start is taken before it is skipped);
+    // anything earlier falls back to the SourceManager's search.
     if (offset >= line_start_) return Loc{file_, line_, offset - line_start_ + 1, offset};
     return sources_.loc_at(file_, offset);
 }

@@ -13,9 +13,9 @@
 
 namespace npk {
 
-// Source files larger than this are refused (Loc offsets are 32-bit, and
-// no real program comes close).
-constexpr size_t kMaxSourceBytes = 64u << 20;
+// Source files larger than this are refused: no real program comes
+// close, and the syntax tree of a file takes about 40 times its size.
+constexpr size_t kMaxSourceBytes = 16u << 20;
 
 enum class ReadStatus {
     Ok,

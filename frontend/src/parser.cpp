@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "ast_dump.h"
 #include "lexer.h"
 #include "token.h"
 
@@ -113,45 +114,38 @@ uint32_t qual_bit(Tok k) {
     }
 }
 
-std::string type_text(const TypeRef& t) {
-    std::string s;
-    switch (t.base) {
-    case TypeRef::Base::Int: s = "int" + std::to_string(t.bits); break;
-    case TypeRef::Base::UInt: s = "uint" + std::to_string(t.bits); break;
-    case TypeRef::Base::Tbb: s = "tbb" + std::to_string(t.bits); break;
-    case TypeRef::Base::Bool: s = "bool"; break;
-    case TypeRef::Base::Nil: s = "NIL"; break;
-    case TypeRef::Base::Named: s = t.name; break;
-    case TypeRef::Base::Result: s = "Result<" + (t.inner ? type_text(*t.inner) : "?") + ">"; break;
-    case TypeRef::Base::Erased: s = "?"; break;
-    }
-    return s;
-}
-
 class Parser {
 public:
     Parser(const SourceManager& sources, uint32_t file, Program& prog, Module& mod,
            Diagnostics& diag)
-        : sources_(sources), lexer_(sources, file, diag), prog_(prog), mod_(mod), diag_(diag),
-          first_id_(prog.next_id) {}
+        : lexer_(sources, file, diag), prog_(prog), mod_(mod), diag_(diag), first_id_(prog.next_id) {}
 
     void parse_program();
-    uint32_t errors() const { return errors_; }
 
 private:
     // ---- tokens -------------------------------------------------------
+    // Tokens are lexed on demand; toks_[i - base_] is token number i.
     const Token& peek(size_t ahead = 0) {
-        while (toks_.size() <= pos_ + ahead) {
+        while (base_ + toks_.size() <= pos_ + ahead) {
             if (!toks_.empty() && toks_.back().kind == Tok::Eof) return toks_.back();
             toks_.push_back(lexer_.next());
         }
-        return toks_[pos_ + ahead];
+        return toks_[pos_ + ahead - base_];
     }
     bool check(Tok k, size_t ahead = 0) { return peek(ahead).kind == k; }
     const Token& advance() {
         const Token& t = peek();
         if (t.kind != Tok::Eof) ++pos_;
-        return toks_[pos_ - (t.kind != Tok::Eof ? 1 : 0)];
+        return t;
+    }
+    // Forgets the tokens before the previous one. Called only between
+    // statements and items, where no caller holds a reference to a
+    // consumed token, so a long file's tokens never pile up.
+    void release_consumed() {
+        while (base_ + 1 < pos_ && toks_.size() > 1) {
+            toks_.pop_front();
+            ++base_;
+        }
     }
     bool accept(Tok k) {
         if (!check(k)) return false;
@@ -161,7 +155,7 @@ private:
     // The end of the previous token: where a missing ';' belongs.
     Loc after_previous() {
         if (pos_ == 0) return peek().loc;
-        const Token& p = toks_[pos_ - 1];
+        const Token& p = toks_[pos_ - 1 - base_];
         Loc l = p.loc;
         l.col += static_cast<uint32_t>(p.text.size());
         l.offset += static_cast<uint32_t>(p.text.size());
@@ -287,13 +281,13 @@ private:
     ExprPtr parse_struct_lit(const Token& name);
     void parse_fields(StructLit& lit, uint32_t& h, Loc open_loc);
 
-    const SourceManager& sources_;
     Lexer lexer_;
     Program& prog_;
     Module& mod_;
     Diagnostics& diag_;
     std::deque<Token> toks_;  // deque: peeking ahead never moves a token
-    size_t pos_ = 0;
+    size_t base_ = 0;         // number of the first token in toks_
+    size_t pos_ = 0;          // number of the next token
     uint32_t depth_ = 0;
     // Set by a nesting error: the statement to skip may hold hundreds of
     // nested statement keywords, so recovery must not stop at them.
@@ -356,7 +350,7 @@ void Parser::sync_stmt() {
             // A keyword the error was reported at (`int32:if = 1;`) is
             // part of the bad statement unless it begins a new line (the
             // next statement after a missing ';').
-            bool at_error = pos_ == start && pos_ > 0 && toks_[pos_ - 1].loc.line == peek().loc.line;
+            bool at_error = pos_ == start && pos_ > base_ && toks_[pos_ - 1 - base_].loc.line == peek().loc.line;
             if (!skip_keywords && !at_error) switch (k) {
             case Tok::KwIf: case Tok::KwDefer: case Tok::KwExit: case Tok::KwPass:
             case Tok::KwFail: case Tok::KwReturn: case Tok::KwWild: case Tok::KwWildx:
@@ -394,6 +388,7 @@ void Parser::sync_member() {
 void Parser::parse_program() {
     try {
         while (!check(Tok::Eof)) {
+            release_consumed();
             size_t before = pos_;
             try {
                 parse_item();
@@ -762,6 +757,9 @@ TypeRef Parser::parse_type(bool c_ptrs) {
         advance();
         ty.base = TypeRef::Base::Named;
         ty.name = std::string(t.text);
+        if (check(Tok::Lt))
+            fail(peek().loc, "Type arguments are only allowed on Result: '" + ty.name +
+                                 "<...>' is not in the subset");
         break;
     case Tok::TypeWord:
         advance();
@@ -792,8 +790,8 @@ TypeRef Parser::parse_type(bool c_ptrs) {
     const Token& p = peek();
     if (p.kind == Tok::Arrow || p.kind == Tok::Star) {
         advance();
+        std::string base = dump_type(ty);
         ty.ptr = p.kind == Tok::Arrow ? TypeRef::Ptr::Native : TypeRef::Ptr::C;
-        std::string base = type_text(ty);
         if (c_ptrs && ty.ptr == TypeRef::Ptr::Native)
             report(p.loc, "In an extern declaration a pointer is a C pointer: write '" + base +
                               "*', not '" + base + "->'");
@@ -841,6 +839,7 @@ std::unique_ptr<Block> Parser::parse_block(const std::string& context) {
                                    ", found " + found_text(peek()));
             throw AbortToItem{};
         }
+        release_consumed();
         size_t before = pos_;
         try {
             b->stmts.push_back(parse_stmt());
@@ -1088,6 +1087,13 @@ ExprPtr Parser::parse_postfix(bool negated_literal) {
     ExprPtr e = parse_primary(negated_literal);
     for (;;) {
         if (check(Tok::LParen)) {
+            // ast::Call promises a callee that names what it calls.
+            bool named = e->kind == ExprKind::Name ||
+                         (e->kind == ExprKind::Member &&
+                          static_cast<const Member&>(*e).object->kind == ExprKind::Name);
+            if (!named)
+                fail(peek().loc, "Only a function or a Type method can be called: write f(...) or "
+                                 "Name.m(...)");
             Loc open = advance().loc;
             auto c = node<Call>(e->loc);
             c->callee = std::move(e);

@@ -45,9 +45,10 @@ std::string slurp(const fs::path& p) {
     return s.str();
 }
 
-// Runs npk with `args` (and `env` set, "" value = unset) in `cwd`.
+// Runs npk (the built one unless `exe` says otherwise) with `args`,
+// `env` set ("" value = unset) and in `cwd`.
 Result run_npk(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
-           const fs::path& cwd = {}) {
+               const fs::path& cwd = {}, const std::string& exe_path = NPK_EXE) {
     fs::path tmp = make_temp_dir();
     fs::path out = tmp / "out", err = tmp / "err";
     pid_t pid = fork();
@@ -66,7 +67,7 @@ Result run_npk(const std::vector<std::string>& args, const std::map<std::string,
         }
         if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(125);
         std::vector<char*> argv;
-        std::string exe = NPK_EXE;
+        std::string exe = exe_path;
         argv.push_back(exe.data());
         std::vector<std::string> copy = args;
         for (auto& a : copy) argv.push_back(a.data());
@@ -342,4 +343,27 @@ TEST_CASE("cli: hostile input is an error, never a crash", "[cli]") {
     std::string bin = d.put("junk.npk", junk);
     Result s = run_npk({"check", bin});
     CHECK(s.status == 1);
+}
+
+// An installed npk (PREFIX/bin/npk) takes its stdlib from
+// PREFIX/share/npk/stdlib (CMAKE_INSTALL_DATADIR is "share" on this
+// platform) when that folder exists.
+TEST_CASE("cli: an installed npk uses PREFIX/share/npk/stdlib", "[cli]") {
+    Dir d;
+    fs::create_directories(d.path / "bin");
+    fs::copy_file(NPK_EXE, d.path / "bin/npk");
+    fs::permissions(d.path / "bin/npk", fs::perms::owner_all);
+    std::string main = d.put("main.npk", "use \"zz_missing.npk\".*;\n");
+    std::string exe = (d.path / "bin/npk").string();
+    auto run_installed = [&](const std::vector<std::string>& args) {
+        return run_npk(args, {{"NPK_PATH", ""}}, {}, exe);
+    };
+    // Not installed yet: the source tree's stdlib.
+    CHECK(contains(run_installed({"--help"}).out, std::string("  ") + NPK_SOURCE_STDLIB_DIR + "\n"));
+    fs::create_directories(d.path / "share/npk/stdlib");
+    std::string installed = (d.path / "share/npk/stdlib").string();
+    CHECK(contains(run_installed({"--help"}).out, "  " + installed + "\n"));
+    Result r = run_installed({"check", main});
+    CHECK(r.status == 1);
+    CHECK(contains(r.err, "(searched: " + d.path.string() + ", " + installed + ")"));
 }

@@ -403,7 +403,7 @@ TEST_CASE("loader: a file too large is refused", "[loader]") {
     }
     std::string text, why;
     CHECK(read_source_file(big, text, why) == ReadStatus::TooLarge);
-    CHECK(why.find("the limit is 64 MiB") != std::string::npos);
+    CHECK(why.find("the limit is 16 MiB") != std::string::npos);
 }
 
 TEST_CASE("loader: an import chain deeper than the limit is an error, not a crash", "[loader]") {

@@ -2,6 +2,9 @@
 // the precedence rules promise, and every syntax error with its position.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -448,7 +451,6 @@ TEST_CASE("parser: prefix operators bind tighter than binary, looser than postfi
     CHECK(expr("drop raw f()") == "(drop (raw (call f)))");
     CHECK(expr("raw f().value") == "(raw (. (call f) value))");
     CHECK(expr("a - -1") == "(- a (- 1))");
-    CHECK(expr("f(x)(y)") == "(call (call f x) y)");
     CHECK(expr("Jit.compile_add_i32()") == "(call (. Jit compile_add_i32))");
 }
 
@@ -626,6 +628,12 @@ TEST_CASE("parser errors: statements and expressions", "[parser][errors]") {
     expect_error("func:f = int32() { x = a.; };", 1, 26, "Expected a member name after '.', found ';'");
     expect_error("func:f = int32() { x = a.1; };", 1, 26, "Expected a member name after '.', found '1'");
     expect_error("func:f = int32() { raw -x; };", 1, 24, "Expected expression, found '-'");
+    expect_error("func:f = int32() { f(x)(y); };", 1, 24,
+                 "Only a function or a Type method can be called: write f(...) or Name.m(...)");
+    expect_error("func:f = int32() { x = (a + b)(1); };", 1, 31, "Only a function or a Type method can be called");
+    CHECK(expr("(g)(1)") == "(call g 1)");  // parentheses around a name are just the name
+    expect_error("func:f = int32() { x = a.b.c(1); };", 1, 29, "Only a function or a Type method can be called");
+    expect_error("func:f = int32() { x = \"s\"(1); };", 1, 27, "Only a function or a Type method can be called");
     expect_error("func:f = int32() { x = S{a 1}; };", 1, 28, "Expected ':' after the field name 'a', found '1'");
     expect_error("func:f = int32() { x = S{a: 1 b: 2}; };", 1, 31, "Expected ',' or '}' in the S literal opened at 1:25, found 'b'");
     expect_error("func:f = int32() { if a { } };", 1, 23, "Expected '(' after 'if', found 'a'");
@@ -641,6 +649,8 @@ TEST_CASE("parser errors: declarations", "[parser][errors]") {
     expect_error("func:f = int32() { wild :p = q; };", 1, 25, "Expected a type in the declaration, found ':'");
     expect_error("func:f = int32() { Result:r = f(); };", 1, 26, "Expected '<' after 'Result', found ':'");
     expect_error("func:f = int32() { Result<int32:r = f(); };", 1, 32, "Expected '>' to close 'Result<...>', found ':'");
+    expect_error("func:f = int32() { Handle<int64>:h = g(); };", 1, 26,
+                 "Type arguments are only allowed on Result: 'Handle<...>' is not in the subset");
 }
 
 TEST_CASE("parser errors: items", "[parser][errors]") {
@@ -862,4 +872,44 @@ TEST_CASE("parser: a realistic program (bug264's shape)", "[parser]") {
     REQUIRE(main.body->stmts.size() == 7);
     CHECK(dump_stmt(*main.body->stmts[5]) ==
           "(if (&& (&& (&& (== write_rc 0) (== seal_rc 0)) (== free_rc 0)) (== result 42i32)) { (exit 0) })");
+}
+
+// The sample programs of tests/frontend/data: ok_* parse cleanly, err_*
+// report errors. They also seed the robustness test.
+TEST_CASE("parser: the sample programs in tests/frontend/data", "[parser][data]") {
+    namespace fs = std::filesystem;
+    size_t ok_files = 0, err_files = 0;
+    for (const auto& entry : fs::directory_iterator(NPK_TEST_DATA_DIR)) {
+        std::string name = entry.path().filename().string();
+        if (entry.path().extension() != ".npk") continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto p = parse(text);
+        INFO(name << "\n" << diags(*p));
+        if (name.rfind("ok_", 0) == 0) {
+            CHECK(p->ok);
+            ++ok_files;
+        } else if (name.rfind("err_", 0) == 0) {
+            CHECK_FALSE(p->ok);
+            ++err_files;
+        }
+    }
+    CHECK(ok_files >= 5);
+    CHECK(err_files >= 1);
+}
+
+TEST_CASE("parser: err_mixed.npk reports each of its errors", "[parser][data]") {
+    std::ifstream in(std::string(NPK_TEST_DATA_DIR) + "/err_mixed.npk", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto p = parse(text);
+    INFO(diags(*p));
+    CHECK(has_error(*p, 5, 14, "Integer literal 300i8 does not fit in int8"));
+    CHECK(has_error(*p, 6, 15, "Expected expression, found ';'"));
+    CHECK(has_error(*p, 7, 11, "'defer' must be followed by a block"));
+    CHECK(has_error(*p, 8, 9, "'int8*' is a C pointer type"));
+    CHECK(has_error(*p, 9, 11, "Expected ')' to close the 'if' condition, found '{'"));
+    CHECK(has_error(*p, 10, 11, "Expected ';' after 'exit' statement, found '}'"));
+    CHECK(has_error(*p, 13, 21, "Expected ';' after field 'a', found ','"));
+    CHECK(has_error(*p, 14, 12, "Expected 'func' or '}' in the Type block, found 'int32'"));
+    CHECK(p->diag.error_count() == 8);
 }
