@@ -33,68 +33,9 @@ using npk::test::write_file;
 
 namespace {
 
-struct Result {
-    int status = -1;     // exit status, or 128 + signal
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// Runs npk (the built one unless `exe` says otherwise) with `args`,
-// `env` set ("" value = unset) and in `cwd`.
-Result run_npk(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
-               const fs::path& cwd = {}, const std::string& exe_path = NPK_EXE) {
-    fs::path tmp = make_temp_dir();
-    fs::path out = tmp / "out", err = tmp / "err";
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int in = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0) _exit(125);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        for (const auto& [k, v] : env) {
-            if (v.empty()) unsetenv(k.c_str());
-            else setenv(k.c_str(), v.c_str(), 1);
-        }
-        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(125);
-        std::vector<char*> argv;
-        std::string exe = exe_path;
-        argv.push_back(exe.data());
-        std::vector<std::string> copy = args;
-        for (auto& a : copy) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        execv(exe.c_str(), argv.data());
-        _exit(127);
-    }
-    int status = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        if (std::chrono::steady_clock::now() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            FAIL("npk did not finish within 60 s");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    Result r;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    return r;
-}
+using Result = npk::test::NpkResult;
+using npk::test::run_npk;
+using npk::test::slurp;
 
 bool contains(const std::string& s, const std::string& frag) { return s.find(frag) != std::string::npos; }
 

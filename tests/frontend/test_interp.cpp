@@ -47,33 +47,12 @@ struct QuotaGuard {
     }
 };
 
-// Runs the built npk with `args`; returns its exit status, its stdout
-// and stderr merged in `output`.
+// Runs the built npk with `args`; returns its exit status, with its
+// stdout followed by its stderr in `output`.
 int run_npk(const std::vector<std::string>& args, std::string& output) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
-        std::vector<char*> argv{const_cast<char*>(NPK_EXE)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(NPK_EXE, argv.data());
-        _exit(127);
-    }
-    close(fds[1]);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0) output.append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const auto r = npk::test::run_npk(args);
+    output = r.out + r.err;
+    return r.status;
 }
 
 uint64_t live_pages() {
