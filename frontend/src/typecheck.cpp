@@ -18,6 +18,9 @@
 
 #include "sema.h"
 
+// Keeps a function out of the recursive paths that call it (see check_expr).
+#define NPK_COLD [[gnu::noinline]]
+
 namespace npk {
 
 const char* builtin_name(Builtin b) {
@@ -923,6 +926,13 @@ private:
     }
 
     // `target` is the type the context gives an unsuffixed literal (§6.4).
+    //
+    // check_expr and check_binary recurse once per level of an expression,
+    // up to the parser's height limit (1024), so their frames must stay
+    // small: the work of each case, with its strings and messages, is done
+    // in functions kept out of line (NPK_COLD), whose frames are gone again
+    // before the recursion goes deeper. Inlined, they made 12 KiB a level
+    // under ASan and overflowed an 8 MiB stack.
     const Type* check_expr(const Expr& e, Facts& facts, const Type* target = nullptr) {
         switch (e.kind) {
         case ExprKind::IntLit: return set(e, check_int_lit(static_cast<const IntLit&>(e), false, target));
@@ -938,15 +948,8 @@ private:
         case ExprKind::Member: return set(e, check_member(static_cast<const Member&>(e), facts));
         case ExprKind::StructLit: return set(e, check_struct_lit(static_cast<const StructLit&>(e), facts));
         case ExprKind::Raw: {
-            const auto& r = static_cast<const Raw&>(e);
-            const Type* t = check_expr(*r.operand, facts);
-            if (t->is_error()) return set(e, t);
-            if (!t->is_result()) {
-                error(e.loc, "'raw' argument must be Result<T>, got '" + t->str() +
-                                 "' (builtins and externs return plain values; only calls of functions with a body return Result<T>)");
-                return set(e, s_.types.error());
-            }
-            return set(e, t->elem);
+            const Type* t = check_expr(*static_cast<const Raw&>(e).operand, facts);
+            return set(e, raw_result(e, t));
         }
         case ExprKind::Drop:
             check_expr(*static_cast<const Drop&>(e).operand, facts);
@@ -955,9 +958,19 @@ private:
         return set(e, s_.types.error());
     }
 
+    NPK_COLD const Type* raw_result(const Expr& e, const Type* t) {
+        if (t->is_error()) return t;
+        if (!t->is_result()) {
+            error(e.loc, "'raw' argument must be Result<T>, got '" + t->str() +
+                             "' (builtins and externs return plain values; only calls of functions with a body return Result<T>)");
+            return s_.types.error();
+        }
+        return t->elem;
+    }
+
     // `negated`: the literal is the operand of a unary minus, whose
     // location `at` then is (errors point at the '-').
-    const Type* check_int_lit(const IntLit& lit, bool negated, const Type* target, Loc at = {}) {
+    NPK_COLD const Type* check_int_lit(const IntLit& lit, bool negated, const Type* target, Loc at = {}) {
         if (!negated) at = lit.loc;
         LitValue v{lit.value, negated && lit.value != 0};
         TypeTable& T = s_.types;
@@ -990,7 +1003,7 @@ private:
         return T.int32();
     }
 
-    const Type* check_name(const Name& n) {
+    NPK_COLD const Type* check_name(const Name& n) {
         int32_t sl = lookup_local(n.name);
         if (sl >= 0) {
             s_.slot[n.id] = sl;
@@ -1006,7 +1019,7 @@ private:
         return s_.types.error();
     }
 
-    const Type* check_unary(const Unary& u, Facts& facts, const Type* target) {
+    NPK_COLD const Type* check_unary(const Unary& u, Facts& facts, const Type* target) {
         if (u.op == UnaryOp::Neg && u.operand->kind == ExprKind::IntLit &&
             !static_cast<const IntLit&>(*u.operand).has_suffix) {
             // -LIT: typed as one literal of negative value.
@@ -1052,21 +1065,7 @@ private:
     }
 
     const Type* check_binary(const Binary& b, Facts& facts) {
-        TypeTable& T = s_.types;
-        std::string op = op_text(b.op);
-        if (b.op == BinaryOp::And || b.op == BinaryOp::Or) {
-            const Type* lt = check_expr(*b.lhs, facts);
-            Facts when_true, when_false;
-            cond_facts(*b.lhs, facts, when_true, when_false);
-            Facts& rhs_facts = b.op == BinaryOp::And ? when_true : when_false;
-            const Type* rt = check_expr(*b.rhs, rhs_facts);
-            for (int32_t sl : rhs_facts.tested) Facts::add(facts.tested, sl);
-            for (const auto& [side, t] : {std::pair{b.lhs.get(), lt}, std::pair{b.rhs.get(), rt}})
-                if (!t->is_error() && t->kind != TypeKind::Bool)
-                    error(side->loc, "'" + op + "' needs bool operands, got '" + t->str() + "'");
-            s_.operand_type[b.id] = T.boolean();
-            return T.boolean();
-        }
+        if (b.op == BinaryOp::And || b.op == BinaryOp::Or) return check_logical(b, facts);
 
         // §6.4: an unsuffixed literal takes the type of the other operand
         // when that is a standard integer type and the value fits.
@@ -1083,7 +1082,34 @@ private:
             lt = check_expr(*b.lhs, facts);
             rt = check_expr(*b.rhs, facts);
         }
+        return binary_type(b, lt, rt);
+    }
 
+    // `&&` / `||`: bool operands; the right side is checked with what the
+    // left side proves when it runs ("no checky no val").
+    NPK_COLD const Type* check_logical(const Binary& b, Facts& facts) {
+        TypeTable& T = s_.types;
+        const std::string op = op_text(b.op);
+        {
+            const Type* lt = check_expr(*b.lhs, facts);
+            Facts when_true, when_false;
+            cond_facts(*b.lhs, facts, when_true, when_false);
+            Facts& rhs_facts = b.op == BinaryOp::And ? when_true : when_false;
+            const Type* rt = check_expr(*b.rhs, rhs_facts);
+            for (int32_t sl : rhs_facts.tested) Facts::add(facts.tested, sl);
+            for (const auto& [side, t] : {std::pair{b.lhs.get(), lt}, std::pair{b.rhs.get(), rt}})
+                if (!t->is_error() && t->kind != TypeKind::Bool)
+                    error(side->loc, "'" + op + "' needs bool operands, got '" + t->str() + "'");
+            s_.operand_type[b.id] = T.boolean();
+            return T.boolean();
+        }
+    }
+
+    // The type of a non-logical binary operation from its operand types,
+    // or the error that says why there is none.
+    NPK_COLD const Type* binary_type(const Binary& b, const Type* lt, const Type* rt) {
+        TypeTable& T = s_.types;
+        const std::string op = op_text(b.op);
         bool compare = b.op == BinaryOp::Eq || b.op == BinaryOp::Ne || b.op == BinaryOp::Lt ||
                        b.op == BinaryOp::Le || b.op == BinaryOp::Gt || b.op == BinaryOp::Ge;
         bool equality = b.op == BinaryOp::Eq || b.op == BinaryOp::Ne;
@@ -1140,7 +1166,7 @@ private:
         return compare ? T.boolean() : common;
     }
 
-    const Type* check_assign(const Assign& a, Facts& facts) {
+    NPK_COLD const Type* check_assign(const Assign& a, Facts& facts) {
         TypeTable& T = s_.types;
         if (a.target->kind == ExprKind::Name) {
             const auto& n = static_cast<const Name&>(*a.target);
@@ -1207,7 +1233,7 @@ private:
         return T.void_type();
     }
 
-    const Type* check_member(const Member& m, Facts& facts) {
+    NPK_COLD const Type* check_member(const Member& m, Facts& facts) {
         TypeTable& T = s_.types;
         if (m.object->kind == ExprKind::Name && is_upper(static_cast<const Name&>(*m.object).name)) {
             const std::string& obj = static_cast<const Name&>(*m.object).name;
@@ -1269,7 +1295,7 @@ private:
         return T.error();
     }
 
-    const Type* check_struct_lit(const StructLit& lit, Facts& facts) {
+    NPK_COLD const Type* check_struct_lit(const StructLit& lit, Facts& facts) {
         TypeTable& T = s_.types;
         if (lit.type_name == "Result") {
             error(lit.loc, "'Result{...}' can only be the operand of 'return'");
@@ -1357,7 +1383,7 @@ private:
         return T.error();
     }
 
-    const Type* check_call(const Call& c, Facts& facts) {
+    NPK_COLD const Type* check_call(const Call& c, Facts& facts) {
         TypeTable& T = s_.types;
         auto check_rest = [&] { for (const auto& a : c.args) check_expr(*a, facts); };
         if (c.callee->kind == ExprKind::Name) {
