@@ -1,0 +1,115 @@
+// config.cpp — the heap's switches and their environment variables.
+#include "config.h"
+
+#include "test_seams.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace npk::wildx::config {
+namespace {
+
+std::atomic<size_t> g_quota{kDefaultQuota};
+std::atomic<bool> g_audit{false};
+std::atomic<bool> g_quiet{false};
+std::atomic<bool> g_guard{false};
+std::atomic<bool> g_loaded{false};
+std::mutex g_load_mu;  // constant-initialized: safe from any static constructor
+
+// A byte count: decimal digits only, at least one, no overflow.
+bool parse_bytes(const char* s, size_t* out) {
+    if (*s == '\0') return false;
+    size_t v = 0;
+    for (; *s != '\0'; ++s) {
+        if (*s < '0' || *s > '9') return false;
+        const size_t d = static_cast<size_t>(*s - '0');
+        if (v > (SIZE_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+bool env_flag(const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+void load_from_env() {
+    size_t quota = kDefaultQuota;
+    if (const char* v = std::getenv("NPK_WILDX_QUOTA")) {
+        if (!parse_bytes(v, &quota)) {
+            quota = kDefaultQuota;
+            // Once per load: a config error, shown even when quiet.
+            std::fprintf(stderr,
+                         "wildx: ignoring NPK_WILDX_QUOTA='%s': not a decimal byte count; "
+                         "the quota stays %zu bytes\n",
+                         v, quota);
+        }
+    }
+    g_quota.store(quota, std::memory_order_relaxed);
+    g_audit.store(env_flag("NPK_WILDX_AUDIT"), std::memory_order_relaxed);
+    g_quiet.store(env_flag("NPK_WILDX_QUIET"), std::memory_order_relaxed);
+}
+
+void ensure_loaded() {
+    if (g_loaded.load(std::memory_order_acquire)) return;
+    std::lock_guard<std::mutex> lk(g_load_mu);
+    if (g_loaded.load(std::memory_order_relaxed)) return;
+    load_from_env();
+    g_loaded.store(true, std::memory_order_release);
+}
+
+}  // namespace
+
+size_t quota() {
+    ensure_loaded();
+    return g_quota.load(std::memory_order_relaxed);
+}
+void set_quota(size_t bytes) {
+    ensure_loaded();
+    g_quota.store(bytes, std::memory_order_relaxed);
+}
+
+bool audit() {
+    ensure_loaded();
+    return g_audit.load(std::memory_order_relaxed);
+}
+void set_audit(bool on) {
+    ensure_loaded();
+    g_audit.store(on, std::memory_order_relaxed);
+}
+
+bool quiet() {
+    ensure_loaded();
+    return g_quiet.load(std::memory_order_relaxed);
+}
+void set_quiet(bool on) {
+    ensure_loaded();
+    g_quiet.store(on, std::memory_order_relaxed);
+}
+
+bool guard_pages() {
+    ensure_loaded();
+    return g_guard.load(std::memory_order_relaxed);
+}
+void set_guard_pages(bool on) {
+    ensure_loaded();
+    g_guard.store(on, std::memory_order_relaxed);
+}
+
+}  // namespace npk::wildx::config
+
+namespace npk::wildx::testing {
+
+void reload_config_from_env() {
+    std::lock_guard<std::mutex> lk(config::g_load_mu);
+    config::load_from_env();
+    config::g_loaded.store(true, std::memory_order_release);
+}
+
+}  // namespace npk::wildx::testing

@@ -1,0 +1,44 @@
+// os.h — the one facade over the OS's virtual-memory calls (private).
+//
+// os.cpp is the only file of the runtime that calls mmap, mprotect or
+// munmap. Every function here returns a Status: 0 on success, or the errno
+// value and the name of the call that failed, so that the caller can report
+// it through the one error path (errors.cpp). Nothing here knows about the
+// registry, the quota or the state machine.
+#pragma once
+
+#include <cstddef>
+
+namespace npk::os {
+
+struct Status {
+    int err = 0;                 // errno of the failed call; 0 on success
+    const char* call = nullptr;  // "mmap", "mprotect" or "munmap"
+    explicit operator bool() const { return err != 0; }  // true on failure
+};
+
+// The OS page size, read once.
+size_t page_size();
+
+// A fresh anonymous private mapping of `len` bytes (a whole number of
+// pages), read+write, zero-filled, placed by the kernel: no address hint,
+// so that adjacent mappings with equal protection can merge into one VMA.
+Status map_rw(size_t len, void** out);
+
+// As map_rw, with an inaccessible (PROT_NONE) page right before and right
+// after the `usable` bytes; *out is the start of the usable bytes. The
+// whole span (usable + 2 pages) is what unmap must be given later.
+Status map_guarded(size_t usable, void** out);
+
+// Read+execute, never writable again (W^X: this is a flip, never an add).
+Status protect_rx(void* p, size_t len);
+
+// Unmaps [p, p + len).
+Status unmap(void* p, size_t len);
+
+// Makes freshly written code visible to instruction fetch. x86 keeps the
+// instruction cache coherent with data writes; other hosts need an
+// explicit flush before the code may run.
+void flush_icache(void* p, size_t len);
+
+}  // namespace npk::os

@@ -1,0 +1,541 @@
+// registry.cpp — the wildx state machine.
+//
+//   (unmapped) ──alloc──▶ WRITABLE ──seal──▶ SEALING ──▶ EXECUTABLE
+//                             │  ▲              │              │
+//                             │  └──(mprotect ──┘              │
+//                             │      refused)                  │
+//                             └────────free──▶ FREEING ◀──free─┘
+//                                                 │
+//                                                 ▼
+//                                       FREED (remembered) ──▶ forgotten
+//
+// Each transition happens in exactly one function below: alloc() creates
+// WRITABLE, seal() owns WRITABLE → SEALING → EXECUTABLE (or back to
+// WRITABLE when the OS refuses), free_page() owns WRITABLE/EXECUTABLE →
+// FREEING → FREED, remember_freed() forgets old FREED records.
+//
+// Locking. One mutex guards every word and Meta of the page table, the
+// freed ring and the stats. No system call runs under it: seal and free
+// mark the entry SEALING / FREEING under the lock, drop it for the
+// hash + mprotect or the munmap, and take it again to finish. Whoever meets
+// an entry in flight either waits for it to settle (a free or an install
+// meeting SEALING, a free meeting a verify's pin, an alloc whose fresh
+// mapping reuses the address of a page still FREEING) or treats it as
+// already gone (anything meeting FREEING). So a concurrent seal and free of
+// one page are ordered, never interleaved: mprotect and munmap never race
+// on a range. No code keeps a Slot (a pointer into the table) across an
+// unlock; every phase looks the address up again.
+#include "registry.h"
+
+#include "config.h"
+#include "errors.h"
+#include "fnv.h"
+#include "os.h"
+#include "page_table.h"
+#include "test_seams.h"
+
+#include <cassert>
+#include <cinttypes>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+namespace npk::wildx {
+
+// Constant-initialized: usable before any static constructor has run.
+std::atomic<Mid*> g_page_table[kRootSize]{};
+
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+constexpr auto kRelease = std::memory_order_release;
+
+struct FreedRecord {
+    uintptr_t addr = 0;
+    uint64_t id = 0;
+};
+
+struct Registry {
+    std::mutex mu;
+    std::condition_variable settled;  // an in-flight entry settled
+    uint32_t waiters = 0;
+    npk_wildx_stats stats{};
+    uint64_t next_id = 0;
+    // The last kFreedMemory frees, oldest at `freed_head` once full.
+    FreedRecord freed[testing::kFreedMemory];
+    size_t freed_head = 0;
+    size_t freed_count = 0;
+};
+
+Registry& reg() {
+    // Never destroyed: other threads and atexit handlers may use the heap
+    // while the process exits.
+    alignas(Registry) static unsigned char storage[sizeof(Registry)];
+    static Registry* const r = new (storage) Registry;
+    return *r;
+}
+
+// Live bytes plus bytes being mapped right now: what the quota bounds.
+// Reserved before mmap (so concurrent allocations can never overshoot)
+// and given back on failure or at free.
+std::atomic<size_t> g_committed{0};
+
+bool reserve_quota(size_t n) {
+    const size_t quota = config::quota();
+    size_t cur = g_committed.load(kRelaxed);
+    do {
+        if (n > quota || cur > quota - n) return false;
+    } while (!g_committed.compare_exchange_weak(cur, cur + n, kRelaxed));
+    return true;
+}
+
+void release_quota(size_t n) { g_committed.fetch_sub(n, kRelaxed); }
+
+uintptr_t addr_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+// A page-table slot. Valid only while the registry lock is held.
+struct Slot {
+    Leaf* leaf = nullptr;
+    unsigned idx = 0;
+
+    explicit operator bool() const { return leaf != nullptr; }
+    uint64_t word() const { return leaf->word[idx].load(kRelaxed); }
+    uint64_t kind() const { return word() & kKindMask; }
+    uintptr_t owner() const { return word() & ~kKindMask; }
+    Meta& meta() const { return leaf->meta[idx]; }
+    void set(uintptr_t owner, uint64_t kind) const { leaf->word[idx].store(owner | kind, kRelease); }
+};
+
+// The slot of `a` if its leaf exists (lock held).
+Slot slot_at(uintptr_t a) {
+    if ((a >> kAddrBits) != 0) return {};
+    Mid* m = g_page_table[root_index(a)].load(kRelaxed);
+    if (m == nullptr) return {};
+    Leaf* l = m->leaf[mid_index(a)].load(kRelaxed);
+    if (l == nullptr) return {};
+    return {l, leaf_index(a)};
+}
+
+// Makes sure every page in [lo, hi) has a slot (lock held). False if the
+// memory for the table is not there; nothing was recorded then.
+bool make_slots(uintptr_t lo, uintptr_t hi, size_t page) {
+    for (uintptr_t q = lo; q < hi; q += page) {
+        std::atomic<Mid*>& mp = g_page_table[root_index(q)];
+        Mid* m = mp.load(kRelaxed);
+        if (m == nullptr) {
+            m = new (std::nothrow) Mid();
+            if (m == nullptr) return false;
+            mp.store(m, kRelease);
+        }
+        std::atomic<Leaf*>& lp = m->leaf[mid_index(q)];
+        if (lp.load(kRelaxed) == nullptr) {
+            Leaf* l = new (std::nothrow) Leaf();
+            if (l == nullptr) return false;
+            lp.store(l, kRelease);
+        }
+    }
+    return true;
+}
+
+bool is_live(uint64_t kind) { return kind == kWritable || kind == kSealing || kind == kExecutable; }
+
+// Is `owner` the start of a live page? (lock held)
+bool owner_live(uintptr_t owner) {
+    const Slot s = slot_at(owner);
+    return s && s.owner() == owner && is_live(s.kind());
+}
+
+// Does the page-aligned `p` lie within the usable bytes of a live page?
+bool inside_live(uintptr_t p) {
+    const Slot s = slot_at(p);
+    if (!s) return false;
+    if (is_live(s.kind())) return true;
+    return s.kind() == kInterior && owner_live(s.owner());
+}
+
+// What `a` (not null) is to an operation that needs the start of a page:
+// a live page (error 0, kind WRITABLE / SEALING / EXECUTABLE), or the
+// error to report.
+struct Found {
+    Slot slot;
+    uint64_t kind = kEmpty;
+    int32_t error = 0;
+};
+
+Found find_start(uintptr_t a) {
+    const size_t page = os::page_size();
+    if ((a & (page - 1)) != 0) {
+        return {{}, kEmpty, inside_live(a & ~(page - 1)) ? NPK_WILDX_ERR_INTERIOR : NPK_WILDX_ERR_NOT_WILDX};
+    }
+    const Slot s = slot_at(a);
+    const uint64_t kind = s ? s.kind() : kEmpty;
+    switch (kind) {
+        case kWritable:
+        case kSealing:
+        case kExecutable:
+            assert(s.owner() == a);
+            return {s, kind, 0};
+        case kFreeing:
+        case kFreed:
+            return {s, kind, NPK_WILDX_ERR_FREED};
+        case kInterior:
+            return {s, kind, owner_live(s.owner()) ? NPK_WILDX_ERR_INTERIOR : NPK_WILDX_ERR_NOT_WILDX};
+        default:  // empty, or a guard page
+            return {s, kind, NPK_WILDX_ERR_NOT_WILDX};
+    }
+}
+
+void wait_settled(Registry& r, std::unique_lock<std::mutex>& lk) {
+    ++r.waiters;
+    r.settled.wait(lk);
+    --r.waiters;
+}
+
+void wake_waiters(Registry& r) {
+    if (r.waiters != 0) r.settled.notify_all();
+}
+
+// find_start, after waiting out a seal in flight on `a` (and, if asked,
+// verifies that pinned it): the caller then sees a settled state.
+Found find_settled(Registry& r, std::unique_lock<std::mutex>& lk, uintptr_t a, bool wait_for_pins) {
+    for (;;) {
+        const Found f = find_start(a);
+        const bool busy =
+            f.kind == kSealing || (wait_for_pins && f.kind == kExecutable && f.slot.meta().pins != 0);
+        if (!busy) return f;
+        wait_settled(r, lk);
+    }
+}
+
+// The kernel only hands out unmapped addresses, but a free unmaps before
+// it unregisters: a fresh mapping may reuse addresses of a page that is
+// still FREEING (its start, interior or guard words). Wait until that free
+// has finished. Anything live in the range would mean a wildx page was
+// unmapped behind the registry's back.
+void wait_range_unregistered(Registry& r, std::unique_lock<std::mutex>& lk, uintptr_t lo, uintptr_t hi,
+                             size_t page) {
+    for (;;) {
+        bool busy = false;
+        for (uintptr_t q = lo; q < hi && !busy; q += page) {
+            const Slot s = slot_at(q);
+            const uint64_t k = s.kind();
+            if (k == kFreeing) {
+                busy = true;
+            } else if (k == kInterior || k == kGuard) {
+                assert(slot_at(s.owner()).kind() == kFreeing);
+                busy = true;
+            } else {
+                assert(k == kEmpty || k == kFreed);
+            }
+        }
+        if (!busy) return;
+        wait_settled(r, lk);
+    }
+}
+
+// Records a free in the ring; the oldest record falls out when it is full,
+// and its address reads as foreign from then on, unless it has been
+// reused (a later allocation) or freed again (a newer record) meanwhile.
+void remember_freed(Registry& r, uintptr_t a, uint64_t id) {
+    constexpr size_t cap = testing::kFreedMemory;
+    if (r.freed_count < cap) {
+        r.freed[(r.freed_head + r.freed_count) % cap] = {a, id};
+        ++r.freed_count;
+        return;
+    }
+    const FreedRecord old = r.freed[r.freed_head];
+    const Slot s = slot_at(old.addr);
+    if (s && s.word() == (old.addr | kFreed) && s.meta().id == old.id) {
+        s.set(0, kEmpty);  // FREED → forgotten
+    }
+    r.freed[r.freed_head] = {a, id};
+    r.freed_head = (r.freed_head + 1) % cap;
+}
+
+}  // namespace
+
+void* alloc(size_t size) {
+    const size_t page = os::page_size();
+    if (size == 0) {
+        fail(Op::alloc, size, NPK_WILDX_ERR_ZERO_SIZE);
+        return nullptr;
+    }
+    // A size that cannot even be rounded up exceeds any quota.
+    if (size > SIZE_MAX - (page - 1) || !reserve_quota((size + page - 1) & ~(page - 1))) {
+        fail(Op::alloc, size, NPK_WILDX_ERR_QUOTA);
+        return nullptr;
+    }
+    const size_t usable = (size + page - 1) & ~(page - 1);
+    const bool guard = config::guard_pages();
+
+    void* p = nullptr;
+    const os::Status st = guard ? os::map_guarded(usable, &p) : os::map_rw(usable, &p);
+    if (st) {
+        release_quota(usable);
+        fail(Op::alloc, size, NPK_WILDX_ERR_OS, st.call, st.err);
+        return nullptr;
+    }
+
+    const uintptr_t a = addr_of(p);
+    const uintptr_t lo = guard ? a - page : a;
+    const uintptr_t hi = a + usable + (guard ? page : 0);
+    const char* refused = nullptr;
+    uint64_t id = 0;
+    {
+        Registry& r = reg();
+        std::unique_lock<std::mutex> lk(r.mu);
+        if (((hi - 1) >> kAddrBits) != 0) {
+            refused = "mapped above the 48-bit address range the registry indexes";
+        } else if (!make_slots(lo, hi, page)) {
+            refused = "out of memory for the registry";
+        } else {
+            wait_range_unregistered(r, lk, lo, hi, page);
+            // (unmapped) → WRITABLE, and the interior / guard words that
+            // point back at this page.
+            for (uintptr_t q = lo; q < hi; q += page) {
+                const uint64_t kind = q == a ? kWritable : (q < a || q >= a + usable) ? kGuard : kInterior;
+                slot_at(q).set(a, kind);
+            }
+            Meta& m = slot_at(a).meta();
+            m = Meta{};
+            m.requested = size;
+            m.usable = usable;
+            m.guard = guard;
+            m.id = id = ++r.next_id;
+            npk_wildx_stats& s = r.stats;
+            ++s.live_pages;
+            s.live_bytes += usable;
+            if (s.live_bytes > s.peak_bytes) s.peak_bytes = s.live_bytes;
+            ++s.total_allocs;
+        }
+    }
+    if (refused != nullptr) {
+        (void)os::unmap(reinterpret_cast<void*>(lo), hi - lo);
+        release_quota(usable);
+        fail(Op::alloc, size, NPK_WILDX_ERR_OS, refused);
+        return nullptr;
+    }
+    audit_line("alloc(%zu) = 0x%" PRIxPTR " usable %zu%s id %" PRIu64, size, a, usable,
+               guard ? " guarded" : "", id);
+    return p;
+}
+
+int32_t seal(void* page) {
+    const uintptr_t a = addr_of(page);
+    if (a == 0) return fail(Op::seal, a, NPK_WILDX_ERR_NULL);
+    Registry& r = reg();
+    size_t usable = 0;
+    {
+        std::unique_lock<std::mutex> lk(r.mu);
+        const Found f = find_settled(r, lk, a, /*wait_for_pins=*/false);
+        int32_t err = f.error;
+        if (err == 0 && f.kind == kExecutable) err = NPK_WILDX_ERR_SEALED;
+        if (err != 0) {
+            lk.unlock();
+            return fail(Op::seal, a, err);
+        }
+        assert(f.kind == kWritable);
+        f.slot.set(a, kSealing);  // WRITABLE → SEALING: from here no install, seal or free touches it
+        usable = f.slot.meta().usable;
+    }
+
+    // SEALING → EXECUTABLE, in this order:
+    //  1. hash every usable byte: what is hashed is what will run (installs
+    //     and frees wait while the entry is SEALING);
+    //  2. flush the instruction cache, so that no stale instruction bytes can
+    //     be fetched once the page is executable (a no-op on x86);
+    //  3. flip RW → RX in one mprotect: the page is never W and X at once,
+    //     and nobody can call it before the entry says EXECUTABLE below.
+    const uint64_t hash = fnv1a64(page, usable);
+    os::flush_icache(page, usable);
+    const os::Status st = os::protect_rx(page, usable);
+
+    {
+        std::lock_guard<std::mutex> lk(r.mu);
+        const Slot s = slot_at(a);
+        assert(s && s.word() == (a | kSealing));
+        if (st) {
+            s.set(a, kWritable);  // SEALING → WRITABLE: the OS refused; the page is untouched and usable
+        } else {
+            s.meta().hash = hash;
+            s.set(a, kExecutable);  // SEALING → EXECUTABLE (release: callers see RX first)
+            ++r.stats.total_seals;
+        }
+        wake_waiters(r);
+    }
+    if (st) return fail(Op::seal, a, NPK_WILDX_ERR_OS, st.call, st.err);
+    audit_line("seal(0x%" PRIxPTR ") usable %zu hash 0x%016" PRIx64, a, usable, hash);
+    return 0;
+}
+
+int32_t free_page(void* page) {
+    const uintptr_t a = addr_of(page);
+    if (a == 0) return fail(Op::free, a, NPK_WILDX_ERR_NULL);
+    const size_t pg = os::page_size();
+    Registry& r = reg();
+    size_t usable = 0;
+    bool guard = false;
+    {
+        std::unique_lock<std::mutex> lk(r.mu);
+        const Found f = find_settled(r, lk, a, /*wait_for_pins=*/true);
+        if (f.error != 0) {
+            lk.unlock();
+            return fail(Op::free, a, f.error);
+        }
+        f.slot.set(a, kFreeing);  // WRITABLE / EXECUTABLE → FREEING: gone to every other caller
+        usable = f.slot.meta().usable;
+        guard = f.slot.meta().guard;
+    }
+
+    const uintptr_t lo = guard ? a - pg : a;
+    const uintptr_t hi = a + usable + (guard ? pg : 0);
+    const os::Status st = os::unmap(reinterpret_cast<void*>(lo), hi - lo);
+
+    {
+        std::lock_guard<std::mutex> lk(r.mu);
+        const Slot s = slot_at(a);
+        assert(s && s.word() == (a | kFreeing));
+        for (uintptr_t q = lo; q < hi; q += pg) {
+            if (q != a) slot_at(q).set(0, kEmpty);
+        }
+        // FREEING → FREED, whether or not the unmap worked: a page the OS
+        // would not unmap is unregistered all the same (reported below),
+        // so it can never be sealed, called or freed again.
+        s.set(a, kFreed);
+        remember_freed(r, a, s.meta().id);
+        npk_wildx_stats& stats = r.stats;
+        --stats.live_pages;
+        stats.live_bytes -= usable;
+        if (!st) ++stats.total_frees;
+        release_quota(usable);
+        wake_waiters(r);
+    }
+    if (st) {
+        return fail(Op::free, a, NPK_WILDX_ERR_OS, "munmap failed; the page is unregistered, its mapping leaked",
+                    st.err);
+    }
+    audit_line("free(0x%" PRIxPTR ") usable %zu", a, usable);
+    return 0;
+}
+
+int32_t write_code(void* page, const void* code, size_t len) {
+    const uintptr_t a = addr_of(page);
+    if (a == 0) return fail(Op::install, a, NPK_WILDX_ERR_NULL);
+    Registry& r = reg();
+    std::unique_lock<std::mutex> lk(r.mu);
+    const Found f = find_settled(r, lk, a, /*wait_for_pins=*/false);
+    int32_t err = f.error;
+    if (err == 0 && f.kind == kExecutable) err = NPK_WILDX_ERR_NOT_WRITABLE;
+    if (err != 0) {
+        lk.unlock();
+        return fail(Op::install, a, err);
+    }
+    assert(f.kind == kWritable && len <= f.slot.meta().usable);
+    std::memcpy(page, code, len);
+    return 0;
+}
+
+int32_t state(const void* page) {
+    const uintptr_t a = addr_of(page);
+    if ((a & kKindMask) != 0) return NPK_WILDX_UNKNOWN;
+    const uint64_t w = load_word(a);
+    if ((w & ~kKindMask) != a) return NPK_WILDX_UNKNOWN;  // empty, or another page's interior / guard
+    switch (w & kKindMask) {
+        case kWritable:
+        case kSealing:  // not executable until seal returns
+            return NPK_WILDX_WRITABLE;
+        case kExecutable:
+            return NPK_WILDX_EXECUTABLE;
+        default:
+            return NPK_WILDX_UNKNOWN;
+    }
+}
+
+size_t size(const void* page) {
+    const uintptr_t a = addr_of(page);
+    if (a == 0) return 0;
+    std::lock_guard<std::mutex> lk(reg().mu);
+    const Found f = find_start(a);
+    return f.error == 0 ? f.slot.meta().usable : 0;
+}
+
+int32_t code_hash(const void* page, uint64_t* out) {
+    const uintptr_t a = addr_of(page);
+    if (out == nullptr) return fail(Op::code_hash, a, NPK_WILDX_ERR_INVALID_ARGUMENT);
+    if (a == 0) return fail(Op::code_hash, a, NPK_WILDX_ERR_NULL);
+    uint64_t hash = 0;
+    int32_t err = 0;
+    {
+        std::lock_guard<std::mutex> lk(reg().mu);
+        const Found f = find_start(a);
+        err = f.error;
+        if (err == 0 && f.kind != kExecutable) err = NPK_WILDX_ERR_NOT_EXECUTABLE;
+        if (err == 0) hash = f.slot.meta().hash;
+    }
+    if (err != 0) return fail(Op::code_hash, a, err);
+    *out = hash;
+    return 0;
+}
+
+int32_t verify(const void* page) {
+    const uintptr_t a = addr_of(page);
+    if (a == 0) return fail(Op::verify, a, NPK_WILDX_ERR_NULL);
+    Registry& r = reg();
+    size_t usable = 0;
+    uint64_t recorded = 0;
+    {
+        std::unique_lock<std::mutex> lk(r.mu);
+        const Found f = find_start(a);
+        int32_t err = f.error;
+        if (err == 0 && f.kind != kExecutable) err = NPK_WILDX_ERR_NOT_EXECUTABLE;
+        if (err != 0) {
+            lk.unlock();
+            return fail(Op::verify, a, err);
+        }
+        ++f.slot.meta().pins;  // a free waits until we have read the page
+        usable = f.slot.meta().usable;
+        recorded = f.slot.meta().hash;
+    }
+    const uint64_t now = fnv1a64(page, usable);
+    {
+        std::lock_guard<std::mutex> lk(r.mu);
+        const Slot s = slot_at(a);
+        assert(s && s.word() == (a | kExecutable) && s.meta().pins > 0);
+        if (--s.meta().pins == 0) wake_waiters(r);
+    }
+    if (now != recorded) return fail(Op::verify, a, NPK_WILDX_ERR_HASH_MISMATCH);
+    return 0;
+}
+
+void get_stats(npk_wildx_stats* out) {
+    if (out == nullptr) return;
+    std::lock_guard<std::mutex> lk(reg().mu);
+    *out = reg().stats;
+}
+
+void require_executable(const void* page) {
+    const uintptr_t a = addr_of(page);
+    const char* what = "null";
+    if (a != 0) {
+        std::lock_guard<std::mutex> lk(reg().mu);
+        const Found f = find_start(a);
+        if (f.kind == kExecutable) return;  // sealed after the lock-free look
+        switch (f.error) {
+            case 0: what = "writable"; break;
+            case NPK_WILDX_ERR_FREED: what = "freed"; break;
+            case NPK_WILDX_ERR_INTERIOR: what = "interior pointer"; break;
+            default: what = "not a wildx page"; break;
+        }
+    }
+    fail(Op::call, a, NPK_WILDX_ERR_NOT_EXECUTABLE, what);
+    std::abort();
+}
+
+void count_rejection() {
+    std::lock_guard<std::mutex> lk(reg().mu);
+    ++reg().stats.total_rejections;
+}
+
+}  // namespace npk::wildx

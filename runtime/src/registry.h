@@ -1,0 +1,38 @@
+// registry.h — the wildx state machine and its process-wide registry (private).
+//
+// The C ABI (wildx.cpp, jit.cpp) is a thin layer over these functions;
+// each returns what the C function of the same name documents, and makes
+// its errors through fail() (errors.h).
+#pragma once
+
+#include <npk/wildx.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace npk::wildx {
+
+void* alloc(size_t size);
+int32_t seal(void* page);
+int32_t free_page(void* page);
+
+// Copies `len` bytes of code to the start of a WRITABLE page. Done under
+// the registry lock: no seal can hash or protect the page meanwhile.
+int32_t write_code(void* page, const void* code, size_t len);
+
+int32_t state(const void* page);
+size_t size(const void* page);
+int32_t code_hash(const void* page, uint64_t* out);
+int32_t verify(const void* page);
+void get_stats(npk_wildx_stats* out);
+
+// The checked call's slow path, taken when the lock-free test said no:
+// looks again under the lock (the page may have been sealed meanwhile) and
+// returns if the page is EXECUTABLE; otherwise reports the page and its
+// state on stderr and aborts.
+void require_executable(const void* page);
+
+// total_rejections += 1 (for fail()).
+void count_rejection();
+
+}  // namespace npk::wildx
