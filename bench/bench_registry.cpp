@@ -134,33 +134,71 @@ void registry_seal_free(benchmark::State& state, bool split) {
     teardown(state);
 }
 
-// The kernel's share: mmap + munmap with the same number of bare RX
-// pages mapped and no registry at all.
-void registry_floor_alloc_free(benchmark::State& state, bool split) {
-    const size_t n = static_cast<size_t>(state.range(0));
-    const size_t ps = bench::page_size();
-    std::vector<void*> pages;
-    pages.reserve(n);
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; ++i) {
-        void* p = bench::bare_map_rw();
-        ok = p != nullptr;
-        if (!ok) break;
-        pages.push_back(p);
-        std::memcpy(p, bench::kAddI32, sizeof bench::kAddI32);
-        if (!(split && i % 2 == 1)) ok = mprotect(p, ps, PROT_READ | PROT_EXEC) == 0;
+// The kernel's share: the same system calls with the same number of
+// bare RX pages mapped and no registry at all. On two threads each thread
+// maps its own background.
+class BarePages {
+public:
+    BarePages(size_t n, bool split) {
+        const size_t ps = bench::page_size();
+        pages_.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            void* p = bench::bare_map_rw();
+            if (!p) return;
+            pages_.push_back(p);
+            std::memcpy(p, bench::kAddI32, sizeof bench::kAddI32);
+            if (!(split && i % 2 == 1) && mprotect(p, ps, PROT_READ | PROT_EXEC) != 0) return;
+        }
+        ok_ = true;
     }
-    state.counters["maps"] = static_cast<double>(bench::count_mappings());
-    if (!ok) state.SkipWithError("could not map the background pages");
+    ~BarePages() {
+        for (void* p : pages_) munmap(p, bench::page_size());
+    }
+    BarePages(const BarePages&) = delete;
+    BarePages& operator=(const BarePages&) = delete;
+    bool ok() const { return ok_; }
+
+private:
+    std::vector<void*> pages_;
+    bool ok_ = false;
+};
+
+void registry_floor_alloc_free(benchmark::State& state, bool split) {
+    const size_t ps = bench::page_size();
+    BarePages bg(static_cast<size_t>(state.range(0)), split);
+    if (state.thread_index() == 0) state.counters["maps"] = static_cast<double>(bench::count_mappings());
+    if (!bg.ok()) state.SkipWithError("could not map the background pages");
     for (auto _ : state) {
-        if (!ok) break;
         void* p = bench::bare_map_rw();
         if (!p || munmap(p, ps) != 0) {
             state.SkipWithError("mmap or munmap failed");
             break;
         }
     }
-    for (void* p : pages) munmap(p, ps);
+}
+
+// mprotect RX + munmap timed; the mmap and the write are not.
+void registry_floor_seal_free(benchmark::State& state) {
+    const size_t ps = bench::page_size();
+    BarePages bg(static_cast<size_t>(state.range(0)), false);
+    if (!bg.ok()) state.SkipWithError("could not map the background pages");
+    for (auto _ : state) {
+        void* p = bench::bare_map_rw();
+        if (!p) {
+            state.SkipWithError("mmap failed");
+            break;
+        }
+        std::memcpy(p, bench::kAddI32, sizeof bench::kAddI32);
+        const auto t0 = Clock::now();
+        const int sealed = mprotect(p, ps, PROT_READ | PROT_EXEC);
+        const int freed = munmap(p, ps);
+        const auto t1 = Clock::now();
+        state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+        if (sealed != 0 || freed != 0) {
+            state.SkipWithError("mprotect or munmap failed");
+            break;
+        }
+    }
 }
 
 void live_args(benchmark::internal::Benchmark* b) {
@@ -193,7 +231,19 @@ BENCHMARK_CAPTURE(registry_floor_alloc_free, merged, false)
     ->ArgName("live")
     ->Arg(1)
     ->Arg(15000);
+BENCHMARK_CAPTURE(registry_floor_alloc_free, merged, false)
+    ->Name("registry/floor_alloc_free")
+    ->ArgName("live")
+    ->Arg(1)
+    ->Threads(2);
 BENCHMARK_CAPTURE(registry_floor_alloc_free, split, true)
     ->Name("registry/floor_alloc_free_split")
     ->ArgName("live")
     ->Arg(15000);
+BENCHMARK(registry_floor_seal_free)->Name("registry/floor_seal_free")->ArgName("live")->Arg(1)->UseManualTime();
+BENCHMARK(registry_floor_seal_free)
+    ->Name("registry/floor_seal_free")
+    ->ArgName("live")
+    ->Arg(1)
+    ->Threads(2)
+    ->UseManualTime();

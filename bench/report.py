@@ -51,6 +51,11 @@ ROWS += [
      "bare mmap + munmap, 15,000 bare pages mapped"),
     ("registry/floor_alloc_free_split/live:15000", "registry/floor_alloc_free/live:1", None,
      "bare mmap + munmap, 15,000 bare pages in 15,000 mappings"),
+    ("registry/floor_alloc_free/live:1/threads:2", "registry/floor_alloc_free/live:1", None,
+     "bare mmap + munmap, 2 threads, per-thread latency"),
+    ("registry/floor_seal_free/live:1", "registry/floor_seal_free/live:1", None, "bare mprotect RX + munmap"),
+    ("registry/floor_seal_free/live:1/threads:2", "registry/floor_seal_free/live:1", None,
+     "bare mprotect RX + munmap, 2 threads, per-thread latency"),
     ("process/c_abi", "process/c_abi", None, "C program doing bug264 via the C ABI"),
     ("process/npk_run", "process/c_abi", None, "npk run bugs/bug264_jit_add_i32_smoke.npk"),
 ]
@@ -185,7 +190,7 @@ def main(argv):
         fails = m.get("alloc_failures_by_error") or {}
         notes.append(
             f"many_pages/{mode}: {m.get('allocated')}/{m.get('requested')} pages live, "
-            f"{m.get('alloc_failures')} alloc failures {json.dumps(fails) if fails else ''}"
+            f"{m.get('alloc_failures')} alloc failures{' ' + json.dumps(fails) if fails else ''}, "
             f"{m.get('sealed')} sealed, {m.get('maps_at_peak')} mappings at peak "
             f"(vm.max_map_count {m.get('max_map_count')}), {m.get('calls_ok')} calls ok, "
             f"alloc {m.get('alloc_seconds')} s, free {m.get('free_seconds')} s")
