@@ -1,6 +1,7 @@
 // config.cpp — the heap's switches and their environment variables.
 #include "config.h"
 
+#include "sync.h"
 #include "test_seams.h"
 
 #include <atomic>
@@ -8,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 
 namespace npk::wildx::config {
 namespace {
@@ -18,7 +18,7 @@ std::atomic<bool> g_audit{false};
 std::atomic<bool> g_quiet{false};
 std::atomic<bool> g_guard{false};
 std::atomic<bool> g_loaded{false};
-std::mutex g_load_mu;  // constant-initialized: safe from any static constructor
+constinit Mutex g_load_mu;
 
 // A byte count: decimal digits only, at least one, no overflow.
 bool parse_bytes(const char* s, size_t* out) {
@@ -58,7 +58,7 @@ void load_from_env() {
 
 void ensure_loaded() {
     if (g_loaded.load(std::memory_order_acquire)) return;
-    std::lock_guard<std::mutex> lk(g_load_mu);
+    Lock lk(g_load_mu);
     if (g_loaded.load(std::memory_order_relaxed)) return;
     load_from_env();
     g_loaded.store(true, std::memory_order_release);
@@ -107,7 +107,7 @@ void set_guard_pages(bool on) {
 namespace npk::wildx::testing {
 
 void reload_config_from_env() {
-    std::lock_guard<std::mutex> lk(config::g_load_mu);
+    Lock lk(config::g_load_mu);
     config::load_from_env();
     config::g_loaded.store(true, std::memory_order_release);
 }

@@ -69,10 +69,14 @@ int sys_munmap(void* p, size_t len) {
 }  // namespace
 
 size_t page_size() {
-    static const size_t page = [] {
+    // Racing first calls all store the same value.
+    static std::atomic<size_t> cached{0};
+    size_t page = cached.load(std::memory_order_relaxed);
+    if (page == 0) {
         const long v = ::sysconf(_SC_PAGESIZE);
-        return v > 0 ? static_cast<size_t>(v) : size_t{4096};
-    }();
+        page = v > 0 ? static_cast<size_t>(v) : size_t{4096};
+        cached.store(page, std::memory_order_relaxed);
+    }
     return page;
 }
 

@@ -34,12 +34,12 @@
 #include "page_table.h"
 #include "test_seams.h"
 
+#include "sync.h"
+
 #include <cassert>
 #include <cinttypes>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <new>
 
 namespace npk::wildx {
@@ -58,8 +58,8 @@ struct FreedRecord {
 };
 
 struct Registry {
-    std::mutex mu;
-    std::condition_variable settled;  // an in-flight entry settled
+    Mutex mu;
+    CondVar settled;  // an in-flight entry settled
     uint32_t waiters = 0;
     npk_wildx_stats stats{};
     uint64_t next_id = 0;
@@ -69,13 +69,12 @@ struct Registry {
     size_t freed_count = 0;
 };
 
-Registry& reg() {
-    // Never destroyed: other threads and atexit handlers may use the heap
-    // while the process exits.
-    alignas(Registry) static unsigned char storage[sizeof(Registry)];
-    static Registry* const r = new (storage) Registry;
-    return *r;
-}
+// Constant-initialized and trivially destructible: usable from static
+// constructors, and still there for threads and atexit handlers while the
+// process exits.
+constinit Registry g_registry;
+
+Registry& reg() { return g_registry; }
 
 // Live bytes plus bytes being mapped right now: what the quota bounds.
 // Reserved before mmap (so concurrent allocations can never overshoot)
@@ -118,6 +117,13 @@ Slot slot_at(uintptr_t a) {
     return {l, leaf_index(a)};
 }
 
+// A zeroed table node from calloc (no C++ runtime needed); never freed.
+template <class T>
+T* create() {
+    void* mem = std::calloc(1, sizeof(T));
+    return mem != nullptr ? new (mem) T() : nullptr;
+}
+
 // Makes sure every page in [lo, hi) has a slot (lock held). False if the
 // memory for the table is not there; nothing was recorded then.
 bool make_slots(uintptr_t lo, uintptr_t hi, size_t page) {
@@ -125,13 +131,13 @@ bool make_slots(uintptr_t lo, uintptr_t hi, size_t page) {
         std::atomic<Mid*>& mp = g_page_table[root_index(q)];
         Mid* m = mp.load(kRelaxed);
         if (m == nullptr) {
-            m = new (std::nothrow) Mid();
+            m = create<Mid>();
             if (m == nullptr) return false;
             mp.store(m, kRelease);
         }
         std::atomic<Leaf*>& lp = m->leaf[mid_index(q)];
         if (lp.load(kRelaxed) == nullptr) {
-            Leaf* l = new (std::nothrow) Leaf();
+            Leaf* l = create<Leaf>();
             if (l == nullptr) return false;
             lp.store(l, kRelease);
         }
@@ -187,7 +193,7 @@ Found find_start(uintptr_t a) {
     }
 }
 
-void wait_settled(Registry& r, std::unique_lock<std::mutex>& lk) {
+void wait_settled(Registry& r, Lock& lk) {
     ++r.waiters;
     r.settled.wait(lk);
     --r.waiters;
@@ -199,7 +205,7 @@ void wake_waiters(Registry& r) {
 
 // find_start, after waiting out a seal in flight on `a` (and, if asked,
 // verifies that pinned it): the caller then sees a settled state.
-Found find_settled(Registry& r, std::unique_lock<std::mutex>& lk, uintptr_t a, bool wait_for_pins) {
+Found find_settled(Registry& r, Lock& lk, uintptr_t a, bool wait_for_pins) {
     for (;;) {
         const Found f = find_start(a);
         const bool busy =
@@ -214,7 +220,7 @@ Found find_settled(Registry& r, std::unique_lock<std::mutex>& lk, uintptr_t a, b
 // still FREEING (its start, interior or guard words). Wait until that free
 // has finished. Anything live in the range would mean a wildx page was
 // unmapped behind the registry's back.
-void wait_range_unregistered(Registry& r, std::unique_lock<std::mutex>& lk, uintptr_t lo, uintptr_t hi,
+void wait_range_unregistered(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi,
                              size_t page) {
     for (;;) {
         bool busy = false;
@@ -285,7 +291,7 @@ void* alloc(size_t size) {
     uint64_t id = 0;
     {
         Registry& r = reg();
-        std::unique_lock<std::mutex> lk(r.mu);
+        Lock lk(r.mu);
         if (((hi - 1) >> kAddrBits) != 0) {
             refused = "mapped above the 48-bit address range the registry indexes";
         } else if (!make_slots(lo, hi, page)) {
@@ -328,7 +334,7 @@ int32_t seal(void* page) {
     Registry& r = reg();
     size_t usable = 0;
     {
-        std::unique_lock<std::mutex> lk(r.mu);
+        Lock lk(r.mu);
         const Found f = find_settled(r, lk, a, /*wait_for_pins=*/false);
         int32_t err = f.error;
         if (err == 0 && f.kind == kExecutable) err = NPK_WILDX_ERR_SEALED;
@@ -353,7 +359,7 @@ int32_t seal(void* page) {
     const os::Status st = os::protect_rx(page, usable);
 
     {
-        std::lock_guard<std::mutex> lk(r.mu);
+        Lock lk(r.mu);
         const Slot s = slot_at(a);
         assert(s && s.word() == (a | kSealing));
         if (st) {
@@ -378,7 +384,7 @@ int32_t free_page(void* page) {
     size_t usable = 0;
     bool guard = false;
     {
-        std::unique_lock<std::mutex> lk(r.mu);
+        Lock lk(r.mu);
         const Found f = find_settled(r, lk, a, /*wait_for_pins=*/true);
         if (f.error != 0) {
             lk.unlock();
@@ -394,7 +400,7 @@ int32_t free_page(void* page) {
     const os::Status st = os::unmap(reinterpret_cast<void*>(lo), hi - lo);
 
     {
-        std::lock_guard<std::mutex> lk(r.mu);
+        Lock lk(r.mu);
         const Slot s = slot_at(a);
         assert(s && s.word() == (a | kFreeing));
         for (uintptr_t q = lo; q < hi; q += pg) {
@@ -424,7 +430,7 @@ int32_t write_code(void* page, const void* code, size_t len) {
     const uintptr_t a = addr_of(page);
     if (a == 0) return fail(Op::install, a, NPK_WILDX_ERR_NULL);
     Registry& r = reg();
-    std::unique_lock<std::mutex> lk(r.mu);
+    Lock lk(r.mu);
     const Found f = find_settled(r, lk, a, /*wait_for_pins=*/false);
     int32_t err = f.error;
     if (err == 0 && f.kind == kExecutable) err = NPK_WILDX_ERR_NOT_WRITABLE;
@@ -456,7 +462,7 @@ int32_t state(const void* page) {
 size_t size(const void* page) {
     const uintptr_t a = addr_of(page);
     if (a == 0) return 0;
-    std::lock_guard<std::mutex> lk(reg().mu);
+    Lock lk(reg().mu);
     const Found f = find_start(a);
     return f.error == 0 ? f.slot.meta().usable : 0;
 }
@@ -468,7 +474,7 @@ int32_t code_hash(const void* page, uint64_t* out) {
     uint64_t hash = 0;
     int32_t err = 0;
     {
-        std::lock_guard<std::mutex> lk(reg().mu);
+        Lock lk(reg().mu);
         const Found f = find_start(a);
         err = f.error;
         if (err == 0 && f.kind != kExecutable) err = NPK_WILDX_ERR_NOT_EXECUTABLE;
@@ -486,7 +492,7 @@ int32_t verify(const void* page) {
     size_t usable = 0;
     uint64_t recorded = 0;
     {
-        std::unique_lock<std::mutex> lk(r.mu);
+        Lock lk(r.mu);
         const Found f = find_start(a);
         int32_t err = f.error;
         if (err == 0 && f.kind != kExecutable) err = NPK_WILDX_ERR_NOT_EXECUTABLE;
@@ -500,7 +506,7 @@ int32_t verify(const void* page) {
     }
     const uint64_t now = fnv1a64(page, usable);
     {
-        std::lock_guard<std::mutex> lk(r.mu);
+        Lock lk(r.mu);
         const Slot s = slot_at(a);
         assert(s && s.word() == (a | kExecutable) && s.meta().pins > 0);
         if (--s.meta().pins == 0) wake_waiters(r);
@@ -511,7 +517,7 @@ int32_t verify(const void* page) {
 
 void get_stats(npk_wildx_stats* out) {
     if (out == nullptr) return;
-    std::lock_guard<std::mutex> lk(reg().mu);
+    Lock lk(reg().mu);
     *out = reg().stats;
 }
 
@@ -519,7 +525,7 @@ void require_executable(const void* page) {
     const uintptr_t a = addr_of(page);
     const char* what = "null";
     if (a != 0) {
-        std::lock_guard<std::mutex> lk(reg().mu);
+        Lock lk(reg().mu);
         const Found f = find_start(a);
         if (f.kind == kExecutable) return;  // sealed after the lock-free look
         switch (f.error) {
@@ -534,7 +540,7 @@ void require_executable(const void* page) {
 }
 
 void count_rejection() {
-    std::lock_guard<std::mutex> lk(reg().mu);
+    Lock lk(reg().mu);
     ++reg().stats.total_rejections;
 }
 

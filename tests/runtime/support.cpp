@@ -1,0 +1,211 @@
+#include "support.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace npk_test {
+
+size_t page_size() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+uint64_t fnv1a64_naive(const void* data, size_t len) {
+    const unsigned char* p = static_cast<const unsigned char*>(data);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; ++i) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+npk_wildx_stats stats_now() {
+    npk_wildx_stats s{};
+    npk_wildx_get_stats(&s);
+    return s;
+}
+
+Delta StatsWatch::delta() const {
+    const npk_wildx_stats a = stats_now();
+    auto d = [](uint64_t x, uint64_t y) { return static_cast<int64_t>(x - y); };
+    Delta r;
+    r.live_pages = d(a.live_pages, before_.live_pages);
+    r.live_bytes = d(a.live_bytes, before_.live_bytes);
+    r.allocs = d(a.total_allocs, before_.total_allocs);
+    r.seals = d(a.total_seals, before_.total_seals);
+    r.frees = d(a.total_frees, before_.total_frees);
+    r.rejections = d(a.total_rejections, before_.total_rejections);
+    return r;
+}
+
+StderrCapture::StderrCapture() {
+    std::fflush(stderr);
+    char path[] = "/tmp/npk_stderr_XXXXXX";
+    file_ = mkstemp(path);
+    REQUIRE(file_ >= 0);
+    unlink(path);
+    saved_ = dup(2);
+    REQUIRE(saved_ >= 0);
+    REQUIRE(dup2(file_, 2) == 2);
+}
+
+StderrCapture::~StderrCapture() { (void)text(); }
+
+std::string StderrCapture::text() {
+    if (saved_ >= 0) {
+        std::fflush(stderr);
+        dup2(saved_, 2);
+        close(saved_);
+        saved_ = -1;
+        lseek(file_, 0, SEEK_SET);
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(file_, buf, sizeof buf)) > 0) text_.append(buf, static_cast<size_t>(n));
+        close(file_);
+        file_ = -1;
+    }
+    return text_;
+}
+
+size_t count_lines(const std::string& s) {
+    size_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+ChildResult run_child(const std::function<void()>& body) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        close(fds[1]);
+        struct rlimit no_core {};
+        setrlimit(RLIMIT_CORE, &no_core);
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        for (int sig : {SIGSEGV, SIGBUS, SIGABRT}) sigaction(sig, &dfl, nullptr);
+        body();
+        std::fflush(stderr);
+        _exit(0);
+    }
+    close(fds[1]);
+    ChildResult r;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) r.err.append(buf, static_cast<size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    if (WIFSIGNALED(status)) {
+        r.signaled = true;
+        r.signal = WTERMSIG(status);
+    } else if (WIFEXITED(status)) {
+        r.exit_code = WEXITSTATUS(status);
+    }
+    return r;
+}
+
+MapsReader::MapsReader() : buf_(1 << 20) {
+    fd_ = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd_ >= 0);
+    vmas_.reserve(1 << 14);
+}
+
+MapsReader::~MapsReader() {
+    if (fd_ >= 0) close(fd_);
+}
+
+namespace {
+uintptr_t parse_hex(const char*& p) {
+    uintptr_t v = 0;
+    for (;; ++p) {
+        const char c = *p;
+        if (c >= '0' && c <= '9') v = v * 16 + static_cast<uintptr_t>(c - '0');
+        else if (c >= 'a' && c <= 'f') v = v * 16 + static_cast<uintptr_t>(c - 'a' + 10);
+        else return v;
+    }
+}
+}  // namespace
+
+const std::vector<Vma>& MapsReader::read() {
+    // One pass of read() calls from offset 0; the kernel produces whole lines.
+    size_t len = 0;
+    REQUIRE(lseek(fd_, 0, SEEK_SET) == 0);
+    for (;;) {
+        if (len + 4096 > buf_.size()) buf_.resize(buf_.size() * 2);
+        const ssize_t n = ::read(fd_, buf_.data() + len, buf_.size() - len - 1);
+        REQUIRE(n >= 0);
+        if (n == 0) break;
+        len += static_cast<size_t>(n);
+    }
+    buf_[len] = '\0';
+    vmas_.clear();
+    const char* p = buf_.data();
+    const char* end = p + len;
+    while (p < end) {
+        Vma v;
+        v.lo = parse_hex(p);
+        ++p;  // '-'
+        v.hi = parse_hex(p);
+        ++p;  // ' '
+        std::memcpy(v.perms, p, 4);
+        vmas_.push_back(v);
+        const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+        p = nl ? static_cast<const char*>(nl) + 1 : end;
+    }
+    return vmas_;
+}
+
+bool MapsReader::covered(uintptr_t lo, uintptr_t hi, const char* perms) const {
+    // First mapping that ends after lo.
+    size_t a = 0, b = vmas_.size();
+    while (a < b) {
+        const size_t m = (a + b) / 2;
+        if (vmas_[m].hi <= lo) a = m + 1;
+        else b = m;
+    }
+    uintptr_t at = lo;
+    for (size_t i = a; i < vmas_.size() && at < hi; ++i) {
+        const Vma& v = vmas_[i];
+        if (v.lo > at || std::memcmp(v.perms, perms, 4) != 0) return false;
+        at = v.hi;
+    }
+    return at >= hi;
+}
+
+bool MapsReader::any_in(uintptr_t lo, uintptr_t hi) const {
+    for (const Vma& v : vmas_) {
+        if (v.lo < hi && lo < v.hi) return true;
+    }
+    return false;
+}
+
+const Vma* MapsReader::writable_and_executable() const {
+    for (const Vma& v : vmas_) {
+        if (v.perms[1] == 'w' && v.perms[2] == 'x') return &v;
+    }
+    return nullptr;
+}
+
+}  // namespace npk_test
+
+std::string Catch::StringMaker<npk_test::Delta>::convert(const npk_test::Delta& d) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "{live_pages %+lld, live_bytes %+lld, allocs %+lld, seals %+lld, frees %+lld, rejections %+lld}",
+                  static_cast<long long>(d.live_pages), static_cast<long long>(d.live_bytes),
+                  static_cast<long long>(d.allocs), static_cast<long long>(d.seals),
+                  static_cast<long long>(d.frees), static_cast<long long>(d.rejections));
+    return buf;
+}
