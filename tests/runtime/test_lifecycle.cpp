@@ -119,12 +119,12 @@ TEST_CASE("free: WRITABLE -> gone and EXECUTABLE -> gone", "[lifecycle]") {
         void* p = npk_wildx_alloc(2 * pg);
         REQUIRE(p != nullptr);
         if (sealed) REQUIRE(npk_wildx_seal(p) == 0);
+        MapsReader maps;  // before the free: its buffer must not land in the hole
         StatsWatch w;
         REQUIRE(npk_wildx_free(p) == 0);
         CHECK(npk_wildx_state(p) == NPK_WILDX_UNKNOWN);
         CHECK(npk_wildx_size(p) == 0);
         CHECK(w.delta() == Delta{.live_pages = -1, .live_bytes = -2 * static_cast<int64_t>(pg), .frees = 1});
-        MapsReader maps;
         maps.read();
         CHECK_FALSE(maps.any_in(reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(p) + 2 * pg));
     }
