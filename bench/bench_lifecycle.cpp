@@ -52,30 +52,34 @@ void lifecycle_npk(benchmark::State& state) {
 
 // The floor: what any W^X JIT must pay for one function on its own page,
 // with no registry, no hash and no checks.
+inline bool floor_lifecycle_once(benchmark::State& state) {
+    const size_t ps = bench::page_size();
+    int32_t a = kA, b = kB;
+    bench::opaque(a);
+    bench::opaque(b);
+    void* page = bench::bare_map_rw();
+    if (!page) {
+        state.SkipWithError("mmap failed");
+        return false;
+    }
+    std::memcpy(page, bench::kAddI32, sizeof bench::kAddI32);
+    if (mprotect(page, ps, PROT_READ | PROT_EXEC) != 0) {
+        state.SkipWithError("mprotect failed");
+        return false;
+    }
+    const int32_t r = reinterpret_cast<bench::AddFn>(page)(a, b);
+    benchmark::DoNotOptimize(r);
+    if (munmap(page, ps) != 0 || r != kA + kB) {
+        state.SkipWithError("munmap failed or wrong sum");
+        return false;
+    }
+    return true;
+}
+
 void lifecycle_floor(benchmark::State& state) {
     if (skip_unless_jit(state)) return;
-    const size_t ps = bench::page_size();
-    for (auto _ : state) {
-        int32_t a = kA, b = kB;
-        bench::opaque(a);
-        bench::opaque(b);
-        void* page = bench::bare_map_rw();
-        if (!page) {
-            state.SkipWithError("mmap failed");
-            break;
-        }
-        std::memcpy(page, bench::kAddI32, sizeof bench::kAddI32);
-        if (mprotect(page, ps, PROT_READ | PROT_EXEC) != 0) {
-            state.SkipWithError("mprotect failed");
-            break;
-        }
-        const int32_t r = reinterpret_cast<bench::AddFn>(page)(a, b);
-        benchmark::DoNotOptimize(r);
-        if (munmap(page, ps) != 0 || r != kA + kB) {
-            state.SkipWithError("munmap failed or wrong sum");
-            break;
-        }
-    }
+    for (auto _ : state)
+        if (!floor_lifecycle_once(state)) break;
 }
 
 // The floor of a guarded page: reserve page + two guards inaccessible,
