@@ -34,7 +34,9 @@ int main(void) {
 
     if (!npk_jit_host_supported()) {
         /* No machine code for this CPU: the runtime refuses to install
-         * rather than write bytes that would not run. The heap works. */
+         * rather than write bytes that would not run, and says so on
+         * stderr ("wildx: install(0x...) rejected: unsupported host";
+         * npk_wildx_set_quiet(1) would silence it). The heap works. */
         if (npk_jit_install_add_i32(page) != -1 ||
             npk_wildx_last_error() != NPK_WILDX_ERR_UNSUPPORTED_HOST)
             return failed("refusing npk_jit_install_add_i32");

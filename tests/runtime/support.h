@@ -66,6 +66,7 @@ size_t count_lines(const std::string& s);
 
 // ---------------------------------------------------------------------------
 // Runs `body` in a forked child with its stderr captured through a pipe.
+// Skips the test (exit 77) where forked children cannot run (qemu-user).
 // The child exits 0 if body returns. SIGSEGV / SIGABRT / SIGBUS get their
 // default action back first (sanitizers install handlers) and core dumps
 // are off.
@@ -76,6 +77,11 @@ struct ChildResult {
     std::string err;
 };
 ChildResult run_child(const std::function<void()>& body);
+
+// Skips the test (exit 77) where a thread cannot even be started: under
+// qemu-user 7.2 here, pthread_create never returns (a SIGALRM after 5 s
+// ends the process as a skip). Call before the first thread.
+void require_threads();
 
 // ---------------------------------------------------------------------------
 // /proc/self/maps, parsed without allocating once warmed up.
@@ -96,11 +102,13 @@ public:
     bool covered(uintptr_t lo, uintptr_t hi, const char* perms) const;
     // Whether any mapping intersects [lo, hi).
     bool any_in(uintptr_t lo, uintptr_t hi) const;
+    // The mappings within `slack` bytes of [lo, hi), one per line, for
+    // failure messages.
+    std::string around(uintptr_t lo, uintptr_t hi, uintptr_t slack = 1 << 16) const;
     // The first mapping both writable and executable, or nullptr.
     const Vma* writable_and_executable() const;
 
 private:
-    int fd_ = -1;
     std::vector<char> buf_;
     std::vector<Vma> vmas_;
 };

@@ -25,6 +25,7 @@ struct Quiet {
 }  // namespace
 
 TEST_CASE("8 threads x 10000 alloc / install / seal / call / free cycles", "[concurrency]") {
+    require_threads();
     SwitchesGuard g;
     npk_wildx_set_quota(stats_now().live_bytes + size_t{kThreads} * 4 * page_size());
     const bool jit = npk_jit_host_supported() != 0;
@@ -55,6 +56,7 @@ TEST_CASE("8 threads x 10000 alloc / install / seal / call / free cycles", "[con
 }
 
 TEST_CASE("racing double frees: exactly one free of each page wins", "[concurrency]") {
+    require_threads();
     Quiet q;
     constexpr int kRounds = 300;
     constexpr int kPages = 16;
@@ -99,6 +101,7 @@ TEST_CASE("racing double frees: exactly one free of each page wins", "[concurren
 
 TEST_CASE("seal racing free: free always wins, seal either ran first or sees the page freed",
           "[concurrency]") {
+    require_threads();
     Quiet q;
     constexpr int kRounds = 2000;
     const bool jit = npk_jit_host_supported() != 0;
@@ -137,6 +140,7 @@ TEST_CASE("seal racing free: free always wins, seal either ran first or sees the
 }
 
 TEST_CASE("racing seals: exactly one seal of each page wins, the others see it sealed", "[concurrency]") {
+    require_threads();
     Quiet q;
     constexpr int kRounds = 500;
     constexpr int kRacers = 4;
@@ -173,6 +177,7 @@ TEST_CASE("racing seals: exactly one seal of each page wins, the others see it s
 }
 
 TEST_CASE("checked calls on one thread while others alloc, seal and free their own pages", "[concurrency]") {
+    require_threads();
     if (!npk_jit_host_supported()) npk_test_skip("needs x86-64 machine code");
     void* mine = npk_wildx_alloc(1);
     REQUIRE(mine != nullptr);
@@ -199,6 +204,7 @@ TEST_CASE("checked calls on one thread while others alloc, seal and free their o
 }
 
 TEST_CASE("verify racing free: free waits for the hash, verify sees the page or its absence", "[concurrency]") {
+    require_threads();
     Quiet q;
     constexpr int kRounds = 1000;
     std::barrier start(2);

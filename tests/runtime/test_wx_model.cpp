@@ -399,15 +399,18 @@ void Model::check_invariants() {
     }
     for (const auto& [a, sp] : live_) {
         if (!maps_.covered(a, a + sp.usable, sp.sealed ? "r-xp" : "rw-p")) {
-            FAIL("page " << std::hex << a << " is not mapped " << (sp.sealed ? "r-xp" : "rw-p")
-                         << "; step: " << context);
+            FAIL("page " << std::hex << a << "-" << a + sp.usable << " is not mapped "
+                         << (sp.sealed ? "r-xp" : "rw-p") << "; step: " << context << "; mappings near it:"
+                         << maps_.around(a, a + sp.usable));
         }
         if (sp.guard && !(maps_.covered(a - pg_, a, "---p") && maps_.covered(a + sp.usable, a + sp.usable + pg_, "---p"))) {
-            FAIL("page " << std::hex << a << " lost a guard page; step: " << context);
+            FAIL("page " << std::hex << a << " lost a guard page; step: " << context << "; mappings near it:"
+                         << maps_.around(a, a + sp.usable));
         }
     }
     if (just_freed_hi_ != 0 && maps_.any_in(just_freed_lo_, just_freed_hi_)) {
-        FAIL("a freed page is still mapped; step: " << context);
+        FAIL("a freed page is still mapped; step: " << context << "; mappings near it:"
+             << maps_.around(just_freed_lo_, just_freed_hi_));
     }
     const Delta got = watch_.delta();
     if (!(got == expect_)) {
@@ -439,9 +442,9 @@ TEST_CASE("W^X holds after every operation of a long random sequence, as the sha
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // Enough of each kind ran for the sequence to mean something.
-    CHECK(m.ops_alloc > ops / 10);
-    CHECK(m.ops_seal > ops / 40);
-    CHECK(m.ops_free > ops / 10);
+    CHECK(m.ops_alloc > ops / 20);
+    CHECK(m.ops_seal > ops / 50);
+    CHECK(m.ops_free > ops / 20);
     CHECK(m.ops_rejected > ops / 10);
     WARN("model: " << ops << " operations in " << secs << " s (" << m.ops_alloc << " allocs, " << m.ops_seal
                    << " seals, " << m.ops_free << " frees, " << m.ops_rejected << " rejections)");

@@ -1,0 +1,42 @@
+# cmake -P check_exports.cmake -D NM=... -D LIB=libnpkjit.so -D HEADERS="a.h;b.h"
+#
+# The shared library must export exactly the functions the public headers
+# declare with NPK_API: nothing missing, nothing more (nm -D --defined-only).
+set(declared "")
+foreach(h IN LISTS HEADERS)
+  file(READ "${h}" text)
+  string(REGEX MATCHALL "NPK_API[^;(]*[ *](npk_[a-z0-9_]+)[ ]*\\(" decls "${text}")
+  foreach(d IN LISTS decls)
+    string(REGEX REPLACE ".*[ *](npk_[a-z0-9_]+)[ ]*\\($" "\\1" name "${d}")
+    list(APPEND declared "${name}")
+  endforeach()
+endforeach()
+list(SORT declared)
+list(REMOVE_DUPLICATES declared)
+
+execute_process(COMMAND "${NM}" -D --defined-only "${LIB}"
+  OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NM} -D --defined-only ${LIB} failed")
+endif()
+string(REPLACE "\n" ";" lines "${out}")
+set(exported "")
+foreach(l IN LISTS lines)
+  if(l MATCHES " [A-Za-z] ([^ ]+)$")
+    list(APPEND exported "${CMAKE_MATCH_1}")
+  endif()
+endforeach()
+list(SORT exported)
+
+list(LENGTH declared n)
+if(n LESS 20)
+  message(FATAL_ERROR "only ${n} NPK_API functions found in ${HEADERS}: the header scan is broken")
+endif()
+if(NOT declared STREQUAL exported)
+  set(extra ${exported})
+  list(REMOVE_ITEM extra ${declared})
+  set(missing ${declared})
+  list(REMOVE_ITEM missing ${exported})
+  message(FATAL_ERROR "exported symbols differ from the C ABI\n  not exported: ${missing}\n  exported but not declared: ${extra}")
+endif()
+message(STATUS "${n} symbols exported, all declared NPK_API: ${exported}")
