@@ -53,7 +53,9 @@ function(npk_add_program_test file)
       list(APPEND _args --expect-error "${CMAKE_MATCH_1}")
     elseif(_line MATCHES "^[ \t]*//[ \t]*expect:[ \t]*error[ \t]+\"(.*)\"[ \t]*$")
       set(_mode check)
-      list(APPEND _args --expect-error "" --expect-output "${CMAKE_MATCH_1}")
+      # No empty --expect-error: CMake drops empty list items, which made
+      # the next argument its value.
+      list(APPEND _args --expect-output "${CMAKE_MATCH_1}")
     elseif(_line MATCHES "^[ \t]*//[ \t]*expect-output:[ \t]*(.*[^ \t])[ \t]*$")
       list(APPEND _args --expect-output "${CMAKE_MATCH_1}")
     elseif(_line MATCHES "^[ \t]*//[ \t]*requires:[ \t]*jit[ \t]*$")

@@ -5,14 +5,21 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -116,5 +123,87 @@ inline bool has_error(const Loaded& l, std::string_view code, uint32_t line, uin
                       std::string_view fragment) {
     return has_diag(l, Severity::Error, code, line, col, fragment);
 }
+
+// ---------------------------------------------------------------------
+// Running the built npk as a separate process.
+// ---------------------------------------------------------------------
+#ifdef NPK_EXE
+struct NpkResult {
+    int status = -1;     // exit status, or 128 + signal
+    std::string out, err;
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Runs npk (the built one unless `exe_path` says otherwise) with `args`,
+// `env` set ("" value = unset), in `cwd`, stdin from /dev/null. In a cross
+// build the tests run under an emulator, and so must the npk they start:
+// NPK_TEST_EMULATOR (CMAKE_CROSSCOMPILING_EMULATOR, ';'-separated) is put
+// in front of it.
+inline NpkResult run_npk(const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& env = {},
+                         const std::filesystem::path& cwd = {},
+                         const std::string& exe_path = NPK_EXE) {
+    std::vector<std::string> cmd;
+#ifdef NPK_TEST_EMULATOR
+    std::string_view emu = NPK_TEST_EMULATOR;
+    while (!emu.empty()) {
+        const size_t semi = emu.find(';');
+        if (semi != 0) cmd.emplace_back(emu.substr(0, semi));
+        emu = semi == std::string_view::npos ? std::string_view{} : emu.substr(semi + 1);
+    }
+#endif
+    cmd.push_back(exe_path);
+    cmd.insert(cmd.end(), args.begin(), args.end());
+
+    const std::filesystem::path tmp = make_temp_dir();
+    const std::filesystem::path out = tmp / "out", err = tmp / "err";
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int in = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || in < 0) _exit(125);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        for (const auto& [k, v] : env) {
+            if (v.empty()) unsetenv(k.c_str());
+            else setenv(k.c_str(), v.c_str(), 1);
+        }
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(125);
+        std::vector<char*> argv;
+        for (auto& a : cmd) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            FAIL("npk did not finish within 60 s");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    NpkResult r;
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+    return r;
+}
+#endif  // NPK_EXE
 
 }  // namespace npk::test

@@ -1,0 +1,107 @@
+// Helpers for the type-checker and interpreter tests: load a program from
+// text, run check_types on it (and only that phase: these tests are about
+// types and run-time behaviour, not lifecycle), then run it in-process
+// with stdout and stderr captured.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "test_util.h"
+
+namespace npk::test {
+
+// The failsafe every root program needs (§6.1), for appending after main.
+inline constexpr std::string_view kFailsafe = "\nfunc:failsafe = int32(tbb32:err) {\n    exit 1;\n};\n";
+
+// Loads `text` as main.npk (plus `extra` files beside it) and type-checks
+// it. The load itself must succeed: these tests are not about syntax.
+inline std::unique_ptr<Loaded> typecheck(std::string_view text,
+                                         const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+    auto l = load_text(text, extra);
+    INFO(dump(*l));
+    REQUIRE(l->loaded);
+    REQUIRE(l->diag.error_count() == 0);
+    l->sema = check_types(l->prog, l->opts, l->diag);
+    return l;
+}
+
+// Type-checks and expects no error at all.
+inline std::unique_ptr<Loaded> typecheck_ok(std::string_view text,
+                                            const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+    auto l = typecheck(text, extra);
+    INFO(dump(*l));
+    CHECK(l->diag.error_count() == 0);
+    return l;
+}
+
+// Captures what the process writes to one file descriptor while alive.
+class Capture {
+public:
+    explicit Capture(int fd) : fd_(fd) {
+        std::fflush(nullptr);
+        file_ = std::tmpfile();
+        REQUIRE(file_ != nullptr);
+        saved_ = dup(fd_);
+        REQUIRE(saved_ >= 0);
+        REQUIRE(dup2(fileno(file_), fd_) >= 0);
+    }
+    Capture(const Capture&) = delete;
+    Capture& operator=(const Capture&) = delete;
+    ~Capture() { restore(); }
+
+    std::string finish() {
+        restore();
+        std::string out;
+        std::rewind(file_);
+        char buf[4096];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) out.append(buf, n);
+        return out;
+    }
+
+private:
+    void restore() {
+        if (saved_ < 0) return;
+        std::fflush(nullptr);
+        dup2(saved_, fd_);
+        close(saved_);
+        saved_ = -1;
+    }
+    int fd_;
+    int saved_ = -1;
+    FILE* file_ = nullptr;
+};
+
+struct RunOutcome {
+    int status = -1;
+    std::string out, err;   // what the program wrote to stdout / stderr
+    std::unique_ptr<Loaded> loaded;
+};
+
+// Type-checks `text` (which must pass) and runs it with run_program.
+inline RunOutcome run_text(std::string_view text,
+                           const std::vector<std::pair<std::string, std::string>>& extra = {},
+                           std::vector<std::string> load_libs = {}) {
+    RunOutcome r;
+    r.loaded = typecheck(text, extra);
+    {
+        INFO(dump(*r.loaded));
+        REQUIRE(r.loaded->diag.error_count() == 0);
+    }
+    r.loaded->opts.load_libs = std::move(load_libs);
+    Capture out(1), err(2);
+    r.status = run_program(r.loaded->prog, *r.loaded->sema, r.loaded->opts, r.loaded->diag);
+    r.out = out.finish();
+    r.err = err.finish();
+    return r;
+}
+
+}  // namespace npk::test
