@@ -113,6 +113,8 @@ def load_bench(path):
         raw = b.get("run_name", b["name"])
         if threads == 1 and "/manual_time" not in raw and "/real_time" not in raw:
             cpu.setdefault(name, []).append(b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")])
+        elif "child_cpu_ns" in b:  # a spawned process: its own CPU time
+            cpu.setdefault(name, []).append(b["child_cpu_ns"])
         ex = extras.setdefault(name, {})
         for key in ("maps", "rwx_mappings"):
             if key in b:
@@ -256,7 +258,8 @@ def main(argv):
               " loop, which is inline in the header")
     print("times: median/min/max over the repetitions; ratio = median / baseline median (same run, the"
           " verdict's basis); min ratio = min / baseline min (the least disturbed repetitions);"
-          " cpu ratio = the same with CPU time (single-thread, automatically timed cases only);"
+          " cpu ratio = the same with CPU time (single-thread, automatically timed cases, and the"
+          " child's CPU time for process/*);"
           " 2-thread rows: per-thread latency")
     # bench/run passes the load average from before its own build, which
     # would otherwise count as other work.
