@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Turns one run of bench/run into one table.
+
+    report.py BENCH_JSON MANY_PAGES_JSONL [--markdown] [--filtered] [--load-before=LOADAVG]
+
+--filtered (bench/run --filter) drops the rows of cases that did not run
+instead of counting them as missed goals.
+
+BENCH_JSON is Google Benchmark's JSON output (--benchmark_out) with every
+repetition in it; MANY_PAGES_JSONL holds one JSON object per line from
+npk_bench_many_pages. Every ratio divides two medians of the same run.
+Exit status: 0 when every goal passed, 1 when one missed or could not be
+measured, 2 on unusable input.
+"""
+import json
+import statistics
+import sys
+
+# (case, baseline, goal as the largest allowed ratio or None, what it says)
+# A case that is its own baseline is printed as "1.00 (base)".
+ROWS = [
+    ("lifecycle/floor", "lifecycle/floor", None, "bare mmap/memcpy/mprotect/call/munmap"),
+    ("lifecycle/npk", "lifecycle/floor", 1.15, "alloc/install/seal/call/free via the C ABI"),
+    ("lifecycle/npk_audit_off", "lifecycle/floor", None, "audit explicitly off"),
+    ("lifecycle/npk_audit_on", "lifecycle/npk_audit_off", None, "audit lines to /dev/null"),
+    ("lifecycle/floor_guard", "lifecycle/floor", None, "bare, page between two PROT_NONE guards"),
+    ("lifecycle/npk_guard", "lifecycle/floor_guard", None, "guard pages on"),
+    ("lifecycle/asmjit", "lifecycle/npk", None, "asmjit JitRuntime add/call/release"),
+    ("seal/floor_mprotect", "seal/floor_mprotect", None, "mprotect RW->RX of one page"),
+    ("seal/npk_5_bytes", "seal/floor_mprotect", None, "seal, 5 bytes + zero tail"),
+    ("seal/npk_full_page", "seal/floor_mprotect", None, "seal, page full of non-zero bytes"),
+    ("seal/fnv1a64_5_bytes", "seal/floor_mprotect", None, "npk_wildx_fnv1a64, page as in seal/npk_5_bytes"),
+    ("seal/fnv1a64_full_page", "seal/floor_mprotect", None, "npk_wildx_fnv1a64, page as in seal/npk_full_page"),
+    ("call/fn_ptr", "call/fn_ptr", None, "plain call through a pointer to the page"),
+    ("call/npk_checked", "call/fn_ptr", 2.0, "npk_jit_call_i32_i32"),
+    ("call/direct_c", "call/fn_ptr", None, "direct call of a noinline C add"),
+]
+for op, what in (("state", "npk_wildx_state"), ("alloc_free", "alloc + free"),
+                 ("seal_free", "seal + free")):
+    base = f"registry/{op}/live:1"
+    ROWS += [
+        (base, base, None, f"{what}, 1 other live page"),
+        (f"registry/{op}/live:1000", base, None, f"{what}, 1,000 live"),
+        (f"registry/{op}/live:15000", base, 1.2, f"{what}, 15,000 live"),
+        (f"registry/{op}/live:1/threads:2", base, None, f"{what}, 2 threads, per-thread latency"),
+        (f"registry/{op}/live:15000/threads:2", base, None, f"{what}, 2 threads, 15,000 live"),
+    ]
+    if op != "state":
+        ROWS.append((f"registry/{op}_split/live:15000", base, None,
+                     f"{what}, 15,000 live in 15,000 mappings"))
+ROWS += [
+    ("registry/floor_alloc_free/live:1", "registry/floor_alloc_free/live:1", None, "bare mmap + munmap"),
+    ("registry/floor_alloc_free/live:15000", "registry/floor_alloc_free/live:1", None,
+     "bare mmap + munmap, 15,000 bare pages mapped"),
+    ("registry/floor_alloc_free_split/live:15000", "registry/floor_alloc_free/live:1", None,
+     "bare mmap + munmap, 15,000 bare pages in 15,000 mappings"),
+    ("registry/floor_alloc_free/live:1/threads:2", "registry/floor_alloc_free/live:1", None,
+     "bare mmap + munmap, 2 threads, per-thread latency"),
+    ("registry/floor_seal_free/live:1", "registry/floor_seal_free/live:1", None, "bare mprotect RX + munmap"),
+    ("registry/floor_seal_free/live:1/threads:2", "registry/floor_seal_free/live:1", None,
+     "bare mprotect RX + munmap, 2 threads, per-thread latency"),
+    ("process/c_abi", "process/c_abi", None, "C program doing bug264 via the C ABI"),
+    ("process/npk_run", "process/c_abi", None, "npk run bugs/bug264_jit_add_i32_smoke.npk"),
+]
+
+MANY_PAGES_GOAL = 60000
+MANY_PAGES_WHAT = {
+    "mixed": "60,000 pages live, every 2nd sealed (no VMA merging)",
+    "writable": "60,000 pages live, all writable",
+    "sealed": "60,000 pages live, all sealed",
+    "guard": "60,000 pages live, every 2nd sealed, guard pages on",
+}
+
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "-"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def clean_name(name):
+    # Google Benchmark appends how the time was taken; the table does not.
+    parts = [p for p in name.split("/") if p not in ("manual_time", "real_time")]
+    return "/".join(parts)
+
+
+def load_bench(path):
+    with open(path) as f:
+        data = json.load(f)
+    runs, cpu, errors, extras = {}, {}, {}, {}
+    for b in data.get("benchmarks", []):
+        name = clean_name(b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        if b.get("run_type") != "iteration":
+            continue
+        threads = int(b.get("threads", 1))
+        # Google Benchmark divides the wall time of a multi-threaded case by
+        # the iterations of all threads (an inverse throughput); times the
+        # thread count it is the latency one thread sees per operation.
+        ns = b["real_time"] * UNIT_NS[b.get("time_unit", "ns")] * threads
+        runs.setdefault(name, []).append(ns)
+        # CPU time is the work itself, whatever else the machine runs, but
+        # only where Google Benchmark's CPU clock covers exactly the timed
+        # work: not with manual timing (it would include the untimed set-up),
+        # not for spawned processes, not across threads.
+        raw = b.get("run_name", b["name"])
+        if threads == 1 and "/manual_time" not in raw and "/real_time" not in raw:
+            cpu.setdefault(name, []).append(b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")])
+        elif "child_cpu_ns" in b:  # a spawned process: its own CPU time
+            cpu.setdefault(name, []).append(b["child_cpu_ns"])
+        ex = extras.setdefault(name, {})
+        for key in ("maps", "rwx_mappings"):
+            if key in b:
+                ex[key] = b[key]
+        if b.get("label"):
+            ex["label"] = b["label"]
+    return data.get("context", {}), runs, cpu, errors, extras
+
+
+def load_many_pages(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("{"):
+                    out.append(json.loads(line))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def main(argv):
+    markdown = "--markdown" in argv
+    filtered = "--filtered" in argv
+    load_before = None
+    for a in argv[1:]:
+        if a.startswith("--load-before="):
+            try:
+                load_before = float(a.split("=", 1)[1])
+            except ValueError:
+                pass
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    if len(args) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        context, runs, cpu, errors, extras = load_bench(args[0])
+    except (OSError, ValueError, KeyError) as e:
+        print(f"report.py: cannot read {args[0]}: {e}", file=sys.stderr)
+        return 2
+    many = load_many_pages(args[1])
+
+    medians = {k: statistics.median(v) for k, v in runs.items()}
+    cpu_medians = {k: statistics.median(v) for k, v in cpu.items()}
+    header = ["case", "median", "min", "max", "n", "baseline", "ratio", "min ratio", "cpu ratio", "goal",
+              "verdict", "what"]
+    table, notes = [], []
+    all_goals_met = True
+    for case, base, goal, what in ROWS:
+        if filtered and case not in errors and case not in runs:
+            continue  # left out by --filter: neither a row nor a verdict
+        if case in errors or case not in runs:
+            why = errors.get(case, "not run (filtered out or not built)")
+            verdict = "SKIP" if goal is None else "MISS"
+            if goal is not None:
+                all_goals_met = False
+            table.append([case, "-", "-", "-", "0", base if base != case else "-", "-", "-", "-",
+                          f"<= {goal}" if goal else "", verdict, what])
+            notes.append(f"{case}: {why}")
+            continue
+        v = runs[case]
+        min_ratio_s = cpu_ratio_s = "-"
+        if base == case:
+            ratio_s, verdict = "1.00 (base)", ""
+        elif base in medians:
+            ratio = medians[case] / medians[base]
+            ratio_s = f"{ratio:.2f}"
+            min_ratio_s = f"{min(v) / min(runs[base]):.2f}"
+            cpu_ratio = None
+            if case in cpu_medians and base in cpu_medians:
+                cpu_ratio = cpu_medians[case] / cpu_medians[base]
+                cpu_ratio_s = f"{cpu_ratio:.2f}"
+            verdict = "" if goal is None else ("PASS" if ratio <= goal else "MISS")
+            # The verdict stays on wall-clock medians; when it fails but the
+            # CPU-time ratio passes, say so: the usual sign of a busy machine.
+            if verdict == "MISS" and cpu_ratio is not None and cpu_ratio <= goal:
+                verdict = "MISS (cpu: PASS)"
+            if verdict.startswith("MISS"):
+                all_goals_met = False
+        else:
+            ratio_s = "-"
+            verdict = "" if goal is None else "MISS"
+            if goal is not None:
+                all_goals_met = False
+                notes.append(f"{case}: its baseline {base} did not run")
+        table.append([case, fmt_time(medians[case]), fmt_time(min(v)), fmt_time(max(v)), str(len(v)),
+                      "-" if base == case else base, ratio_s, min_ratio_s, cpu_ratio_s,
+                      f"<= {goal}" if goal else "", verdict,
+                      what])
+        ex = extras.get(case, {})
+        if "label" in ex:
+            notes.append(f"{case}: {ex['label']}")
+        if "maps" in ex and case.startswith("registry/") and "live:15000" in case and "threads" not in case \
+                and "state" not in case:
+            notes.append(f"{case}: {int(ex['maps'])} mappings in /proc/self/maps with the background live")
+
+    for m in many:
+        mode = m.get("mode", "?")
+        ok = m.get("allocated", 0) >= MANY_PAGES_GOAL and m.get("alloc_failures", 1) == 0 \
+            and m.get("seal_failures", 1) == 0 and m.get("calls_bad", 1) == 0 and m.get("free_failures", 1) == 0
+        goal = mode == "mixed"
+        verdict = ("PASS" if ok else "MISS") if goal else ""
+        if goal and not ok:
+            all_goals_met = False
+        table.append([f"many_pages/{mode}", f"{m.get('allocated', 0)} live", "-", "-", "1", "-",
+                      f"{m.get('maps_at_peak', '?')} maps", "-", "-", f">= {MANY_PAGES_GOAL}" if goal else "",
+                      verdict,
+                      MANY_PAGES_WHAT.get(mode, "")])
+        fails = m.get("alloc_failures_by_error") or {}
+        notes.append(
+            f"many_pages/{mode}: {m.get('allocated')}/{m.get('requested')} pages live, "
+            f"{m.get('alloc_failures')} alloc failures{' ' + json.dumps(fails) if fails else ''}, "
+            f"{m.get('sealed')} sealed, {m.get('maps_at_peak')} mappings at peak "
+            f"(vm.max_map_count {m.get('max_map_count')}), {m.get('calls_ok')} calls ok, "
+            f"alloc {m.get('alloc_seconds')} s, free {m.get('free_seconds')} s")
+    if not any(m.get("mode") == "mixed" for m in many):
+        all_goals_met = False
+        table.append(["many_pages/mixed", "-", "-", "-", "0", "-", "-", "-", "-", f">= {MANY_PAGES_GOAL}", "MISS",
+                      MANY_PAGES_WHAT["mixed"]])
+        notes.append("many_pages/mixed: did not run")
+
+    widths = [max(len(r[i]) for r in [header] + table) for i in range(len(header))]
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "|".join("---" for _ in header) + "|")
+        for r in table:
+            print("| " + " | ".join(c if c else " " for c in r) + " |")
+    else:
+        line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+        print(line)
+        print("-" * len(line))
+        for r in table:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print()
+    print(f"host: {context.get('cpu_model', '?')}, {context.get('num_cpus', '?')} CPUs, "
+          f"{context.get('kernel', '?')}; load average before the build "
+          f"{load_before if load_before is not None else '?'}, at the first case {context.get('load_avg', '?')}")
+    if context.get("library_build_type") == "debug":
+        print("note: Debian's libbenchmark reports itself as a debug build; it times only the"
+              " loop, which is inline in the header")
+    print("times: median/min/max over the repetitions; ratio = median / baseline median (same run, the"
+          " verdict's basis); min ratio = min / baseline min (the least disturbed repetitions);"
+          " cpu ratio = the same with CPU time (single-thread, automatically timed cases, and the"
+          " child's CPU time for process/*);"
+          " 2-thread rows: per-thread latency")
+    # bench/run passes the load average from before its own build, which
+    # would otherwise count as other work.
+    load = load_before if load_before is not None else (context.get("load_avg") or [0])[0]
+    ncpu = context.get("num_cpus") or 1
+    if load > ncpu / 2:
+        print(f"WARNING: load average {load:.2f} on {ncpu} CPUs before the run: other work"
+              " shared the CPUs, wall-clock ratios are unreliable; trust the cpu ratio, or run again"
+              " on a quiet machine")
+    for n in notes:
+        print(f"  - {n}")
+    print()
+    if filtered:
+        print("filtered run: only the goals shown were checked")
+    print(("all goals shown met" if filtered else "all goals met") if all_goals_met
+          else "GOALS MISSED (see MISS rows)")
+    return 0 if all_goals_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
