@@ -71,6 +71,26 @@ enum class ExprKind {
 enum class UnaryOp { Neg, Not };
 enum class BinaryOp { Or, And, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, Mul, Div, Mod };
 
+// The operator as written in source (for messages and dumps).
+inline const char* spelling(BinaryOp op) {
+    switch (op) {
+    case BinaryOp::Or: return "||";
+    case BinaryOp::And: return "&&";
+    case BinaryOp::Eq: return "==";
+    case BinaryOp::Ne: return "!=";
+    case BinaryOp::Lt: return "<";
+    case BinaryOp::Le: return "<=";
+    case BinaryOp::Gt: return ">";
+    case BinaryOp::Ge: return ">=";
+    case BinaryOp::Add: return "+";
+    case BinaryOp::Sub: return "-";
+    case BinaryOp::Mul: return "*";
+    case BinaryOp::Div: return "/";
+    case BinaryOp::Mod: return "%";
+    }
+    return "?";
+}
+
 struct Expr {
     ExprKind kind;
     Loc loc;        // first token of the expression (for Binary: the operator)

@@ -6,25 +6,6 @@ using namespace ast;
 
 namespace {
 
-const char* binop_text(BinaryOp op) {
-    switch (op) {
-    case BinaryOp::Or: return "||";
-    case BinaryOp::And: return "&&";
-    case BinaryOp::Eq: return "==";
-    case BinaryOp::Ne: return "!=";
-    case BinaryOp::Lt: return "<";
-    case BinaryOp::Le: return "<=";
-    case BinaryOp::Gt: return ">";
-    case BinaryOp::Ge: return ">=";
-    case BinaryOp::Add: return "+";
-    case BinaryOp::Sub: return "-";
-    case BinaryOp::Mul: return "*";
-    case BinaryOp::Div: return "/";
-    case BinaryOp::Mod: return "%";
-    }
-    return "?";
-}
-
 std::string quals_text(uint32_t q) {
     std::string s;
     auto add = [&](uint32_t bit, const char* w) {
@@ -106,7 +87,7 @@ std::string dump_expr(const Expr& e) {
     }
     case ExprKind::Binary: {
         const auto& n = static_cast<const Binary&>(e);
-        return std::string("(") + binop_text(n.op) + " " + dump_expr(*n.lhs) + " " + dump_expr(*n.rhs) + ")";
+        return std::string("(") + spelling(n.op) + " " + dump_expr(*n.lhs) + " " + dump_expr(*n.rhs) + ")";
     }
     case ExprKind::Assign: {
         const auto& n = static_cast<const Assign&>(e);

@@ -1045,25 +1045,6 @@ private:
         return s_.types.error();
     }
 
-    static const char* op_text(BinaryOp op) {
-        switch (op) {
-        case BinaryOp::Or: return "||";
-        case BinaryOp::And: return "&&";
-        case BinaryOp::Eq: return "==";
-        case BinaryOp::Ne: return "!=";
-        case BinaryOp::Lt: return "<";
-        case BinaryOp::Le: return "<=";
-        case BinaryOp::Gt: return ">";
-        case BinaryOp::Ge: return ">=";
-        case BinaryOp::Add: return "+";
-        case BinaryOp::Sub: return "-";
-        case BinaryOp::Mul: return "*";
-        case BinaryOp::Div: return "/";
-        case BinaryOp::Mod: return "%";
-        }
-        return "?";
-    }
-
     const Type* check_binary(const Binary& b, Facts& facts) {
         if (b.op == BinaryOp::And || b.op == BinaryOp::Or) return check_logical(b, facts);
 
@@ -1089,7 +1070,7 @@ private:
     // left side proves when it runs ("no checky no val").
     NPK_COLD const Type* check_logical(const Binary& b, Facts& facts) {
         TypeTable& T = s_.types;
-        const std::string op = op_text(b.op);
+        const std::string op = spelling(b.op);
         {
             const Type* lt = check_expr(*b.lhs, facts);
             Facts when_true, when_false;
@@ -1109,7 +1090,7 @@ private:
     // or the error that says why there is none.
     NPK_COLD const Type* binary_type(const Binary& b, const Type* lt, const Type* rt) {
         TypeTable& T = s_.types;
-        const std::string op = op_text(b.op);
+        const std::string op = spelling(b.op);
         bool compare = b.op == BinaryOp::Eq || b.op == BinaryOp::Ne || b.op == BinaryOp::Lt ||
                        b.op == BinaryOp::Le || b.op == BinaryOp::Gt || b.op == BinaryOp::Ge;
         bool equality = b.op == BinaryOp::Eq || b.op == BinaryOp::Ne;
