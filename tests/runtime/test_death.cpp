@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 
 using namespace npk_test;
 
@@ -22,6 +23,31 @@ std::string call_line(const void* page, const char* state) {
 // `volatile` so the compiler keeps the faulting access.
 void poke(void* p) { *static_cast<volatile unsigned char*>(p) = 0x42; }
 unsigned char peek(const void* p) { return *static_cast<const volatile unsigned char*>(p); }
+
+// A call that must be refused, made in a forked child: `make_page` runs
+// there (it may _exit(3) when it cannot set up), the child tells the
+// parent which page it made, then calls it through npk_jit_call_i32_i32,
+// which must abort.
+struct RefusedCall {
+    ChildResult child;
+    void* page = nullptr;
+};
+
+RefusedCall call_in_child(const std::function<void*()>& make_page) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    RefusedCall out;
+    out.child = run_child([&] {
+        void* p = make_page();
+        (void)!write(fds[1], &p, sizeof p);  // tell the parent which page
+        (void)npk_jit_call_i32_i32(p, 1, 2);
+        _exit(4);
+    });
+    close(fds[1]);
+    REQUIRE(read(fds[0], &out.page, sizeof out.page) == static_cast<ssize_t>(sizeof out.page));
+    close(fds[0]);
+    return out;
+}
 
 }  // namespace
 
@@ -70,47 +96,31 @@ TEST_CASE("touching the guard page before or after a page kills the process with
 }
 
 TEST_CASE("a call through a freed page aborts with the documented line", "[death]") {
-    void* page = nullptr;
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    const ChildResult r = run_child([&] {
+    const RefusedCall c = call_in_child([] {
         void* p = npk_wildx_alloc(1);
         if (p == nullptr) _exit(3);
         if (npk_jit_host_supported()) (void)npk_jit_install_add_i32(p);
         if (npk_wildx_seal(p) != 0 || npk_wildx_free(p) != 0) _exit(3);
-        (void)!write(fds[1], &p, sizeof p);  // tell the parent which page
-        (void)npk_jit_call_i32_i32(p, 1, 2);
-        _exit(4);
+        return p;
     });
-    close(fds[1]);
-    REQUIRE(read(fds[0], &page, sizeof page) == static_cast<ssize_t>(sizeof page));
-    close(fds[0]);
-    CHECK(r.signaled);
-    CHECK(r.signal == SIGABRT);
-    CHECK(r.err == call_line(page, "freed"));
+    CHECK(c.child.signaled);
+    CHECK(c.child.signal == SIGABRT);
+    CHECK(c.child.err == call_line(c.page, "freed"));
 }
 
 TEST_CASE("a call through a writable page aborts with the documented line, even when quiet", "[death]") {
     for (bool quiet : {false, true}) {
         CAPTURE(quiet);
-        void* page = nullptr;
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        const ChildResult r = run_child([&] {
+        const RefusedCall c = call_in_child([quiet] {
             npk_wildx_set_quiet(quiet ? 1 : 0);
             void* p = npk_wildx_alloc(1);
             if (p == nullptr) _exit(3);
             if (npk_jit_host_supported()) (void)npk_jit_install_add_i32(p);
-            (void)!write(fds[1], &p, sizeof p);
-            (void)npk_jit_call_i32_i32(p, 1, 2);
-            _exit(4);
+            return p;
         });
-        close(fds[1]);
-        REQUIRE(read(fds[0], &page, sizeof page) == static_cast<ssize_t>(sizeof page));
-        close(fds[0]);
-        CHECK(r.signaled);
-        CHECK(r.signal == SIGABRT);
-        CHECK(r.err == call_line(page, "writable"));
+        CHECK(c.child.signaled);
+        CHECK(c.child.signal == SIGABRT);
+        CHECK(c.child.err == call_line(c.page, "writable"));
     }
 }
 
@@ -120,32 +130,23 @@ TEST_CASE("a call through NULL, a foreign or an interior pointer aborts naming w
         int which;
         const char* state;
     };
-    for (const Case c : {Case{0, "null"}, Case{1, "not a wildx page"}, Case{2, "interior pointer"}}) {
-        CAPTURE(c.state);
-        void* page = nullptr;
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        const ChildResult r = run_child([&] {
-            void* p = nullptr;
-            if (c.which == 1) p = &foreign;
-            if (c.which == 2) {
+    for (const Case k : {Case{0, "null"}, Case{1, "not a wildx page"}, Case{2, "interior pointer"}}) {
+        CAPTURE(k.state);
+        const RefusedCall c = call_in_child([k]() -> void* {
+            if (k.which == 1) return &foreign;
+            if (k.which == 2) {
                 char* s = static_cast<char*>(npk_wildx_alloc(1));
                 if (s == nullptr || npk_wildx_seal(s) != 0) _exit(3);
-                p = s + 1;
+                return s + 1;
             }
-            (void)!write(fds[1], &p, sizeof p);
-            (void)npk_jit_call_i32_i32(p, 1, 2);
-            _exit(4);
+            return nullptr;
         });
-        close(fds[1]);
-        REQUIRE(read(fds[0], &page, sizeof page) == static_cast<ssize_t>(sizeof page));
-        close(fds[0]);
-        CHECK(r.signaled);
-        CHECK(r.signal == SIGABRT);
-        if (c.which == 0) {
-            CHECK(r.err == "wildx: call(0x0) refused: page is not executable (state: null)\n");
+        CHECK(c.child.signaled);
+        CHECK(c.child.signal == SIGABRT);
+        if (k.which == 0) {
+            CHECK(c.child.err == "wildx: call(0x0) refused: page is not executable (state: null)\n");
         } else {
-            CHECK(r.err == call_line(page, c.state));
+            CHECK(c.child.err == call_line(c.page, k.state));
         }
     }
 }
