@@ -1,0 +1,74 @@
+/*
+ * npk/status.h — one status model for every facility of libnpkjit: the
+ * wildx heap, the JIT helpers and checked calls, the function builder
+ * and regions, the validator of user code, handle arenas.
+ *
+ * A C ABI function that fails returns NULL or -1 and sets the calling
+ * thread's last status (npk_last_error) and message
+ * (npk_last_error_message). Successful calls do not reset them.
+ *
+ * Codes are grouped by the facility that introduced them; a code means
+ * the same thing whichever facility reports it (a builder given a NULL
+ * pointer reports NPK_ERR_NULL too). The NPK_WILDX_ERR_* names of the
+ * first release are kept as aliases of the first group.
+ */
+#ifndef NPK_STATUS_H
+#define NPK_STATUS_H
+
+#include <npk/api.h>
+
+NPK_EXTERN_C_BEGIN
+
+enum {
+    NPK_OK = 0,
+
+    /* 1..31: general and heap (the first release's codes, unchanged). */
+    NPK_ERR_NULL             = 1,  /* "null pointer" */
+    NPK_ERR_ZERO_SIZE        = 2,  /* "zero size" */
+    NPK_ERR_QUOTA            = 3,  /* "quota exceeded" */
+    NPK_ERR_OS               = 4,  /* "OS refused" (mmap/mprotect/munmap failed) */
+    NPK_ERR_NOT_WILDX        = 5,  /* "not a wildx page" (foreign pointer) */
+    NPK_ERR_INTERIOR         = 6,  /* "interior pointer" */
+    NPK_ERR_FREED            = 7,  /* "already freed" */
+    NPK_ERR_SEALED           = 8,  /* "already sealed" */
+    NPK_ERR_NOT_WRITABLE     = 9,  /* "not writable" */
+    NPK_ERR_NOT_EXECUTABLE   = 10, /* "not executable" */
+    NPK_ERR_UNSUPPORTED_HOST = 11, /* "unsupported host" */
+    NPK_ERR_INVALID_ARGUMENT = 12, /* "invalid argument" */
+    NPK_ERR_HASH_MISMATCH    = 13, /* "code changed since seal" */
+    NPK_ERR_OUT_OF_MEMORY    = 14  /* "out of memory" (a runtime table could not grow) */
+
+    /* 32..63: the function builder, regions, checked calls (npk/jitbuild.h). */
+    /* 64..79: the validator of user-supplied code (npk/validate.h). */
+    /* 80..95: handle arenas (npk/handle.h). */
+};
+
+/* The facilities, as npk_rejections counts them. */
+enum {
+    NPK_FACILITY_WILDX    = 0, /* alloc, seal, free, hash, verify */
+    NPK_FACILITY_JIT      = 1, /* install, checked calls */
+    NPK_FACILITY_BUILDER  = 2, /* builder, regions, invoke */
+    NPK_FACILITY_VALIDATE = 3, /* the validator */
+    NPK_FACILITY_HANDLE   = 4, /* handle arenas */
+    NPK_FACILITY_COUNT    = 5
+};
+
+/* Aliases kept from the first release (npk/wildx.h). */
+#define NPK_WILDX_OK                   NPK_OK
+#define NPK_WILDX_ERR_NULL             NPK_ERR_NULL
+#define NPK_WILDX_ERR_ZERO_SIZE        NPK_ERR_ZERO_SIZE
+#define NPK_WILDX_ERR_QUOTA            NPK_ERR_QUOTA
+#define NPK_WILDX_ERR_OS               NPK_ERR_OS
+#define NPK_WILDX_ERR_NOT_WILDX        NPK_ERR_NOT_WILDX
+#define NPK_WILDX_ERR_INTERIOR         NPK_ERR_INTERIOR
+#define NPK_WILDX_ERR_FREED            NPK_ERR_FREED
+#define NPK_WILDX_ERR_SEALED           NPK_ERR_SEALED
+#define NPK_WILDX_ERR_NOT_WRITABLE     NPK_ERR_NOT_WRITABLE
+#define NPK_WILDX_ERR_NOT_EXECUTABLE   NPK_ERR_NOT_EXECUTABLE
+#define NPK_WILDX_ERR_UNSUPPORTED_HOST NPK_ERR_UNSUPPORTED_HOST
+#define NPK_WILDX_ERR_INVALID_ARGUMENT NPK_ERR_INVALID_ARGUMENT
+#define NPK_WILDX_ERR_HASH_MISMATCH    NPK_ERR_HASH_MISMATCH
+
+NPK_EXTERN_C_END
+
+#endif /* NPK_STATUS_H */
