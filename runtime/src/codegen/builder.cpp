@@ -142,6 +142,9 @@ int32_t stick(npk_jit_builder* b, const char* op, int32_t code, const char* fmt,
 }
 
 int32_t check_complete(npk_jit_builder* b, const char* op) {
+    if (b != nullptr && b->error != 0) {
+        return fail(op, b, b->error, "builder failed earlier: %s", b->first);  // its first error, again
+    }
     if (!usable(b, op)) return -1;
     const Program& p = b->prog;
     for (const Inst& in : p.insts) {
