@@ -194,9 +194,21 @@ Found find_start(uintptr_t a) {
     }
 }
 
-// A rejection of the heap about the page at `a`.
-int32_t reject(const char* op, uintptr_t a, int32_t code, const char* detail = nullptr, int os_errno = 0) {
-    return fail(NPK_FACILITY_WILDX, op, Subject::address(a), code, detail, os_errno);
+// An operation as its rejections name it.
+struct Op {
+    int32_t facility;
+    const char* name;
+};
+constexpr Op kAlloc{NPK_FACILITY_WILDX, "alloc"};
+constexpr Op kSeal{NPK_FACILITY_WILDX, "seal"};
+constexpr Op kFree{NPK_FACILITY_WILDX, "free"};
+constexpr Op kCodeHash{NPK_FACILITY_WILDX, "code_hash"};
+constexpr Op kVerify{NPK_FACILITY_WILDX, "verify"};
+constexpr Op kInstall{NPK_FACILITY_JIT, "install"};
+
+// A rejection about the page at `a`.
+int32_t reject(Op op, uintptr_t a, int32_t code, const char* detail = nullptr, int os_errno = 0) {
+    return fail(op.facility, op.name, Subject::address(a), code, detail, os_errno);
 }
 
 void wait_settled(Registry& r, Lock& lk) {
@@ -222,16 +234,22 @@ Found find_settled(Registry& r, Lock& lk, uintptr_t a, bool wait_for_pins) {
 }
 
 // The one find-and-check step of every operation that needs the start of
-// a page in one state: `a` must be a live page in state `want` (WRITABLE
-// or EXECUTABLE), after waiting out a seal in flight for an operation that
-// needs WRITABLE. Returns the error to report (0: found, in *out): the
-// lookup's own, else `wrong_state` for a live page in the other state.
-int32_t find_in_state(Registry& r, Lock& lk, uintptr_t a, uint64_t want, int32_t wrong_state, Slot* out) {
-    const Found f = want == kWritable ? find_settled(r, lk, a, /*wait_for_pins=*/false) : find_start(a);
-    if (f.error != 0) return f.error;
-    if (f.kind != want) return wrong_state;
-    *out = f.slot;
-    return 0;
+// a page in one state (lock held): `a` must be a live page in state `want`
+// (WRITABLE or EXECUTABLE), after waiting out a seal in flight for an
+// operation that needs WRITABLE. A live page in the other state is
+// `wrong_state`. On failure, drops the lock, reports the rejection as `op`
+// and returns false.
+bool take_page(Registry& r, Lock& lk, Op op, uintptr_t a, uint64_t want, int32_t wrong_state, Slot* out) {
+    int32_t err = NPK_ERR_NULL;
+    if (a != 0) {
+        const Found f = want == kWritable ? find_settled(r, lk, a, /*wait_for_pins=*/false) : find_start(a);
+        err = f.error != 0 ? f.error : f.kind != want ? wrong_state : 0;
+        *out = f.slot;
+    }
+    if (err == 0) return true;
+    lk.unlock();
+    reject(op, a, err);
+    return false;
 }
 
 // The kernel only hands out unmapped addresses, but a free unmaps before
@@ -284,12 +302,12 @@ void remember_freed(Registry& r, uintptr_t a, uint64_t id) {
 void* alloc(size_t size) {
     const size_t page = os::page_size();
     if (size == 0) {
-        fail(NPK_FACILITY_WILDX, "alloc", Subject::size(size), NPK_WILDX_ERR_ZERO_SIZE);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_ZERO_SIZE);
         return nullptr;
     }
     // A size that cannot even be rounded up exceeds any quota.
     if (size > SIZE_MAX - (page - 1) || !reserve_quota((size + page - 1) & ~(page - 1))) {
-        fail(NPK_FACILITY_WILDX, "alloc", Subject::size(size), NPK_WILDX_ERR_QUOTA);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_QUOTA);
         return nullptr;
     }
     const size_t usable = (size + page - 1) & ~(page - 1);
@@ -299,7 +317,7 @@ void* alloc(size_t size) {
     const os::Status st = guard ? os::map_guarded(usable, &p) : os::map_rw(usable, &p);
     if (st) {
         release_quota(usable);
-        fail(NPK_FACILITY_WILDX, "alloc", Subject::size(size), NPK_WILDX_ERR_OS, st.call, st.err);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_OS, st.call, st.err);
         return nullptr;
     }
 
@@ -339,7 +357,7 @@ void* alloc(size_t size) {
     if (refused != nullptr) {
         (void)os::unmap(reinterpret_cast<void*>(lo), hi - lo);
         release_quota(usable);
-        fail(NPK_FACILITY_WILDX, "alloc", Subject::size(size), NPK_WILDX_ERR_OS, refused);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_OS, refused);
         return nullptr;
     }
     audit_line("alloc(%zu) = 0x%" PRIxPTR " usable %zu%s id %" PRIu64, size, a, usable,
@@ -349,16 +367,12 @@ void* alloc(size_t size) {
 
 int32_t seal(void* page) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return reject("seal", a, NPK_WILDX_ERR_NULL);
     Registry& r = reg();
     size_t usable = 0;
     {
         Lock lk(r.mu);
         Slot s;
-        if (const int32_t err = find_in_state(r, lk, a, kWritable, NPK_WILDX_ERR_SEALED, &s)) {
-            lk.unlock();
-            return reject("seal", a, err);
-        }
+        if (!take_page(r, lk, kSeal, a, kWritable, NPK_ERR_SEALED, &s)) return -1;
         s.set(a, kSealing);  // WRITABLE → SEALING: from here no install, seal or free touches it
         usable = s.meta().usable;
     }
@@ -387,14 +401,14 @@ int32_t seal(void* page) {
         }
         wake_waiters(r);
     }
-    if (st) return reject("seal", a, NPK_WILDX_ERR_OS, st.call, st.err);
+    if (st) return reject(kSeal, a, NPK_WILDX_ERR_OS, st.call, st.err);
     audit_line("seal(0x%" PRIxPTR ") usable %zu hash 0x%016" PRIx64, a, usable, hash);
     return 0;
 }
 
 int32_t free_page(void* page) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return reject("free", a, NPK_WILDX_ERR_NULL);
+    if (a == 0) return reject(kFree, a, NPK_WILDX_ERR_NULL);
     const size_t pg = os::page_size();
     Registry& r = reg();
     size_t usable = 0;
@@ -404,7 +418,7 @@ int32_t free_page(void* page) {
         const Found f = find_settled(r, lk, a, /*wait_for_pins=*/true);
         if (f.error != 0) {
             lk.unlock();
-            return reject("free", a, f.error);
+            return reject(kFree, a, f.error);
         }
         f.slot.set(a, kFreeing);  // WRITABLE / EXECUTABLE → FREEING: gone to every other caller
         usable = f.slot.meta().usable;
@@ -435,7 +449,7 @@ int32_t free_page(void* page) {
         wake_waiters(r);
     }
     if (st) {
-        return reject("free", a, NPK_WILDX_ERR_OS, "munmap failed; the page is unregistered, its mapping leaked",
+        return reject(kFree, a, NPK_WILDX_ERR_OS, "munmap failed; the page is unregistered, its mapping leaked",
                     st.err);
     }
     audit_line("free(0x%" PRIxPTR ") usable %zu", a, usable);
@@ -444,14 +458,10 @@ int32_t free_page(void* page) {
 
 int32_t write_code(void* page, const void* code, size_t len) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return fail(NPK_FACILITY_JIT, "install", Subject::address(a), NPK_WILDX_ERR_NULL);
     Registry& r = reg();
     Lock lk(r.mu);
     Slot s;
-    if (const int32_t err = find_in_state(r, lk, a, kWritable, NPK_WILDX_ERR_NOT_WRITABLE, &s)) {
-        lk.unlock();
-        return fail(NPK_FACILITY_JIT, "install", Subject::address(a), err);
-    }
+    if (!take_page(r, lk, kInstall, a, kWritable, NPK_ERR_NOT_WRITABLE, &s)) return -1;
     assert(len <= s.meta().usable);
     std::memcpy(page, code, len);
     return 0;
@@ -483,34 +493,23 @@ size_t size(const void* page) {
 
 int32_t code_hash(const void* page, uint64_t* out) {
     const uintptr_t a = addr_of(page);
-    if (out == nullptr) return reject("code_hash", a, NPK_WILDX_ERR_INVALID_ARGUMENT);
-    if (a == 0) return reject("code_hash", a, NPK_WILDX_ERR_NULL);
-    uint64_t hash = 0;
-    int32_t err = 0;
-    {
-        Lock lk(reg().mu);
-        Slot s;
-        err = find_in_state(reg(), lk, a, kExecutable, NPK_WILDX_ERR_NOT_EXECUTABLE, &s);
-        if (err == 0) hash = s.meta().hash;
-    }
-    if (err != 0) return reject("code_hash", a, err);
-    *out = hash;
+    if (out == nullptr) return reject(kCodeHash, a, NPK_WILDX_ERR_INVALID_ARGUMENT);
+    Lock lk(reg().mu);
+    Slot s;
+    if (!take_page(reg(), lk, kCodeHash, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
+    *out = s.meta().hash;
     return 0;
 }
 
 int32_t verify(const void* page) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return reject("verify", a, NPK_WILDX_ERR_NULL);
     Registry& r = reg();
     size_t usable = 0;
     uint64_t recorded = 0;
     {
         Lock lk(r.mu);
         Slot s;
-        if (const int32_t err = find_in_state(r, lk, a, kExecutable, NPK_WILDX_ERR_NOT_EXECUTABLE, &s)) {
-            lk.unlock();
-            return reject("verify", a, err);
-        }
+        if (!take_page(r, lk, kVerify, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
         ++s.meta().pins;  // a free waits until we have read the page
         usable = s.meta().usable;
         recorded = s.meta().hash;
@@ -522,7 +521,7 @@ int32_t verify(const void* page) {
         assert(s && s.word() == (a | kExecutable) && s.meta().pins > 0);
         if (--s.meta().pins == 0) wake_waiters(r);
     }
-    if (now != recorded) return reject("verify", a, NPK_WILDX_ERR_HASH_MISMATCH);
+    if (now != recorded) return reject(kVerify, a, NPK_WILDX_ERR_HASH_MISMATCH);
     return 0;
 }
 
