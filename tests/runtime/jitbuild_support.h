@@ -15,10 +15,9 @@
 #include <string>
 
 // The text of the calling thread's last error.
-#include "codegen/fail.h"
-#define NPK_JIT_MESSAGE() std::string(npk::codegen::last_message())
+#define NPK_JIT_MESSAGE() std::string(npk_last_error_message())
 
-namespace npk_test {
+namespace npk::test {
 
 inline uint64_t bits_of(double d) {
     uint64_t u;
@@ -160,4 +159,4 @@ inline const double kEdgeF64[] = {0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.75, 1e300, 
                                   std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN(),
                                   std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max()};
 
-}  // namespace npk_test
+}  // namespace npk::test

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 namespace {
 

@@ -3,11 +3,11 @@
 // called. And W^X after builds and faults.
 #include "jitbuild_support.h"
 
-#include "test_seams.h"
+#include "core/test_seams.h"
 
 #include <functional>
 
-using namespace npk_test;
+using namespace npk::test;
 using npk::os::testing::OsCall;
 using npk::os::testing::fail_nth_os_call;
 

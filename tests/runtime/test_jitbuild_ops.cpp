@@ -5,7 +5,7 @@
 
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 namespace {
 

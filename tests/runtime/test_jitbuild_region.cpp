@@ -4,7 +4,7 @@
 
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 namespace {
 

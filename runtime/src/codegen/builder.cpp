@@ -1,9 +1,9 @@
 // builder.cpp — the builder calls of npk/jitbuild.h: each checks its
 // arguments and records one instruction (program.h); the first error
 // sticks to the builder.
-#include "builder.h"
+#include "codegen/builder.h"
 
-#include "fail.h"
+#include "codegen/fail.h"
 
 #include <cstdarg>
 #include <cstdio>

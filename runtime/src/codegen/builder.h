@@ -3,7 +3,7 @@
 
 #include <npk/jitbuild.h>
 
-#include "program.h"
+#include "codegen/program.h"
 
 struct npk_jit_builder {
     npk::codegen::Program prog;

@@ -1,8 +1,8 @@
 // code_index.cpp — the signature table: a radix map from page to CodeIndex.
-#include "code_index.h"
+#include "codegen/code_index.h"
 
-#include "../registry.h"
-#include "../sync.h"
+#include "core/registry.h"
+#include "core/sync.h"
 
 #include <atomic>
 #include <cstdlib>

@@ -17,7 +17,7 @@
 // caller's use-after-free (a function freed while being invoked).
 #pragma once
 
-#include "program.h"
+#include "codegen/program.h"
 
 #include <cstddef>
 #include <cstdint>

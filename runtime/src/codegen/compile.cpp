@@ -4,12 +4,13 @@
 // Never JitRuntime or JitAllocator (they map memory writable and
 // executable at once): the finished code is relocated to an address of
 // our own wildx heap and copied there; sealing is the registry's job.
-#include "lower.h"
+#include "codegen/lower.h"
 
 #include <npk/status.h>
 
-#include "fail.h"
-#include "lower_asmjit.h"
+#include "arch/arch.h"
+#include "codegen/fail.h"
+#include "codegen/lower_asmjit.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,16 +20,11 @@
 namespace npk::codegen {
 namespace {
 
+// The code generator for the host, from the one place that knows the CPU.
 enum class Target { none, x86_64, aarch64 };
-
-// The one place that picks the code generator for the host.
-#if defined(__x86_64__) && !defined(_WIN32)
-constexpr Target kHost = Target::x86_64;
-#elif defined(__aarch64__) && !defined(_WIN32) && !defined(__APPLE__)
-constexpr Target kHost = Target::aarch64;
-#else
-constexpr Target kHost = Target::none;
-#endif
+constexpr Target kHost = !arch::kCanRunCode               ? Target::none
+                         : arch::kCpu == arch::Cpu::x86_64 ? Target::x86_64
+                                                           : Target::aarch64;
 
 // Keeps asmjit's first error and its text (later ones follow from it).
 class FirstError : public asmjit::ErrorHandler {

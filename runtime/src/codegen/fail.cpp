@@ -1,16 +1,14 @@
-// fail.cpp — the code generator's errors, handed to the runtime's one error path.
-#include "fail.h"
+// fail.cpp — the code generator's errors, through the runtime's one error path.
+#include "codegen/fail.h"
 
-#include "../errors.h"
+#include <npk/status.h>
 
-#include <cinttypes>
+#include "core/errors.h"
+
 #include <cstdarg>
 #include <cstdio>
 
 namespace npk::codegen {
-namespace {
-thread_local char t_message[512];
-}
 
 int32_t fail(const char* op, const void* subject, int32_t code, const char* fmt, ...) {
     char detail[400] = "";
@@ -20,15 +18,10 @@ int32_t fail(const char* op, const void* subject, int32_t code, const char* fmt,
         std::vsnprintf(detail, sizeof detail, fmt, ap);
         va_end(ap);
     }
-    const uintptr_t s = reinterpret_cast<uintptr_t>(subject);
-    if (s != 0) {
-        std::snprintf(t_message, sizeof t_message, "%s(0x%" PRIxPTR ") rejected: %s", op, s, detail);
-    } else {
-        std::snprintf(t_message, sizeof t_message, "%s rejected: %s", op, detail);
-    }
-    return wildx::fail(wildx::Op::install, s, code, t_message);
+    const Subject s = subject != nullptr ? Subject::pointer(subject) : Subject::none();
+    return npk::fail(NPK_FACILITY_BUILDER, op, s, code, fmt != nullptr ? detail : nullptr);
 }
 
-const char* last_message() { return t_message; }
+const char* last_message() { return npk::last_error_message(); }
 
 }  // namespace npk::codegen

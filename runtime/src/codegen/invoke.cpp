@@ -14,10 +14,10 @@
 // rax / x0 or xmm0 / d0: one dispatcher type per result class.
 #include <npk/jitbuild.h>
 
-#include "code_index.h"
-#include "fail.h"
+#include "codegen/code_index.h"
+#include "codegen/fail.h"
 
-#include "../registry.h"
+#include "core/registry.h"
 
 #include <cstring>
 

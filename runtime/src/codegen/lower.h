@@ -2,7 +2,7 @@
 // asmjit here: the rest of the runtime never sees it).
 #pragma once
 
-#include "program.h"
+#include "codegen/program.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -5,7 +5,7 @@
 // gives 0 for x/0 and MIN for MIN/-1 (so x%0 = x - 0*0 = x and
 // MIN%-1 = MIN - MIN*-1 = 0 through msub), the register shifts take the
 // count modulo the width, and fcvtzs truncates, saturates and makes NaN 0.
-#include "lower_asmjit.h"
+#include "codegen/lower_asmjit.h"
 
 #include <asmjit/arm/a64compiler.h>
 

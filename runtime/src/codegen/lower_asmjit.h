@@ -2,7 +2,7 @@
 // appears in the code generator's .cpp files and here).
 #pragma once
 
-#include "program.h"
+#include "codegen/program.h"
 
 #include <asmjit/core.h>
 

@@ -4,7 +4,7 @@
 // Where x86 differs from the portable semantics, the code says so:
 // idiv traps on x/0 and MIN/-1 (both are tested first), and cvttsd2si
 // returns MIN for NaN and out-of-range values (fixed up after the fact).
-#include "lower_asmjit.h"
+#include "codegen/lower_asmjit.h"
 
 #include <asmjit/x86.h>
 

@@ -1,5 +1,5 @@
 // program.cpp — signatures as data: one word per function, and its text.
-#include "program.h"
+#include "codegen/program.h"
 
 #include <cstdio>
 #include <cstring>

@@ -7,7 +7,7 @@
 // complete and checked: a lowering may assert what the builder checked.
 #pragma once
 
-#include "vec.h"
+#include "codegen/vec.h"
 
 #include <cstdint>
 

@@ -10,14 +10,14 @@
 //
 // Per live function the region keeps 8 bytes (its Entry: offset and
 // signature) beside its code, which becomes the chunk's CodeIndex at seal.
-#include "region.h"
+#include "codegen/region.h"
 
-#include "builder.h"
-#include "code_index.h"
-#include "fail.h"
-#include "lower.h"
+#include "codegen/builder.h"
+#include "codegen/code_index.h"
+#include "codegen/fail.h"
+#include "codegen/lower.h"
 
-#include "../registry.h"
+#include "core/registry.h"
 
 #include <cstdlib>
 #include <cstring>

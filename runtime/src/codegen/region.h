@@ -4,7 +4,7 @@
 
 #include <npk/jitbuild.h>
 
-#include "program.h"
+#include "codegen/program.h"
 
 #include <cstddef>
 
