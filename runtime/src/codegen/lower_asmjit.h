@@ -16,6 +16,11 @@ namespace npk::codegen {
 asmjit::Error lower_x86(const Program& p, asmjit::CodeHolder& code);
 asmjit::Error lower_a64(const Program& p, asmjit::CodeHolder& code);
 
+struct Compiled;
+// The finished CodeHolder of a compile (lower.h), for the benchmarks that
+// hand the very same code to asmjit's JitRuntime.
+asmjit::CodeHolder& code_of(Compiled* c);
+
 // A fixed array of asmjit operands (registers, labels: not trivially
 // copyable, so not for Vec), one per variable or label.
 template <class T>
