@@ -111,7 +111,7 @@ def fmt_time(ns):
 
 def clean_name(name):
     # Google Benchmark appends how the time was taken; the table does not.
-    parts = [p for p in name.split("/") if p not in ("manual_time", "real_time")]
+    parts = [p for p in name.split("/") if p not in ("manual_time", "real_time") and not p.startswith("iterations:")]
     return "/".join(parts)
 
 
