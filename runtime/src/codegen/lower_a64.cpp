@@ -207,9 +207,17 @@ private:
 }  // namespace
 
 Error lower_a64(const Program& p, CodeHolder& code) {
-    a64::Compiler cc(&code);
+    // One compiler per thread, attached to each function's CodeHolder in
+    // turn: detaching resets its zones softly, so their blocks serve the
+    // next function instead of going back to malloc (which, for every
+    // function, shrank and regrew the heap with brk).
+    thread_local a64::Compiler cc;
+    Error err = code.attach(&cc);
+    if (err != kErrorOk) return err;
     A64Lowering l(cc, p);
-    return l.run();
+    err = l.run();
+    code.detach(&cc);
+    return err;
 }
 
 }  // namespace npk::codegen
