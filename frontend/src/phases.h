@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "ast.h"
-#include "diag.h"
+#include "syntax/ast.h"
+#include "diag/diag.h"
 
 namespace npk {
 

@@ -9,10 +9,10 @@
 #include <set>
 #include <string>
 
-#include "ast.h"
-#include "ast_dump.h"
-#include "diag.h"
-#include "parser.h"
+#include "syntax/ast.h"
+#include "syntax/ast_dump.h"
+#include "diag/diag.h"
+#include "syntax/parser.h"
 
 using namespace npk;
 using namespace npk::ast;

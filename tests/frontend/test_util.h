@@ -23,10 +23,10 @@
 #include <utility>
 #include <vector>
 
-#include "ast.h"
-#include "diag.h"
+#include "syntax/ast.h"
+#include "diag/diag.h"
 #include "phases.h"
-#include "sema.h"
+#include "sema/sema.h"
 
 namespace npk::test {
 

@@ -13,10 +13,10 @@
 #include <sstream>
 #include <string>
 
-#include "diag.h"
-#include "loader.h"
+#include "diag/diag.h"
+#include "driver/loader.h"
 #include "phases.h"
-#include "sema.h"
+#include "sema/sema.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     npk::SourceManager sources;

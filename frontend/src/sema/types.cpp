@@ -1,4 +1,4 @@
-#include "types.h"
+#include "sema/types.h"
 
 #include <cassert>
 

@@ -26,8 +26,8 @@
 #include <utility>
 #include <vector>
 
-#include "externs.h"
-#include "sema.h"
+#include "run/externs.h"
+#include "sema/sema.h"
 
 namespace npk {
 

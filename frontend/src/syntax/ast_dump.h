@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "ast.h"
+#include "syntax/ast.h"
 
 namespace npk {
 

@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sema.h"
+#include "sema/sema.h"
 
 namespace npk {
 

@@ -1,4 +1,4 @@
-#include "ast_dump.h"
+#include "syntax/ast_dump.h"
 
 namespace npk {
 

@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "driver/cli.h"
 
 #include <unistd.h>
 
@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "diag.h"
-#include "loader.h"
+#include "diag/diag.h"
+#include "driver/loader.h"
 #include "phases.h"
-#include "sema.h"
+#include "sema/sema.h"
 
 #ifndef NPK_VERSION
 #define NPK_VERSION "unknown"

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "diag.h"
-#include "token.h"
+#include "diag/diag.h"
+#include "syntax/token.h"
 
 namespace npk {
 

@@ -1,4 +1,4 @@
-#include "diag.h"
+#include "diag/diag.h"
 
 #include <algorithm>
 #include <cassert>

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "diag.h"
+#include "diag/diag.h"
 
 namespace npk {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "cli.h"
+#include "driver/cli.h"
 
 int main(int argc, char** argv) {
     int status = npk::cli_main(argc, argv);

@@ -13,9 +13,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ast.h"
+#include "syntax/ast.h"
 #include "phases.h"
-#include "types.h"
+#include "sema/types.h"
 
 namespace npk {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "diag.h"
+#include "diag/diag.h"
 
 namespace npk::ast {
 

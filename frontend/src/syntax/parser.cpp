@@ -1,4 +1,4 @@
-#include "parser.h"
+#include "syntax/parser.h"
 
 #include <algorithm>
 #include <deque>
@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "ast_dump.h"
-#include "lexer.h"
-#include "token.h"
+#include "syntax/ast_dump.h"
+#include "syntax/lexer.h"
+#include "syntax/token.h"
 
 namespace npk {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "ast.h"
-#include "diag.h"
+#include "syntax/ast.h"
+#include "diag/diag.h"
 #include "phases.h"
 
 namespace npk {

@@ -1,4 +1,4 @@
-#include "externs.h"
+#include "run/externs.h"
 
 #include <dlfcn.h>
 #include <npk/jit.h>

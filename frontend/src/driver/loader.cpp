@@ -1,4 +1,4 @@
-#include "loader.h"
+#include "driver/loader.h"
 
 #include <sys/stat.h>
 
@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "parser.h"
+#include "syntax/parser.h"
 
 namespace fs = std::filesystem;
 

@@ -8,8 +8,8 @@
 
 #include <cstdint>
 
-#include "ast.h"
-#include "diag.h"
+#include "syntax/ast.h"
+#include "diag/diag.h"
 
 namespace npk {
 

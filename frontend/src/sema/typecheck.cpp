@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "sema.h"
+#include "sema/sema.h"
 
 // Keeps a function out of the recursive paths that call it (see check_expr).
 #define NPK_COLD [[gnu::noinline]]
