@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -98,7 +99,10 @@ inline RunOutcome run_text(std::string_view text,
     }
     r.loaded->opts.load_libs = std::move(load_libs);
     Capture out(1), err(2);
+    // As npk run does: each diagnostic of the run on stderr when it happens.
+    r.loaded->diag.stream_to(&std::cerr, false);
     r.status = run_program(r.loaded->prog, *r.loaded->sema, r.loaded->opts, r.loaded->diag);
+    r.loaded->diag.stream_to(nullptr, false);
     r.out = out.finish();
     r.err = err.finish();
     return r;

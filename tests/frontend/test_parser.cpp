@@ -667,8 +667,11 @@ TEST_CASE("parser errors: items", "[parser][errors]") {
     expect_error("func:f = int32(fixed int32:a) { };", 1, 16, "Qualifier 'fixed' is not allowed on a parameter");
     expect_error("func:f = int32() exit 0;", 1, 18, "Expected '{' to open the body of function 'f', found 'exit'");
     expect_error("pub Type:T = { };", 1, 5, "Expected 'func' or 'struct' after 'pub', found 'Type'");
-    expect_error("#[inline] func:f = int32() { };", 1, 1, "Attributes are only allowed before 'extern func'");
-    expect_error("#[cold(x)] struct:S = { };", 1, 1, "Attributes are only allowed before 'extern func'");
+    expect_error("#[inline] Type:T = { };", 1, 1,
+                 "Attributes are only allowed before 'func', 'extern func' or a Type method, found 'Type'");
+    expect_error("#[cold(x)] struct:S = { };", 1, 1, "Attributes are only allowed before 'func', 'extern func'");
+    expect_error("#[inline] pub struct:S = { };", 1, 1, "Attributes are only allowed before 'func', 'extern func'");
+    expect_error("Type:T = { #[x] y; };", 1, 17, "Expected 'func' after the attributes in the Type block, found 'y'");
     expect_error("#[a(b c)] extern func:f = int32();", 1, 7, "Expected ')' to close the attribute arguments, found 'c'");
     expect_error("extern \"C\" { };", 1, 8, "Extern blocks are not supported");
     expect_error("extern func:f = int32() { };", 1, 25, "An extern function has no body");

@@ -513,10 +513,10 @@ TEST_CASE("literals: fits-or-fails against the declared type", "[typecheck][lite
     exit 0;
 )"));
     INFO(dump(*l));
-    CHECK(err(*l, 2, 14, "integer literal 200 does not fit in 'int8'"));
-    CHECK(err(*l, 3, 15, "integer literal -1 does not fit in 'uint8'"));
-    CHECK(err(*l, 4, 15, "integer literal 5000000000 does not fit in 'int32'"));
-    CHECK(err(*l, 5, 15, "integer literal -2147483648 does not fit in 'tbb32'"));  // that is ERR
+    CHECK(err(*l, 2, 14, "Integer literal 200 does not fit in int8 (-128 to 127)"));
+    CHECK(err(*l, 3, 15, "Integer literal -1 does not fit in uint8 (0 to 255)"));
+    CHECK(err(*l, 4, 15, "Integer literal 5000000000 does not fit in int32 (-2147483648 to 2147483647): give it a suffix"));
+    CHECK(err(*l, 5, 15, "Integer literal -2147483648 does not fit in tbb32 (-2147483647 to 2147483647)"));  // that is ERR
     // A suffixed literal that does not fit (300i8) is the lexer's error.
 }
 
@@ -527,8 +527,8 @@ TEST_CASE("literals: pass and arguments give an unsuffixed literal its type", "[
     auto l = typecheck("func:small = int8(uint8:u) {\n    pass 500;\n};\n" +
                        in_main("    drop small(-1);\n    exit 0;\n"));
     INFO(dump(*l));
-    CHECK(err(*l, 2, 10, "integer literal 500 does not fit in 'int8'"));
-    CHECK(err(*l, 5, 16, "integer literal -1 does not fit in 'uint8'"));
+    CHECK(err(*l, 2, 10, "Integer literal 500 does not fit in int8"));
+    CHECK(err(*l, 5, 16, "Integer literal -1 does not fit in uint8 (0 to 255)"));
 }
 
 TEST_CASE("⚑ literals: binary operators retype unsuffixed literals only (and -LIT)", "[typecheck][literal][deviation]") {

@@ -5,7 +5,9 @@
 // One forward walk per function body over a flow state (one entry per
 // tracked binding). `if` forks the state and joins it; `defer` checks
 // its body on a copy and keeps only what the body releases. The walk
-// reads the tree and writes nothing but diagnostics.
+// reads the tree and the checker's facts (Sema: which slot a name or a
+// declaration is, what a call calls) and writes nothing but diagnostics;
+// scopes come from the shared scope walker (syntax/scopes.h).
 //
 // Choices the spec leaves open (each pinned by a test):
 // - An `if` arm that is a single statement (no braces) is a scope of
@@ -32,7 +34,9 @@
 #include <string_view>
 #include <vector>
 
-#include "phases.h"
+#include "analysis/analyses.h"
+#include "sema/sema.h"
+#include "syntax/scopes.h"
 
 namespace npk {
 namespace {
@@ -56,15 +60,15 @@ bool is_release_name(std::string_view name) {
     return false;
 }
 
-// The name a release is recognised by: `f` for `f(...)`, the mangled
-// `Jit_free` for `Jit.free(...)` (FuncDecl::mangled); empty otherwise.
-std::string callee_name(const ast::Call& c) {
-    if (c.callee->kind == ast::ExprKind::Name)
-        return static_cast<const ast::Name&>(*c.callee).name;
-    if (c.callee->kind == ast::ExprKind::Member) {
-        const auto& m = static_cast<const ast::Member&>(*c.callee);
-        if (m.object->kind == ast::ExprKind::Name)
-            return static_cast<const ast::Name&>(*m.object).name + "_" + m.member;
+// The name a release is recognised by, from what the checker resolved
+// the callee to: the builtin's or the extern's name, or the mangled
+// `Jit_free` for `Jit.free(...)` (FuncDecl::mangled).
+std::string callee_name(const Callee& c) {
+    switch (c.kind) {
+    case Callee::Kind::Builtin: return builtin_name(c.builtin);
+    case Callee::Kind::Extern: return c.ext->name;
+    case Callee::Kind::Func: return c.fn->mangled();
+    case Callee::Kind::None: break;
     }
     return {};
 }
@@ -117,10 +121,7 @@ struct DeferEntry {  // a tracked binding a `defer` of this scope releases
 };
 
 struct Scope {
-    // Every local name declared here, in order; -1 for an untracked one
-    // (it still shadows an outer tracked binding of the same name).
-    std::vector<std::pair<std::string, int64_t>> names;
-    std::vector<uint32_t> tracked;
+    std::vector<uint32_t> tracked;   // bindings declared here
     std::vector<DeferEntry> defers;
 };
 
@@ -132,16 +133,23 @@ struct DeferFrame {
 
 class FunctionChecker {
 public:
-    explicit FunctionChecker(Diagnostics& diag) : diag_(diag) {}
+    FunctionChecker(const Sema& sema, Diagnostics& diag) : s_(sema), diag_(diag) {}
 
     void check(const ast::FuncDecl& f) {
         if (!f.body) return;
-        Scope params;
-        for (const auto& p : f.params) params.names.emplace_back(p.name, -1);  // never tracked
-        scopes_.push_back(std::move(params));
+        binding_of_slot_.assign(s_.func(&f).slots.size(), -1);  // parameters are never tracked
         block(*f.body);
-        scopes_.pop_back();
     }
+
+    // ---- the scope walker's hooks (syntax/scopes.h) -------------------
+    using Outcome = bool;  // unused: the flow state says what is reachable
+    void enter_scope(const ast::ScopeView&) { scopes_.emplace_back(); }
+    Outcome stmt(const ast::Stmt& s, Outcome) {
+        statement(s);
+        return false;
+    }
+    bool stops(Outcome) const { return false; }
+    void leave_scope(const ast::ScopeView& sc, Outcome) { close_scope(sc.end); }
 
 private:
     // §8.2 "Tracked binding". §9.2 (drop RAII) adds its exception here
@@ -150,16 +158,11 @@ private:
         return (d.quals & (ast::Q_WILD | ast::Q_WILDX)) != 0 && d.init != nullptr;
     }
 
-    // ---- names -------------------------------------------------------
-    int64_t lookup(const std::string& name) const {
-        for (auto s = scopes_.rbegin(); s != scopes_.rend(); ++s)
-            for (auto n = s->names.rbegin(); n != s->names.rend(); ++n)
-                if (n->first == name) return n->second;
-        return -1;
-    }
-    int64_t tracked_name(const ast::Expr& e) const {
+    // ---- names: the checker resolved every one to a slot --------------
+    int64_t binding_of(const ast::Expr& e) const {
         if (e.kind != ast::ExprKind::Name) return -1;
-        return lookup(static_cast<const ast::Name&>(e).name);
+        int32_t slot = s_.slot[e.id];
+        return slot < 0 ? -1 : binding_of_slot_[static_cast<size_t>(slot)];
     }
     VarState& var(uint32_t b) { return flow_.vars[b]; }
     const std::string& name_of(uint32_t b) const { return bindings_[b].name; }
@@ -169,7 +172,7 @@ private:
     }
 
     // ---- statements --------------------------------------------------
-    void stmt(const ast::Stmt& s) {
+    void statement(const ast::Stmt& s) {
         switch (s.kind) {
         case ast::StmtKind::VarDecl: declare(static_cast<const ast::VarDecl&>(s)); break;
         case ast::StmtKind::If: if_stmt(static_cast<const ast::If&>(s)); break;
@@ -191,22 +194,8 @@ private:
         }
     }
 
-    void block(const ast::Block& b) {
-        scopes_.emplace_back();
-        for (const auto& s : b.stmts) stmt(*s);
-        close_scope(b.close_loc);
-    }
-
-    // An `if` arm: a block, or one statement that is a scope of its own.
-    void arm(const ast::Stmt& s) {
-        if (s.kind == ast::StmtKind::Block) {
-            block(static_cast<const ast::Block&>(s));
-            return;
-        }
-        scopes_.emplace_back();
-        stmt(s);
-        close_scope(s.loc);
-    }
+    void block(const ast::Block& b) { ast::walk_scope(*this, ast::block_scope(b)); }
+    void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
     void close_scope(Loc end) {
         Scope& sc = scopes_.back();
@@ -235,15 +224,14 @@ private:
 
     void declare(const ast::VarDecl& d) {
         if (d.init) expr(*d.init);  // before the name exists: `wild T:p = p;` reads the outer p
-        if (!tracks(d)) {
-            scopes_.back().names.emplace_back(d.name, -1);
-            return;
-        }
+        if (!tracks(d)) return;
+        const int32_t slot = s_.slot[d.id];
+        if (slot < 0) return;
         const auto b = static_cast<uint32_t>(bindings_.size());
         bindings_.push_back({d.name, d.name_loc.line != 0 ? d.name_loc : d.loc});
         if (flow_.vars.size() <= b) flow_.vars.resize(b + 1);
         flow_.vars[b] = VarState{};
-        scopes_.back().names.emplace_back(d.name, b);
+        binding_of_slot_[static_cast<size_t>(slot)] = b;
         scopes_.back().tracked.push_back(b);
     }
 
@@ -255,10 +243,10 @@ private:
         Flow before = flow_;
         before.reachable = true;
         flow_ = before;
-        arm(*s.then_body);
+        arm(s.then_body);
         Flow then_flow = std::move(flow_);
         flow_ = before;
-        if (s.else_body) arm(*s.else_body);
+        if (s.else_body) arm(s.else_body);
         // An arm that left the function does not flow into the join; if
         // neither flows, the (dead) code after the if starts from the
         // state before it.
@@ -309,7 +297,7 @@ private:
     void leave(const ast::Stmt& s, const ast::Expr* value, bool transfers) {
         if (value) expr(*value);  // the operand is evaluated first (§6.3)
         if (transfers && value) {
-            const int64_t b = tracked_name(*value);
+            const int64_t b = binding_of(*value);
             if (b >= 0) var(static_cast<uint32_t>(b)).pending = false;  // ownership moves to the caller
         }
         for (const Scope& sc : scopes_) {
@@ -364,7 +352,7 @@ private:
     }
 
     void use(const ast::Name& n) {
-        const int64_t found = lookup(n.name);
+        const int64_t found = binding_of(n);
         if (found < 0) return;
         const auto b = static_cast<uint32_t>(found);
         const VarState& v = var(b);
@@ -385,7 +373,7 @@ private:
         if (c.callee->kind == ast::ExprKind::Member)
             member_object(*static_cast<const ast::Member&>(*c.callee).object);
         int64_t released = -1;
-        if (!c.args.empty() && is_release_name(callee_name(c))) released = tracked_name(*c.args.front());
+        if (!c.args.empty() && is_release_name(callee_name(s_.callee[c.id]))) released = binding_of(*c.args.front());
         for (size_t i = 0; i < c.args.size(); ++i)
             if (i != 0 || released < 0) expr(*c.args[i]);  // the released argument is no use
         if (released >= 0) release(static_cast<uint32_t>(released), c.loc);
@@ -419,7 +407,7 @@ private:
             member_object(*static_cast<const ast::Member&>(*a.target).object);
             return;
         }
-        const int64_t found = tracked_name(*a.target);
+        const int64_t found = binding_of(*a.target);
         if (found < 0) {
             if (a.target->kind != ast::ExprKind::Name) expr(*a.target);
             return;
@@ -438,7 +426,9 @@ private:
         v.freed_at = {};
     }
 
+    const Sema& s_;
     Diagnostics& diag_;
+    std::vector<int64_t> binding_of_slot_;  // by slot of the function: its binding, or -1
     std::vector<Binding> bindings_;  // by id, in declaration order
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
@@ -463,13 +453,13 @@ std::vector<const ast::FuncDecl*> checked_functions(const ast::Module& m, bool s
 
 }  // namespace
 
-void check_lifecycle(const ast::Program& prog, const Options& opts, Diagnostics& diag) {
+void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
     for (size_t i = 0; i < prog.modules.size(); ++i) {
         const ast::Module& m = *prog.modules[i];
         // Upstream checks only the root file's top-level functions;
         // --strict checks every body of every file.
         if (!opts.strict && i != 0 && !m.is_root) continue;
-        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(diag).check(*f);
+        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(sema, diag).check(*f);
     }
 }
 

@@ -42,18 +42,33 @@ Loc SourceManager::loc_at(uint32_t id, uint32_t offset) const {
     return Loc{id, line, col, offset};
 }
 
+void Diagnostics::add(Diagnostic d) {
+    if (d.severity == Severity::Error || d.severity == Severity::RuntimeError) ++errors_;
+    if (d.severity == Severity::Warning) ++warnings_;
+    list_.push_back(std::move(d));
+    if (stream_) print(*stream_, stream_color_);
+}
+
 void Diagnostics::error(Loc loc, std::string code, std::string message) {
-    list_.push_back({Severity::Error, loc, std::move(code), std::move(message)});
-    ++errors_;
+    add({Severity::Error, loc, std::move(code), std::move(message)});
 }
 
 void Diagnostics::warning(Loc loc, std::string code, std::string message) {
-    list_.push_back({Severity::Warning, loc, std::move(code), std::move(message)});
-    ++warnings_;
+    add({Severity::Warning, loc, std::move(code), std::move(message)});
 }
 
 void Diagnostics::note(Loc loc, std::string message) {
-    list_.push_back({Severity::Note, loc, {}, std::move(message)});
+    add({Severity::Note, loc, {}, std::move(message)});
+}
+
+void Diagnostics::runtime_error(Loc loc, std::string message) {
+    add({Severity::RuntimeError, loc, {}, std::move(message)});
+}
+
+void Diagnostics::stream_to(std::ostream* out, bool color) {
+    stream_ = out;
+    stream_color_ = color;
+    if (stream_) print(*stream_, stream_color_);
 }
 
 static const char* severity_word(Severity s) {
@@ -61,6 +76,7 @@ static const char* severity_word(Severity s) {
     case Severity::Error: return "error";
     case Severity::Warning: return "warning";
     case Severity::Note: return "note";
+    case Severity::RuntimeError: return "runtime error";
     }
     return "error";
 }
@@ -80,25 +96,28 @@ std::string Diagnostics::format_line(const Diagnostic& d) const {
     return out;
 }
 
-void Diagnostics::print(std::ostream& out, bool color) const {
-    for (const Diagnostic& d : list_) {
-        std::string line = format_line(d);
-        if (color) {
-            const char* c = d.severity == Severity::Error ? "\x1b[1;31m"
-                          : d.severity == Severity::Warning ? "\x1b[1;35m" : "\x1b[1;36m";
-            out << c << line << "\x1b[0m\n";
-        } else {
-            out << line << '\n';
-        }
-        // The source line and a caret, for errors and warnings with a position.
-        if (d.severity != Severity::Note && d.loc.file != 0 && d.loc.line != 0) {
-            std::string_view src = sources_.line_text(d.loc.file, d.loc.line);
-            if (!src.empty()) {
-                out << "    " << src << '\n' << "    ";
-                for (uint32_t i = 1; i < d.loc.col && i <= src.size(); ++i)
-                    out << (src[i - 1] == '\t' ? '\t' : ' ');
-                out << "^\n";
-            }
+void Diagnostics::print(std::ostream& out, bool color) {
+    for (; printed_ < list_.size(); ++printed_) print_one(out, list_[printed_], color);
+    out.flush();
+}
+
+void Diagnostics::print_one(std::ostream& out, const Diagnostic& d, bool color) const {
+    std::string line = format_line(d);
+    if (color) {
+        const char* c = d.severity == Severity::Warning ? "\x1b[1;35m"
+                      : d.severity == Severity::Note ? "\x1b[1;36m" : "\x1b[1;31m";
+        out << c << line << "\x1b[0m\n";
+    } else {
+        out << line << '\n';
+    }
+    // The source line and a caret, for errors and warnings with a position.
+    if (d.severity != Severity::Note && d.loc.file != 0 && d.loc.line != 0) {
+        std::string_view src = sources_.line_text(d.loc.file, d.loc.line);
+        if (!src.empty()) {
+            out << "    " << src << '\n' << "    ";
+            for (uint32_t i = 1; i < d.loc.col && i <= src.size(); ++i)
+                out << (src[i - 1] == '\t' ? '\t' : ' ');
+            out << "^\n";
         }
     }
 }

@@ -48,7 +48,9 @@ private:
     std::vector<SourceFile> files_;
 };
 
-enum class Severity { Error, Warning, Note };
+// RuntimeError: a fault `npk run` detects in the running program
+// ("FILE:L:C: runtime error: division by zero"); it counts as an error.
+enum class Severity { Error, Warning, Note, RuntimeError };
 
 struct Diagnostic {
     Severity severity = Severity::Error;
@@ -66,20 +68,33 @@ public:
     void warning(Loc loc, std::string code, std::string message);
     // A note belongs to the error or warning reported just before it.
     void note(Loc loc, std::string message);
+    void runtime_error(Loc loc, std::string message);
+
+    // From now on, write each diagnostic to `out` as soon as it is
+    // reported (npk run: a fault is printed when it happens, before
+    // failsafe runs), after any not printed yet. nullptr: collect only.
+    void stream_to(std::ostream* out, bool color);
 
     size_t error_count() const { return errors_; }
     size_t warning_count() const { return warnings_; }
     const std::vector<Diagnostic>& all() const { return list_; }
 
-    // Writes every diagnostic, in order, in the shape above. Colour only
-    // when `color` is true (the driver passes isatty(stderr)).
-    void print(std::ostream& out, bool color = false) const;
+    // Writes every diagnostic not written yet, in order, in the shape
+    // above. Colour only when `color` is true (the driver passes
+    // isatty(stderr)). The only place npk writes a diagnostic.
+    void print(std::ostream& out, bool color = false);
     // One diagnostic as text, without source line or colour (for tests).
     std::string format_line(const Diagnostic& d) const;
 
 private:
+    void add(Diagnostic d);
+    void print_one(std::ostream& out, const Diagnostic& d, bool color) const;
+
     const SourceManager& sources_;
     std::vector<Diagnostic> list_;
+    size_t printed_ = 0;              // list_[0, printed_) are written
+    std::ostream* stream_ = nullptr;
+    bool stream_color_ = false;
     size_t errors_ = 0;
     size_t warnings_ = 0;
 };

@@ -164,9 +164,12 @@ bool use_color(Color c) {
     return isatty(STDERR_FILENO) == 1;
 }
 
+// A message about npk's own input (no source position): "npk: error: ...".
 void say_error(const std::string& message, bool color) {
-    if (color) std::cerr << "\x1b[1;31mnpk: error: " << message << "\x1b[0m\n";
-    else std::cerr << "npk: error: " << message << '\n';
+    SourceManager none;
+    Diagnostics diag(none);
+    diag.error({}, "", message);
+    diag.print(std::cerr, color);
 }
 
 // Checks (and for `run`, runs) one program. Returns the exit status.
@@ -179,27 +182,18 @@ int process_file(const std::string& path, const Command& c, bool color) {
     SourceManager sources;
     Diagnostics diag(sources);
     ast::Program prog;
-    auto finish = [&](int status) {
-        diag.print(std::cerr, color);
-        std::cerr.flush();
-        return status;
-    };
     load_program_text(path, std::move(text), c.opts, sources, prog, diag);
-    if (diag.error_count() != 0) return finish(kExitErrors);
-    std::unique_ptr<Sema> sema = check_types(prog, c.opts, diag);
-    if (diag.error_count() != 0 || !sema) return finish(kExitErrors);
-    check_lifecycle(prog, c.opts, diag);
-    if (diag.error_count() != 0) return finish(kExitErrors);
-    finish(kExitOk);  // warnings, if any
+    std::unique_ptr<Sema> sema;
+    if (diag.error_count() == 0) sema = check_program(prog, c.opts, diag);
+    diag.print(std::cerr, color);  // errors, or warnings of a clean program
+    if (diag.error_count() != 0) return kExitErrors;
     if (!c.run) return kExitOk;
 
     // The program's own output follows; diagnostics of the run (a
-    // missing symbol, a runtime error) are printed after it returns.
+    // missing symbol, a run-time fault) are printed as they happen.
     std::cout.flush();
-    Diagnostics run_diag(sources);
-    int status = run_program(prog, *sema, c.opts, run_diag);
-    run_diag.print(std::cerr, color);
-    return status;
+    diag.stream_to(&std::cerr, color);
+    return run_program(prog, *sema, c.opts, diag);
 }
 
 }  // namespace
@@ -249,10 +243,11 @@ int cli_main(int argc, char** argv) {
         }
         return worst;
     } catch (const std::bad_alloc&) {
-        std::fputs("npk: error: out of memory\n", stderr);
+        // Not through Diagnostics: printing must not allocate here.
+        std::fputs("npk: error: Out of memory\n", stderr);
         return kExitInternal;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "npk: internal error: %s\n", e.what());
+        say_error(std::string("Internal error: ") + e.what(), false);
         return kExitInternal;
     }
 }

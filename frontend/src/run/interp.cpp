@@ -28,6 +28,7 @@
 
 #include "run/externs.h"
 #include "sema/sema.h"
+#include "syntax/scopes.h"
 
 namespace npk {
 
@@ -96,9 +97,7 @@ Value int_value(uint64_t w) {
 class Interp {
 public:
     Interp(const Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag)
-        : prog_(prog), s_(sema), opts_(opts), diag_(diag) {
-        for (const auto& m : prog_.modules) file_path_[m->file] = m->path;
-    }
+        : prog_(prog), s_(sema), opts_(opts), diag_(diag) {}
 
     ~Interp() {
         // `wild S` structs are never released by the program (§11.2.4:
@@ -141,15 +140,9 @@ private:
     // Faults (§6.1): print, then failsafe(code); its `exit` decides the
     // status, or the code does if it returns.
     // ------------------------------------------------------------------
-    std::string where(Loc loc) const {
-        auto it = file_path_.find(loc.file);
-        std::string path = it == file_path_.end() ? "<unknown>" : it->second;
-        return path + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col);
-    }
-
     int fault(const Fault& f) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "%s: runtime error: %s\n", where(f.loc).c_str(), f.message.c_str());
+        std::fflush(stdout);  // the program's output so far comes first
+        diag_.runtime_error(f.loc, f.message);
         depth_ = 0;
         try {
             Value code = int_value(normalize(static_cast<uint64_t>(f.code), s_.func(s_.failsafe).params[0]));
@@ -159,8 +152,7 @@ private:
             return e.status;
         } catch (const Fault& again) {
             std::fflush(stdout);
-            std::fprintf(stderr, "%s: runtime error in failsafe: %s\n", where(again.loc).c_str(),
-                         again.message.c_str());
+            diag_.runtime_error(again.loc, "in failsafe: " + again.message);
             return f.code;
         }
     }
@@ -290,30 +282,29 @@ private:
     // ------------------------------------------------------------------
     // Statements.
     // ------------------------------------------------------------------
-    Flow exec_block(const Block& b, Frame& f) {
-        f.defers.emplace_back();
-        Flow flow = Flow::Normal;
-        for (const auto& st : b.stmts) {
-            flow = exec(*st, f);
-            if (flow != Flow::Normal) break;
-        }
-        // §5.4: on fall-through and on pass/fail/return alike, this block's
-        // defers run, newest first; an outer block runs its own when the
-        // Return reaches it, so every enclosing block runs innermost first.
-        run_defers(f);
+    Flow exec_block(const Block& b, Frame& f) { return exec_scope(block_scope(b), f); }
+
+    // §5.4: a scope's defers run when it ends, on fall-through and on
+    // pass/fail/return alike, newest first; an outer block runs its own
+    // when the Return reaches it, so every enclosing block runs innermost
+    // first. `exit` and faults unwind past them (exceptions).
+    Flow exec_scope(const ScopeView& scope, Frame& f) {
+        Frame* outer = frame_;
+        frame_ = &f;
+        Flow flow = walk_scope(*this, scope);
+        frame_ = outer;
         return flow;
     }
 
-    // The body of an if. One statement without braces is a scope of its
-    // own, as a braced one is: a `defer` there runs when the arm ends.
-    Flow exec_body(const Stmt& st, Frame& f) {
-        if (st.kind == StmtKind::Block) return exec_block(static_cast<const Block&>(st), f);
-        f.defers.emplace_back();
-        Flow flow = exec(st, f);
-        run_defers(f);
-        return flow;
-    }
+public:
+    // ---- the scope walker's hooks (syntax/scopes.h) -------------------
+    using Outcome = Flow;
+    void enter_scope(const ScopeView&) { frame_->defers.emplace_back(); }
+    Outcome stmt(const Stmt& st, Outcome) { return exec(st, *frame_); }
+    bool stops(Outcome flow) const { return flow != Flow::Normal; }
+    void leave_scope(const ScopeView&, Outcome) { run_defers(*frame_); }
 
+private:
     void run_defers(Frame& f) {
         std::vector<const Block*> list = std::move(f.defers.back());
         f.defers.pop_back();
@@ -348,8 +339,8 @@ private:
         }
         case StmtKind::If: {
             const auto& s = static_cast<const If&>(st);
-            if (eval(*s.cond, f).bits != 0) return exec_body(*s.then_body, f);
-            if (s.else_body) return exec_body(*s.else_body, f);
+            if (eval(*s.cond, f).bits != 0) return exec_scope(arm_scope(s.then_body), f);
+            if (s.else_body) return exec_scope(arm_scope(s.else_body), f);
             return Flow::Normal;
         }
         case StmtKind::Defer:
@@ -409,9 +400,12 @@ private:
         bool is_error = false;
         for (const FieldInit& fi : lit.fields) {
             Value v = eval(*fi.value, f);
-            if (fi.name == "val") val = std::move(v);
-            else if (fi.name == "err") err = as_signed(v.bits);
-            else if (fi.name == "is_error") is_error = v.bits != 0;
+            switch (s_.field_init[fi.value->id].kind) {
+            case MemberKind::Value: val = std::move(v); break;
+            case MemberKind::Error: err = as_signed(v.bits); break;
+            case MemberKind::IsError: is_error = v.bits != 0; break;
+            default: assert(false && "the checker rejects other Result fields");
+            }
         }
         Value r = ok_result(std::move(val), rt);
         r.is_error = is_error;
@@ -478,10 +472,9 @@ private:
         }
         case ExprKind::StructLit: {
             const auto& lit = static_cast<const StructLit&>(e);
-            const StructInfo* st = s_.struct_lit[lit.id];
-            assert(st);
+            assert(s_.struct_lit[lit.id]);
             Value v = zero(s_.type_of(e));
-            for (const FieldInit& fi : lit.fields) v.sub[static_cast<size_t>(st->find(fi.name))] = eval(*fi.value, f);
+            for (const FieldInit& fi : lit.fields) v.sub[s_.field_init[fi.value->id].field] = eval(*fi.value, f);
             return v;
         }
         case ExprKind::Raw: {
@@ -584,10 +577,10 @@ private:
     const Options& opts_;
     Diagnostics& diag_;
     ExternTable externs_;
-    std::unordered_map<uint32_t, std::string> file_path_;
     std::vector<void*> heap_structs_;
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
+    Frame* frame_ = nullptr;   // the frame whose scope is being walked
 };
 
 struct Job {

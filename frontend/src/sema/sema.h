@@ -53,6 +53,16 @@ struct SlotInfo {
 
 enum class FuncRole : uint8_t { Normal, Main, Failsafe };
 
+// An attribute (#[name(p, ...)], ast::Attr) of a function, method or
+// extern, as the checker verified it: every argument names a parameter,
+// recorded here by index. The checker gives no attribute a meaning;
+// the analyses look up the names they know (attrs.h lists them).
+struct AttrInfo {
+    std::string name;
+    std::vector<uint32_t> params;   // parameter indexes, in the order written
+    Loc loc;
+};
+
 struct FuncInfo {
     const ast::FuncDecl* decl = nullptr;
     uint32_t module = 0;                 // index into Program::modules
@@ -63,6 +73,7 @@ struct FuncInfo {
     // The type a call yields: Result<ret>, except main (plain int32).
     const Type* call_type = nullptr;
     std::string display;                 // "main", "Jit.free"
+    std::vector<AttrInfo> attrs;
 };
 
 struct ExternInfo {
@@ -72,6 +83,7 @@ struct ExternInfo {
     CSignature sig;
     const Type* ret = nullptr;
     std::vector<const Type*> params;
+    std::vector<AttrInfo> attrs;
 };
 
 // Codes the interpreter passes to `failsafe` for the faults it detects
@@ -102,6 +114,10 @@ struct Sema {
     std::vector<int32_t> slot;
     // By StructLit id: the struct (nullptr for Result{...}).
     std::vector<const StructInfo*> struct_lit;
+    // By the value Expr id of each `field: value` of a literal: which
+    // field it sets (Field and its index for a struct; Value, Error or
+    // IsError for the val / err / is_error of a Result{...}).
+    std::vector<MemberInfo> field_init;
 
     std::unordered_map<const ast::FuncDecl*, FuncInfo> funcs;
     std::unordered_map<const ast::ExternDecl*, ExternInfo> externs;
@@ -112,6 +128,8 @@ struct Sema {
 
     const Type* type_of(const ast::Expr& e) const { return expr_type[e.id]; }
     const FuncInfo& func(const ast::FuncDecl* f) const { return funcs.at(f); }
+    // The attributes of what a call calls (none for builtins).
+    const std::vector<AttrInfo>& attrs_of(const Callee& c) const;
 };
 
 }  // namespace npk

@@ -257,10 +257,16 @@ struct Param {
     Loc loc;
 };
 
-struct Attr {          // #[name(arg, ...)]
+// #[name] or #[name(arg, ...)] before a function, an extern or a Type
+// method: a fact about the declaration for the analyses (e.g.
+// #[releases(p)]: a call frees its argument p). The checker verifies
+// that every argument names a parameter and records the meaning in Sema.
+struct Attr {
     std::string name;
     std::vector<std::string> args;
-    Loc loc;
+    Loc loc;                   // the '#'
+    Loc name_loc;
+    std::vector<Loc> arg_locs; // one per arg
 };
 
 struct FuncDecl {
@@ -269,6 +275,7 @@ struct FuncDecl {
     Loc loc;                  // the `func` keyword
     Loc name_loc;
     bool is_pub = false;
+    std::vector<Attr> attrs;
     uint32_t ret_quals = Q_NONE;
     TypeRef ret;
     std::vector<Param> params;

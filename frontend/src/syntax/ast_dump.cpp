@@ -41,8 +41,23 @@ std::string params_text(const std::vector<Param>& ps) {
     return s + ")";
 }
 
+// "#[a] #[b(x,y)] ": each attribute, then a space.
+std::string attrs_text(const std::vector<Attr>& attrs) {
+    std::string out;
+    for (const Attr& a : attrs) {
+        out += "#[" + a.name;
+        if (!a.args.empty()) {
+            out += "(";
+            for (size_t i = 0; i < a.args.size(); ++i) out += (i ? "," : "") + a.args[i];
+            out += ")";
+        }
+        out += "] ";
+    }
+    return out;
+}
+
 std::string func_text(const FuncDecl& f) {
-    std::string s = f.is_pub ? "pub " : "";
+    std::string s = attrs_text(f.attrs) + (f.is_pub ? "pub " : "");
     s += "func:" + (f.owner.empty() ? "" : f.owner + ".") + f.name + " = " +
          quals_text(f.ret_quals) + dump_type(f.ret) + params_text(f.params) + " ";
     s += f.body ? dump_stmt(*f.body) : "<no body>";
@@ -169,16 +184,7 @@ std::string dump_module(const Module& m) {
         out += "\n";
     }
     for (const auto& e : m.externs) {
-        for (const auto& a : e.attrs) {
-            out += "#[" + a.name;
-            if (!a.args.empty()) {
-                out += "(";
-                for (size_t i = 0; i < a.args.size(); ++i) out += (i ? "," : "") + a.args[i];
-                out += ")";
-            }
-            out += "] ";
-        }
-        out += "extern func:" + e.name + " = " + quals_text(e.ret_quals) + dump_type(e.ret) +
+        out += attrs_text(e.attrs) + "extern func:" + e.name + " = " + quals_text(e.ret_quals) + dump_type(e.ret) +
                params_text(e.params) + "\n";
     }
     for (const auto& s : m.structs) {
