@@ -916,3 +916,52 @@ TEST_CASE("parser: err_mixed.npk reports each of its errors", "[parser][data]") 
     CHECK(has_error(*p, 14, 12, "Expected 'func' or '}' in the Type block, found 'int32'"));
     CHECK(p->diag.error_count() == 8);
 }
+
+TEST_CASE("parser: attributes before func, pub func and Type methods, with their positions", "[parser][attrs]") {
+    auto p = parse(
+        "#[releases(p)]\n"
+        "func:drop_it = NIL(int8->:p) { pass; };\n"
+        "#[a] #[b(x, y)] pub func:g = NIL(int32:x, int32:y) { pass; };\n"
+        "Type:Page = {\n"
+        "    #[releases(page)]\n"
+        "    func:free = int32(wildx int8->:page) { pass 0; };\n"
+        "    func:plain = int32() { pass 0; };\n"
+        "};\n");
+    INFO(diags(*p));
+    REQUIRE(p->ok);
+    REQUIRE(p->mod->funcs.size() == 2);
+    const FuncDecl& f = *p->mod->funcs[0];
+    REQUIRE(f.attrs.size() == 1);
+    CHECK(f.attrs[0].name == "releases");
+    CHECK(f.attrs[0].args == std::vector<std::string>{"p"});
+    CHECK((f.attrs[0].loc.line == 1 && f.attrs[0].loc.col == 1));
+    CHECK((f.attrs[0].name_loc.line == 1 && f.attrs[0].name_loc.col == 3));
+    REQUIRE(f.attrs[0].arg_locs.size() == 1);
+    CHECK((f.attrs[0].arg_locs[0].line == 1 && f.attrs[0].arg_locs[0].col == 12));
+
+    const FuncDecl& g = *p->mod->funcs[1];
+    CHECK(g.is_pub);
+    REQUIRE(g.attrs.size() == 2);
+    CHECK(g.attrs[0].name == "a");
+    CHECK(g.attrs[0].args.empty());
+    CHECK(g.attrs[1].args == std::vector<std::string>{"x", "y"});
+    CHECK((g.attrs[1].arg_locs[1].line == 3 && g.attrs[1].arg_locs[1].col == 13));
+
+    REQUIRE(p->mod->types.size() == 1);
+    const auto& methods = p->mod->types[0].methods;
+    REQUIRE(methods.size() == 2);
+    REQUIRE(methods[0]->attrs.size() == 1);
+    CHECK(methods[0]->attrs[0].args == std::vector<std::string>{"page"});
+    CHECK(methods[0]->owner == "Page");
+    CHECK(methods[1]->attrs.empty());
+    // The dump shows them where they were written.
+    CHECK(dump_module(*p->mod).find("#[a] #[b(x,y)] pub func:g") != std::string::npos);
+}
+
+TEST_CASE("parser errors: malformed attributes", "[parser][attrs][errors]") {
+    expect_error("#[releases(p) func:f = NIL(int8->:p) { pass; };", 1, 15, "Expected ']' to close the attribute");
+    expect_error("#[releases(p,)] func:f = NIL(int8->:p) { pass; };", 1, 14,
+                 "Expected a word as an attribute argument, found ')'");
+    expect_error("#[] func:f = NIL() { pass; };", 1, 3, "Expected a word (the attribute name) after '#['");
+    expect_error("#[a] #[b]", 1, 1, "Attributes are only allowed before 'func', 'extern func' or a Type method");
+}

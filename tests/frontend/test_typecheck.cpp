@@ -780,3 +780,59 @@ TEST_CASE("stdlib/jit.npk and examples/jit_add.npk type-check", "[typecheck][jit
     auto priv = typecheck("use \"jit.npk\".*;\n" + in_main("    exit npk_jit_install_add_i32(alloc(1));\n"));
     CHECK(err(*priv, 3, 10, "Unknown function 'npk_jit_install_add_i32'"));
 }
+
+// ---------------------------------------------------------------------
+// Attributes: every argument names a parameter; Sema records them by
+// parameter index for the analyses.
+// ---------------------------------------------------------------------
+TEST_CASE("attributes: arguments that name parameters are recorded in Sema", "[typecheck][attrs]") {
+    auto l = typecheck_ok(
+        "#[releases(q)] #[hint]\n"
+        "func:give_back = NIL(int32:n, int8->:q) { free(q); pass; };\n"
+        "Type:Pool = {\n"
+        "    #[releases(p)]\n"
+        "    func:put = NIL(int8->:p) { free(p); pass; };\n"
+        "};\n"
+        "#[destroys_arena(arena)]\n"
+        "extern func:npk_free = void(?*:arena);\n" + in_main("    exit 0;\n"));
+    REQUIRE(l->sema);
+    const auto& mod = l->prog.root();
+    const npk::FuncInfo& give = l->sema->func(mod.funcs[0].get());
+    REQUIRE(give.attrs.size() == 2);
+    CHECK(give.attrs[0].name == "releases");
+    CHECK(give.attrs[0].params == std::vector<uint32_t>{1});
+    CHECK(give.attrs[0].loc.line == 1);
+    CHECK(give.attrs[1].name == "hint");
+    CHECK(give.attrs[1].params.empty());
+    const npk::FuncInfo& put = l->sema->func(mod.types[0].methods[0].get());
+    REQUIRE(put.attrs.size() == 1);
+    CHECK(put.attrs[0].params == std::vector<uint32_t>{0});
+    const npk::ExternInfo& ext = l->sema->externs.at(&mod.externs[0]);
+    REQUIRE(ext.attrs.size() == 1);
+    CHECK(ext.attrs[0].name == "destroys_arena");
+    CHECK(ext.attrs[0].params == std::vector<uint32_t>{0});
+    // A call's callee carries them: what an analysis reads.
+    npk::Callee c;
+    c.kind = npk::Callee::Kind::Func;
+    c.fn = mod.types[0].methods[0].get();
+    CHECK(&l->sema->attrs_of(c) == &put.attrs);
+    c.kind = npk::Callee::Kind::Builtin;
+    CHECK(l->sema->attrs_of(c).empty());
+}
+
+TEST_CASE("attributes: an argument that is not a parameter is an error at the argument", "[typecheck][attrs]") {
+    auto l = typecheck(
+        "#[releases(p, qq)]\n"
+        "func:f = NIL(int8->:p) { pass; };\n"
+        "Type:T = {\n"
+        "    #[releases(page)]\n"
+        "    func:m = NIL() { pass; };\n"
+        "};\n"
+        "#[destroys_arena(a)]\n"
+        "extern func:g = void(int64:arena, int64:n);\n" + in_main("    exit 0;\n"));
+    INFO(dump(*l));
+    CHECK(l->diag.error_count() == 3);
+    CHECK(err(*l, 1, 15, "Attribute '#[releases(...)]': 'qq' is not a parameter of 'f' (its parameters are p)"));
+    CHECK(err(*l, 4, 16, "'page' is not a parameter of 'T.m' (it has none)"));
+    CHECK(err(*l, 7, 18, "'a' is not a parameter of 'g' (its parameters are arena, n)"));
+}

@@ -1,4 +1,4 @@
-// The npk executable: everything is in cli.cpp (part of npkfront).
+// The npk executable: everything is in driver/cli.cpp (part of npkfront).
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>

@@ -1,10 +1,12 @@
-// externs.h — binding `extern func` declarations to C symbols and calling them
-// through libffi (nitpick-subset.md §3, §7; architecture.md "Every extern
-// func is bound once, at load time").
+// Binding `extern func` declarations to C symbols and calling them
+// through libffi (nitpick-subset.md §3, §7; docs/architecture.md: every
+// extern func is bound once, before main starts).
 //
 // Lookup order for a symbol: the runtime's own C ABI (statically linked
-// into npk; the table in ffi.cpp also knows each function's true C
-// signature, so a declaration that disagrees is an error), then each
+// into npk; runtime_symbols() in externs.cpp also knows each function's
+// true C signature, so a declaration that disagrees is an error, and
+// tests/frontend/test_runtime_externs.cpp checks that table against the
+// public headers), then each
 // library given with --load, in order, then the process
 // (dlsym(RTLD_DEFAULT): libc and anything else already loaded).
 #pragma once

@@ -1,5 +1,5 @@
-// Facts the type checker records for the interpreter (and any later
-// phase). The checker never rewrites the tree: everything it learns is
+// Facts the type checker records for the analyses and the interpreter
+// (and any later phase). The checker never rewrites the tree: everything it learns is
 // here, in tables indexed by the `id` of an Expr or Stmt (one id space,
 // sized Program::next_id) or keyed by declaration.
 //

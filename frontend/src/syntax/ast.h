@@ -1,9 +1,11 @@
 // The syntax tree of the Nitpick subset (nitpick-subset.md §2).
 //
-// The parser builds it; nothing after the parser rewrites it. Later
-// phases record what they learn in side tables indexed by the `id` that
-// every Expr and Stmt carries (dense, unique within one Program, assigned
-// by the parser from Program::next_id), never in the nodes themselves.
+// The load builds it: the parser makes each file's Module, then the
+// loader fills in where each `use` leads (UseDecl::resolved_module).
+// Nothing after the load writes to it. Later phases record what they
+// learn in side tables indexed by the `id` that every Expr and Stmt
+// carries (dense, unique within one Program, assigned by the parser from
+// Program::next_id), never in the nodes themselves.
 #pragma once
 
 #include <cstdint>
@@ -327,7 +329,7 @@ struct UseDecl {
     Form form = Form::Plain;
     std::vector<std::string> names;  // Names
     std::string alias;               // Alias
-    uint32_t resolved_module = 0;    // index+1 into Program::modules, set by the loader
+    uint32_t resolved_module = 0;    // index+1 into Program::modules (0: none), set by the loader
 };
 
 // One source file.
