@@ -202,21 +202,21 @@ TEST_CASE("arithmetic: tbb32 is symmetric and ERR is sticky", "[interp][arith]")
     CHECK(r.status == 0);
 }
 
-TEST_CASE("division by zero: a runtime error, then failsafe decides the status", "[interp][fault]") {
+TEST_CASE("Division by zero: a runtime error, then failsafe decides the status", "[interp][fault]") {
     const std::string divide = "func:divide = int32(int32:a, int32:b) {\n    pass a / b;\n};\n";
     // failsafe exits with its own code.
     auto r = run_text(divide + "func:main = int32() {\n    int32:q = raw divide(10, 0);\n    exit q;\n};\n"
                                "func:failsafe = int32(tbb32:err) {\n    print_i32(77);\n    exit 7;\n};\n");
     CHECK(r.status == 7);
     CHECK(r.out == "77\n");
-    CHECK(r.err.find("main.npk:2:12: runtime error: division by zero") != std::string::npos);
+    CHECK(r.err.find("main.npk:2:12: runtime error: Division by zero") != std::string::npos);
 
     // failsafe returns: the status is the fault's code, and failsafe saw it.
     auto r2 = run_text("func:main = int32() {\n    uint8:z = 0;\n    uint8:q = 5 % z;\n    exit 0;\n};\n"
                        "func:failsafe = int32(tbb32:err) {\n    if (err == 101tbb32) {\n        print_i32(1);\n    }\n};\n");
     CHECK(r2.status == npk::NPK_FAULT_DIVISION_BY_ZERO);
     CHECK(r2.out == "1\n");
-    CHECK(r2.err.find("main.npk:3:17: runtime error: division by zero") != std::string::npos);
+    CHECK(r2.err.find("main.npk:3:17: runtime error: Division by zero") != std::string::npos);
 }
 
 TEST_CASE("recursion depth is bounded: a runtime error, not a stack overflow", "[interp][fault]") {
@@ -225,7 +225,7 @@ TEST_CASE("recursion depth is bounded: a runtime error, not a stack overflow", "
 };
 )" + in_main("    exit raw down(0);\n"));
     CHECK(r.status == 1);  // kFailsafe exits 1
-    CHECK(r.err.find("runtime error: call depth exceeds 1000") != std::string::npos);
+    CHECK(r.err.find("runtime error: Call depth exceeds 1000") != std::string::npos);
 
     // Deep but bounded recursion works.
     auto ok = run_text(R"(func:sum = int64(int64:n) {
@@ -248,7 +248,7 @@ TEST_CASE("native stack is bounded: tall expressions inside deep recursion", "[i
                       "func:main = int32() {\n    exit raw f(0);\n};\n"
                       "func:failsafe = int32(tbb32:err) {\n    if (err == 102tbb32) {\n        exit 3;\n    }\n};\n");
     CHECK(r.status == 3);
-    CHECK(r.err.find("runtime error: the native stack is exhausted") != std::string::npos);
+    CHECK(r.err.find("runtime error: The native stack is exhausted") != std::string::npos);
 }
 
 // ---------------------------------------------------------------------
@@ -641,14 +641,14 @@ TEST_CASE("externs: a missing symbol is an error at the declaration; nothing run
                               "extern func:npk_no_such_symbol_anywhere = int32();\n"));
     CHECK(r.status == 1);
     CHECK(r.out.empty());
-    CHECK(has_error(*r.loaded, "", 2, 13, "extern 'npk_no_such_symbol_anywhere': no symbol"));
+    CHECK(has_error(*r.loaded, "", 2, 13, "Extern 'npk_no_such_symbol_anywhere': no symbol"));
 }
 
 TEST_CASE("externs: a declaration that contradicts the runtime's signature is rejected", "[interp][extern]") {
     auto r = run_text(in_main("    exit 0;\n", "extern func:npk_wildx_seal = int64(?*:p, int32:x);\n"));
     CHECK(r.status == 1);
     CHECK(has_error(*r.loaded, "", 1, 13,
-                    "extern 'npk_wildx_seal' is declared int64(?*, int32), but the runtime's 'npk_wildx_seal' is int32(?*)"));
+                    "Extern 'npk_wildx_seal' is declared int64(?*, int32), but the runtime's 'npk_wildx_seal' is int32(?*)"));
 }
 
 TEST_CASE("externs: --load libraries are searched before the process", "[interp][extern]") {
@@ -659,7 +659,7 @@ TEST_CASE("externs: --load libraries are searched before the process", "[interp]
 
     auto bad = run_text(in_main("    exit 0;\n"), {}, {"libnpk-no-such-library.so"});
     CHECK(bad.status == 1);
-    CHECK(has_error(*bad.loaded, "", 0, 0, "cannot load library 'libnpk-no-such-library.so' (--load)"));
+    CHECK(has_error(*bad.loaded, "", 0, 0, "Cannot load library 'libnpk-no-such-library.so' (--load)"));
 }
 
 // ---------------------------------------------------------------------
@@ -759,7 +759,7 @@ func:failsafe = int32(tbb32:err) {
 };
 )");
     CHECK(r.status == 9);
-    CHECK(r.err.find("runtime error: call through a NULL code page") != std::string::npos);
+    CHECK(r.err.find("runtime error: Call through a NULL code page") != std::string::npos);
 }
 
 TEST_CASE("examples/jit_add.npk prints and exits with 42", "[interp][jit][example]") {

@@ -132,8 +132,8 @@ struct:Outer = {
 };
 )" + in_main("    exit 0;\n"));
     INFO(dump(*l));
-    CHECK(err(*l, 4, 11, "duplicate field 'x' in struct 'Loop'"));
-    CHECK(err(*l, 1, 1, "struct 'Loop' contains itself"));
+    CHECK(err(*l, 4, 11, "Duplicate field 'x' in struct 'Loop'"));
+    CHECK(err(*l, 1, 1, "Struct 'Loop' contains itself"));
 }
 
 // ---------------------------------------------------------------------
@@ -168,7 +168,7 @@ TEST_CASE("if: the condition must be bool", "[typecheck][stmt]") {
     typecheck_ok(in_main("    int32:n = 1;\n    if (n == 1 && !(n > 2)) {\n        exit 1;\n    }\n    exit 0;\n"));
     auto l = typecheck(in_main("    int32:n = 1;\n    if (n) {\n        exit 1;\n    }\n    exit 0;\n"));
     INFO(dump(*l));
-    CHECK(err(*l, 3, 9, "if condition must be 'bool', got 'int32'"));
+    CHECK(err(*l, 3, 9, "If condition must be 'bool', got 'int32'"));
 }
 
 TEST_CASE("exit: only in main or failsafe, with an int32 status", "[typecheck][stmt]") {
@@ -177,7 +177,7 @@ TEST_CASE("exit: only in main or failsafe, with an int32 status", "[typecheck][s
                        in_main("    drop helper();\n    exit 5i64;\n"));
     INFO(dump(*l));
     CHECK(err(*l, 2, 5, "'exit' can only be used in 'main' or 'failsafe'"));
-    CHECK(err(*l, 6, 10, "cannot convert 'int64' to 'int32' for the 'exit' status"));
+    CHECK(err(*l, 6, 10, "Cannot convert 'int64' to 'int32' for the 'exit' status"));
 }
 
 TEST_CASE("pass and fail: not in main or failsafe", "[typecheck][stmt]") {
@@ -245,7 +245,7 @@ TEST_CASE("struct literals: unknown fields are rejected, missing ones are zero",
     auto l = typecheck("struct:P = {\n    int32:a;\n};\n" +
                        in_main("    P:p = P{a: 1, c: 2};\n    Result<int32>:r;\n    r = Result{val: 1};\n    exit p.a;\n"));
     INFO(dump(*l));
-    CHECK(err(*l, 5, 19, "struct 'P' has no field 'c'"));
+    CHECK(err(*l, 5, 19, "Struct 'P' has no field 'c'"));
     CHECK(err(*l, 7, 9, "'Result{...}' can only be the operand of 'return'"));
 }
 
@@ -277,7 +277,7 @@ TEST_CASE("calls: argument count and types are checked", "[typecheck][stmt]") {
                        in_main("    drop add(1);\n    drop add(true, 2);\n    drop nothing_here();\n    exit 0;\n"));
     INFO(dump(*l));
     CHECK(err(*l, 5, 10, "'add' expects 2 arguments, got 1"));
-    CHECK(err(*l, 6, 14, "cannot convert 'bool' to 'int64' for argument 1 of 'add'"));
+    CHECK(err(*l, 6, 14, "Cannot convert 'bool' to 'int64' for argument 1 of 'add'"));
     CHECK(err(*l, 7, 10, "Unknown function 'nothing_here'"));
 }
 
@@ -310,7 +310,7 @@ TEST_CASE("operators: integers of one family, bool logic, pointer equality", "[t
     exit 0;
 )"));
     INFO(dump(*l));
-    CHECK(err(*l, 3, 18, "pointers support only '==' and '!='"));
+    CHECK(err(*l, 3, 18, "Pointers support only '==' and '!='"));
     CHECK(err(*l, 4, 20, "'+' cannot combine 'bool' and 'int32'"));
     CHECK(err(*l, 5, 18, "'!' needs a bool, got 'int32'"));
     CHECK(err(*l, 6, 14, "'&&' needs bool operands, got 'int32'"));
@@ -328,14 +328,14 @@ TEST_CASE("entry points: the root defines main and failsafe with their signature
     // Nothing exported and no entry point: a program missing both.
     auto empty = typecheck("");
     INFO(dump(*empty));
-    CHECK(err(*empty, 1, 1, "the program has no entry point"));
-    CHECK(err(*empty, 1, 1, "the program has no 'failsafe'"));
+    CHECK(err(*empty, 1, 1, "The program has no entry point"));
+    CHECK(err(*empty, 1, 1, "The program has no 'failsafe'"));
     auto no_main = typecheck("func:helper = int32() {\n    pass 1;\n};\n" + std::string(kFailsafe));
     INFO(dump(*no_main));
-    CHECK(err(*no_main, 1, 1, "the program has no entry point"));
+    CHECK(err(*no_main, 1, 1, "The program has no entry point"));
     auto no_failsafe = typecheck("func:main = int32() {\n    exit 0;\n};\n");
     INFO(dump(*no_failsafe));
-    CHECK(err(*no_failsafe, 1, 1, "the program has no 'failsafe'"));
+    CHECK(err(*no_failsafe, 1, 1, "The program has no 'failsafe'"));
 
     auto wrong = typecheck(R"(func:main = int64(int32:argc) {
     exit 0;
@@ -385,8 +385,8 @@ func:failsafe = int32(tbb32:err) {
 };
 )");
     INFO(dump(*l));
-    CHECK(err(*l, 7, 14, "an exit code in 'failsafe' must be positive, got -1"));
-    CHECK(err(*l, 9, 10, "an exit code in 'failsafe' must be positive, got 0"));
+    CHECK(err(*l, 7, 14, "An exit code in 'failsafe' must be positive, got -1"));
+    CHECK(err(*l, 9, 10, "An exit code in 'failsafe' must be positive, got 0"));
 }
 
 // ---------------------------------------------------------------------
@@ -480,7 +480,7 @@ TEST_CASE("Result: no comparison or arithmetic with a Result; no Result where T 
     INFO(dump(*l));
     CHECK(err(*l, 8, 17, "a Result<int32> cannot be an operand of '=='"));
     // Upstream unwraps with a warning here; npk rejects (§6.2 allows it).
-    CHECK(err(*l, 11, 17, "cannot convert 'Result<int32>' to 'int32' for argument 1 of 'id'"));
+    CHECK(err(*l, 11, 17, "Cannot convert 'Result<int32>' to 'int32' for argument 1 of 'id'"));
 }
 
 TEST_CASE("⚑ pass f() forwards a Result whose value type widens", "[typecheck][result][deviation]") {
@@ -489,7 +489,7 @@ TEST_CASE("⚑ pass f() forwards a Result whose value type widens", "[typecheck]
     auto l = typecheck("func:wide = int64() {\n    pass 7;\n};\nfunc:narrow = int32() {\n    pass wide();\n};\n" +
                        in_main("    drop narrow();\n    exit 0;\n"));
     INFO(dump(*l));
-    CHECK(err(*l, 5, 10, "cannot pass Result<int64> from 'narrow', which returns int32"));
+    CHECK(err(*l, 5, 10, "Cannot pass Result<int64> from 'narrow', which returns int32"));
 }
 
 // ---------------------------------------------------------------------
@@ -550,9 +550,9 @@ TEST_CASE("⚑ literals: binary operators retype unsuffixed literals only (and -
     exit 0;
 )"));
     INFO(dump(*l));
-    CHECK(err(*l, 3, 16, "cannot convert 'int32' to 'int8' for the initializer of 'y' (no implicit narrowing)"));
+    CHECK(err(*l, 3, 16, "Cannot convert 'int32' to 'int8' for the initializer of 'y' (no implicit narrowing)"));
     // 300 does not fit uint8, stays int32, and int32 never mixes with uint8.
-    CHECK(err(*l, 5, 17, "cannot mix 'uint8' and 'int32' in '+'"));
+    CHECK(err(*l, 5, 17, "Cannot mix 'uint8' and 'int32' in '+'"));
 }
 
 TEST_CASE("conversions: widening within a signedness family only", "[typecheck][literal]") {
@@ -572,10 +572,10 @@ TEST_CASE("conversions: widening within a signedness family only", "[typecheck][
     exit 0;
 )"));
     INFO(dump(*l));
-    CHECK(err(*l, 3, 15, "cannot convert 'int64' to 'int32' for the initializer of 'b' (no implicit narrowing)"));
-    CHECK(err(*l, 4, 16, "cannot convert 'int32' to 'uint32' for the initializer of 'c' (no implicit conversion between signed and unsigned)"));
-    CHECK(err(*l, 5, 15, "cannot convert 'int32' to 'tbb32' for the initializer of 'd' (a tbb converts only to the same tbb type)"));
-    CHECK(err(*l, 6, 15, "cannot convert 'tbb32' to 'int32' for the initializer of 'e'"));
+    CHECK(err(*l, 3, 15, "Cannot convert 'int64' to 'int32' for the initializer of 'b' (no implicit narrowing)"));
+    CHECK(err(*l, 4, 16, "Cannot convert 'int32' to 'uint32' for the initializer of 'c' (no implicit conversion between signed and unsigned)"));
+    CHECK(err(*l, 5, 15, "Cannot convert 'int32' to 'tbb32' for the initializer of 'd' (a tbb converts only to the same tbb type)"));
+    CHECK(err(*l, 6, 15, "Cannot convert 'tbb32' to 'int32' for the initializer of 'e'"));
 }
 
 TEST_CASE("conversions: any pointer to ?-> and ?*; extern ?* to any pointer", "[typecheck][literal]") {
@@ -611,8 +611,8 @@ func:main = int32() {
 };
 )" + std::string(kFailsafe));
     INFO(dump(*l));
-    CHECK(err(*l, 8, 19, "cannot convert '?->' to 'int8->'"));
-    CHECK(err(*l, 9, 13, "cannot convert 'int8->' to 'S->'"));
+    CHECK(err(*l, 8, 19, "Cannot convert '?->' to 'int8->'"));
+    CHECK(err(*l, 9, 13, "Cannot convert 'int8->' to 'S->'"));
 }
 
 // ---------------------------------------------------------------------
@@ -640,7 +640,7 @@ TEST_CASE("builtins: the types of alloc, free, wildx_alloc, wildx_seal, wildx_fr
     CHECK(err(*l, 2, 27, "'alloc' takes a size (any integer type), got 'bool'"));
     CHECK(err(*l, 3, 10, "'free' takes a pointer, got 'int32'"));
     CHECK(err(*l, 4, 26, "'wildx_seal' takes a pointer, got 'int32'"));
-    CHECK(err(*l, 5, 15, "this expression has no value (type 'void')"));
+    CHECK(err(*l, 5, 15, "This expression has no value (type 'void')"));
     CHECK(err(*l, 6, 22, "'wildx_alloc' expects 1 argument, got 2"));
 }
 
@@ -683,7 +683,7 @@ TEST_CASE("checked bodies: Type methods and imported files", "[typecheck][module
     CHECK(d.loc.line == 3);
     CHECK(d.loc.col == 14);
     CHECK(l->sources.file(d.loc.file).path.find("lib.npk") != std::string::npos);
-    CHECK(d.message.find("cannot convert 'bool' to 'int32'") != std::string::npos);
+    CHECK(d.message.find("Cannot convert 'bool' to 'int32'") != std::string::npos);
 }
 
 TEST_CASE("modules: imports expose Types, pub func and pub struct; externs stay private", "[typecheck][modules]") {
@@ -762,7 +762,7 @@ impl:Drop:for:T = {
 )" + in_main("    exit 0;\n"));
     INFO(dump(*l));
     CHECK(err(*l, 5, 10, "'drop' of impl:Drop:for:S must return NIL"));
-    CHECK(err(*l, 9, 1, "duplicate impl:Drop:for:S"));
+    CHECK(err(*l, 9, 1, "Duplicate 'impl:Drop:for:S'"));
     CHECK(err(*l, 14, 1, "no struct 'T' is visible here"));
 }
 

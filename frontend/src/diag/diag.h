@@ -7,6 +7,11 @@
 //
 // Every phase reports through a Diagnostics and keeps going; the driver
 // asks error_count() between phases and runs nothing after an error.
+// Diagnostics::print is the only place npk writes one.
+//
+// Wording: an error or warning message is a sentence that starts with a
+// capital letter or with a quoted piece of source ('raw' argument must
+// be ...); a note continues the story in lower case ("first freed here").
 #pragma once
 
 #include <cstdint>

@@ -85,7 +85,7 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
         void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!h) {
             const char* why = dlerror();
-            diag.error({}, "", "cannot load library '" + lib + "' (--load): " + (why ? why : "unknown error"));
+            diag.error({}, "", "Cannot load library '" + lib + "' (--load): " + (why ? why : "unknown error"));
             ok = false;
             continue;
         }
@@ -111,7 +111,7 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
                 for (size_t i = 0; same && i < rs.sig.params.size(); ++i)
                     same = ctype_compatible(rs.sig.params[i], b->sig.params[i]);
                 if (!same) {
-                    diag.error(e.name_loc, "", "extern '" + e.name + "' is declared " + csig_str(b->sig) +
+                    diag.error(e.name_loc, "", "Extern '" + e.name + "' is declared " + csig_str(b->sig) +
                                                    ", but the runtime's '" + e.name + "' is " + csig_str(rs.sig));
                     mismatch = true;
                     break;
@@ -141,7 +141,7 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
                 std::string where = "the runtime";
                 if (!lib_names_.empty()) where += ", the --load libraries (" + joined(lib_names_) + ")";
                 where += " and the process";
-                diag.error(e.name_loc, "", "extern '" + e.name + "': no symbol '" + e.name + "' in " + where);
+                diag.error(e.name_loc, "", "Extern '" + e.name + "': no symbol '" + e.name + "' in " + where);
                 ok = false;
                 continue;
             }
@@ -150,7 +150,7 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
             ffi_status st = ffi_prep_cif(&b->cif, FFI_DEFAULT_ABI, static_cast<unsigned>(b->arg_types.size()),
                                          ffi_type_for(b->sig.ret), b->arg_types.empty() ? nullptr : b->arg_types.data());
             if (st != FFI_OK) {
-                diag.error(e.name_loc, "", "extern '" + e.name + "': libffi cannot express the signature " +
+                diag.error(e.name_loc, "", "Extern '" + e.name + "': libffi cannot express the signature " +
                                                csig_str(b->sig) + " (ffi_prep_cif status " + std::to_string(st) + ")");
                 ok = false;
                 continue;

@@ -152,7 +152,7 @@ private:
             return e.status;
         } catch (const Fault& again) {
             std::fflush(stdout);
-            diag_.runtime_error(again.loc, "in failsafe: " + again.message);
+            diag_.runtime_error(again.loc, "In failsafe: " + again.message);
             return f.code;
         }
     }
@@ -220,14 +220,14 @@ private:
     void check_stack(Loc at) const {
         auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
         if (stack_base_ > here && stack_base_ - here > kStackBudget)
-            throw Fault{at, "the native stack is exhausted (recursion too deep)", NPK_FAULT_CALL_DEPTH};
+            throw Fault{at, "The native stack is exhausted (recursion too deep)", NPK_FAULT_CALL_DEPTH};
     }
 
     Value call(const FuncDecl* fd, std::vector<Value> args, Loc at) {
         const FuncInfo& fi = s_.func(fd);
         check_stack(at);
         if (depth_ >= kMaxCallDepth)
-            throw Fault{at, "call depth exceeds " + std::to_string(kMaxCallDepth) + " (runaway recursion in '" +
+            throw Fault{at, "Call depth exceeds " + std::to_string(kMaxCallDepth) + " (runaway recursion in '" +
                                 fi.display + "'?)",
                         NPK_FAULT_CALL_DEPTH};
         ++depth_;
@@ -269,7 +269,7 @@ private:
     Value call_extern(const Call& c, std::vector<Value>& args) {
         const BoundExtern& b = externs_.get(s_.callee[c.id].ext);
         if (b.arg0_is_code_page && !args.empty() && args[0].bits == 0)
-            throw Fault{c.loc, "call through a NULL code page ('" + b.decl->name + "'; did compiling it fail?)",
+            throw Fault{c.loc, "Call through a NULL code page ('" + b.decl->name + "'; did compiling it fail?)",
                         NPK_FAULT_NULL_CODE_PAGE};
         std::vector<uint64_t> words;
         words.reserve(args.size());
@@ -327,7 +327,7 @@ private:
                 uint32_t size = si.type->st->size == 0 ? 1 : si.type->st->size;
                 void* p = npk_alloc(size);
                 if (!p)
-                    throw Fault{d.loc, "out of memory for 'wild " + si.type->str() + ":" + si.name + "'",
+                    throw Fault{d.loc, "Out of memory for 'wild " + si.type->str() + ":" + si.name + "'",
                                 NPK_FAULT_OUT_OF_MEMORY};
                 heap_structs_.push_back(p);
                 store(static_cast<unsigned char*>(p), si.type, v);
@@ -538,7 +538,7 @@ private:
         case BinaryOp::Mul: return int_value(normalize(x * y, t));
         case BinaryOp::Div:
         case BinaryOp::Mod: {
-            if (y == 0) throw Fault{b.loc, "division by zero", NPK_FAULT_DIVISION_BY_ZERO};
+            if (y == 0) throw Fault{b.loc, "Division by zero", NPK_FAULT_DIVISION_BY_ZERO};
             bool div = b.op == BinaryOp::Div;
             if (!t->is_signed()) return int_value(div ? x / y : x % y);
             int64_t sx = as_signed(x), sy = as_signed(y);
@@ -608,7 +608,7 @@ int run_program(const ast::Program& prog, const Sema& sema, const Options& opts,
         pthread_attr_destroy(&attr);
     }
     if (rc != 0) {
-        diag.error({}, "", "cannot start the interpreter thread (" + std::to_string(kInterpStack >> 20) +
+        diag.error({}, "", "Cannot start the interpreter thread (" + std::to_string(kInterpStack >> 20) +
                                " MiB stack): " + std::strerror(rc));
         return 1;
     }

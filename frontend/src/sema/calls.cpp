@@ -10,7 +10,7 @@ namespace npk::sema_detail {
 // Calls (§5.3, §7).
 void Checker::check_args(const Call& c, Facts& facts, const std::vector<const Type*>& params, const std::string& what) {
     if (c.args.size() != params.size()) {
-        error(c.loc, what + " expects " + std::to_string(params.size()) + " argument" +
+        error(c.loc, sentence(what) + " expects " + std::to_string(params.size()) + " argument" +
                          (params.size() == 1 ? "" : "s") + ", got " + std::to_string(c.args.size()));
         for (const auto& a : c.args) check_expr(*a, facts);
         return;
@@ -98,7 +98,7 @@ const Type* Checker::check_call(const Call& c, Facts& facts) {
         const auto& m = static_cast<const Member&>(*c.callee);
         set(m, T.void_type());
         if (m.object->kind != ExprKind::Name || !is_upper(static_cast<const Name&>(*m.object).name)) {
-            error(c.callee->loc, "only functions and Type methods (TypeName.method(...)) can be called");
+            error(c.callee->loc, "Only functions and Type methods (TypeName.method(...)) can be called");
             check_rest();
             return T.error();
         }
@@ -126,7 +126,7 @@ const Type* Checker::check_call(const Call& c, Facts& facts) {
         return fi.call_type;
     }
     check_expr(*c.callee, facts);
-    error(c.callee->loc, "only functions and Type methods (TypeName.method(...)) can be called");
+    error(c.callee->loc, "Only functions and Type methods (TypeName.method(...)) can be called");
     check_rest();
     return T.error();
 }

@@ -35,6 +35,13 @@ bool lookup_builtin(const std::string& name, Builtin& out);
 
 inline bool is_upper(const std::string& s) { return !s.empty() && s[0] >= 'A' && s[0] <= 'Z'; }
 
+// Messages start with a capital letter (or a quoted piece of source):
+// `what` phrases such as "extern 'f'" open a sentence through this.
+inline std::string sentence(std::string s) {
+    if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+    return s;
+}
+
 // An unsuffixed integer literal, or `-` applied to one (§6.4: "-LIT
 // counts as a literal of negative value").
 struct LitValue {

@@ -64,7 +64,7 @@ const Type* Checker::resolve_type(const TypeRef& r, uint32_t m, TypeUse use) {
             return T.error();
         }
         if (use == TypeUse::Field) {
-            error(r.loc, "a struct field cannot be a Result<T>");
+            error(r.loc, "A struct field cannot be a Result<T>");
             return T.error();
         }
         if (!r.inner) return T.error();
@@ -85,7 +85,7 @@ const Type* Checker::resolve_type(const TypeRef& r, uint32_t m, TypeUse use) {
         return base;
     }
     if (base && (base->is_result() || base->kind == TypeKind::Nil)) {
-        error(r.loc, "cannot point to '" + base->str() + "'");
+        error(r.loc, "Cannot point to '" + base->str() + "'");
         return T.error();
     }
     bool c = r.ptr == TypeRef::Ptr::C;
@@ -104,7 +104,7 @@ void Checker::resolve_struct_fields() {
         for (const StructField& f : st.decl->fields) {
             const Type* t = resolve_type(f.type, st.module, TypeUse::Field);
             if (st.find(f.name) >= 0) {
-                error(f.loc, "duplicate field '" + f.name + "' in struct '" + st.name + "'");
+                error(f.loc, "Duplicate field '" + f.name + "' in struct '" + st.name + "'");
                 continue;
             }
             st.fields.push_back(FieldInfo{f.name, t, 0, f.loc});
@@ -121,7 +121,7 @@ void Checker::resolve_struct_fields() {
 bool Checker::layout(StructInfo& st, std::vector<const StructInfo*>& path) {
     if (st.laid_out) return true;
     if (std::find(path.begin(), path.end(), &st) != path.end()) {
-        error(st.decl->loc, "struct '" + st.name + "' contains itself (a struct field must be a smaller value; use a pointer)");
+        error(st.decl->loc, "Struct '" + st.name + "' contains itself (a struct field must be a smaller value; use a pointer)");
         return false;
     }
     path.push_back(&st);
@@ -185,7 +185,7 @@ void Checker::declare_functions() {
                 const FuncDecl& f = *t.methods[i];
                 for (size_t j = 0; j < i; ++j)
                     if (t.methods[j]->name == f.name) {
-                        error(f.name_loc, "duplicate method '" + f.name + "' in Type '" + t.name + "'");
+                        error(f.name_loc, "Duplicate method '" + f.name + "' in Type '" + t.name + "'");
                         note(t.methods[j]->name_loc, "the first '" + f.name + "' is here");
                     }
                 declare_func(f, m, t.name + "." + f.name, false);
@@ -233,7 +233,7 @@ void Checker::declare_externs() {
             info.ret = resolve_type(e.ret, m, TypeUse::ExternReturn);
             if (info.ret->is_error()) info.valid = false;
             else if (!ctype_of(info.ret, true, info.sig.ret)) {
-                error(e.ret.loc, "extern '" + e.name + "': return type '" + info.ret->str() +
+                error(e.ret.loc, "Extern '" + e.name + "': return type '" + info.ret->str() +
                                      "' has no C form (libffi): use an integer, bool, a pointer or void");
                 info.valid = false;
             }
@@ -243,7 +243,7 @@ void Checker::declare_externs() {
                 CType c = CType::Void;
                 if (t->is_error()) info.valid = false;
                 else if (!ctype_of(t, false, c)) {
-                    error(p.type.loc, "extern '" + e.name + "': parameter '" + p.name + "' of type '" +
+                    error(p.type.loc, "Extern '" + e.name + "': parameter '" + p.name + "' of type '" +
                                           t->str() + "' has no C form (libffi): use an integer, bool or a pointer");
                     info.valid = false;
                 }
@@ -267,16 +267,16 @@ void Checker::check_impls() {
             }
             const TypeName* tn = find_type_name(m, im.for_type);
             if (!tn || !tn->st) {
-                error(im.loc, "impl:Drop:for:" + im.for_type + ": no struct '" + im.for_type + "' is visible here");
+                error(im.loc, "'impl:Drop:for:" + im.for_type + "': no struct '" + im.for_type + "' is visible here");
                 continue;
             }
             auto [it, fresh] = seen.emplace(tn->st, &im);
             if (!fresh) {
-                error(im.loc, "duplicate impl:Drop:for:" + im.for_type);
+                error(im.loc, "Duplicate 'impl:Drop:for:" + im.for_type + "'");
                 note(it->second->loc, "the first impl is here");
             }
             if (im.methods.size() != 1 || im.methods[0]->name != "drop") {
-                error(im.loc, "impl:Drop:for:" + im.for_type + " must have exactly one method, 'drop'");
+                error(im.loc, "'impl:Drop:for:" + im.for_type + "' must have exactly one method, 'drop'");
                 continue;
             }
             const FuncInfo& fi = s_.funcs.at(im.methods[0].get());
@@ -308,7 +308,7 @@ void Checker::check_entry_points() {
     for (const StructDecl& sd : root.structs) exports = exports || sd.is_pub;
     if (!mainf && !fs && exports) return;
     if (!mainf) {
-        error(top, "the program has no entry point: define 'func:main = int32() { ... };'");
+        error(top, "The program has no entry point: define 'func:main = int32() { ... };'");
     } else {
         const FuncInfo& fi = s_.funcs.at(mainf);
         if (fi.ret != s_.types.int32() || !fi.params.empty())
@@ -317,7 +317,7 @@ void Checker::check_entry_points() {
             s_.main = mainf;
     }
     if (!fs) {
-        error(top, "the program has no 'failsafe': define 'func:failsafe = int32(tbb32:err) { ... };'");
+        error(top, "The program has no 'failsafe': define 'func:failsafe = int32(tbb32:err) { ... };'");
     } else {
         const FuncInfo& fi = s_.funcs.at(fs);
         if (fi.ret != s_.types.int32() || fi.params.size() != 1 || fi.params[0] != s_.types.tbb_type(32))

@@ -63,7 +63,7 @@ bool Checker::convertible(const Type* from, const Type* to) const {
 bool Checker::convert(const Expr& e, const Type* from, const Type* to, const std::string& what) {
     if (from->is_error() || to->is_error()) return true;
     if (!from->is_value()) {
-        error(e.loc, "this expression has no value (type '" + from->str() + "'), so it cannot be " + what);
+        error(e.loc, "This expression has no value (type '" + from->str() + "'), so it cannot be " + what);
         return false;
     }
     if (convertible(from, to)) return true;
@@ -76,7 +76,7 @@ bool Checker::convert(const Expr& e, const Type* from, const Type* to, const std
         why = " (no implicit conversion between signed and unsigned)";
     else if (from->kind == TypeKind::Tbb || to->kind == TypeKind::Tbb)
         why = " (a tbb converts only to the same tbb type)";
-    error(e.loc, "cannot convert '" + from->str() + "' to '" + to->str() + "' for " + what + why);
+    error(e.loc, "Cannot convert '" + from->str() + "' to '" + to->str() + "' for " + what + why);
     return false;
 }
 
@@ -99,7 +99,7 @@ const Type* Checker::check_expr(const Expr& e, Facts& facts, const Type* target)
     switch (e.kind) {
     case ExprKind::IntLit: return set(e, check_int_lit(static_cast<const IntLit&>(e), false, target));
     case ExprKind::StrLit:
-        error(e.loc, "a string literal can only be a 'use' path");
+        error(e.loc, "A string literal can only be a 'use' path");
         return set(e, s_.types.error());
     case ExprKind::BoolLit: return set(e, s_.types.boolean());
     case ExprKind::Name: return set(e, check_name(static_cast<const Name&>(e)));
@@ -129,7 +129,7 @@ const Type* Checker::check_int_lit(const IntLit& lit, bool negated, const Type* 
     if (lit.has_suffix) {
         uint32_t b = lit.suffix_bits;
         if (b != 8 && b != 16 && b != 32 && b != 64) {
-            error(at, "integer literal suffix of " + std::to_string(b) +
+            error(at, "Integer literal suffix of " + std::to_string(b) +
                                " bits is not supported by npk: widths are 8, 16, 32 and 64");
             return T.error();
         }
@@ -163,7 +163,7 @@ const Type* Checker::check_unary(const Unary& u, Facts& facts, const Type* targe
     if (t->is_error()) return t;
     if (u.op == UnaryOp::Neg) {
         if (t->is_integer()) return t;
-        error(u.loc, "unary '-' needs an integer, got '" + t->str() + "'");
+        error(u.loc, "Unary '-' needs an integer, got '" + t->str() + "'");
         return s_.types.error();
     }
     if (t->kind == TypeKind::Bool) return t;
@@ -225,22 +225,22 @@ const Type* Checker::binary_type(const Binary& b, const Type* lt, const Type* rt
     const Type* common = nullptr;
     if (lt->is_result() || rt->is_result()) {
         const Type* r = lt->is_result() ? lt : rt;
-        error(b.loc, "a " + r->str() + " cannot be an operand of '" + op +
+        error(b.loc, "A " + r->str() + " cannot be an operand of '" + op +
                          "': take its value with 'raw', or test .is_error and read .value");
         return compare ? T.boolean() : T.error();
     } else if (!lt->is_value() || !rt->is_value()) {
-        error(b.loc, "an operand of '" + op + "' has no value");
+        error(b.loc, "An operand of '" + op + "' has no value");
         return compare ? T.boolean() : T.error();
     } else if (lt->is_std_int() && rt->is_std_int()) {
         if (lt->kind != rt->kind) {
-            error(b.loc, "cannot mix '" + lt->str() + "' and '" + rt->str() + "' in '" + op +
+            error(b.loc, "Cannot mix '" + lt->str() + "' and '" + rt->str() + "' in '" + op +
                              "' (no implicit conversion between signed and unsigned)");
             return compare ? T.boolean() : T.error();
         }
         common = lt->bits >= rt->bits ? lt : rt;
     } else if (lt->kind == TypeKind::Tbb || rt->kind == TypeKind::Tbb) {
         if (lt != rt) {
-            error(b.loc, "cannot mix '" + lt->str() + "' and '" + rt->str() + "' in '" + op +
+            error(b.loc, "Cannot mix '" + lt->str() + "' and '" + rt->str() + "' in '" + op +
                              "' (a tbb combines only with the same tbb type)");
             return compare ? T.boolean() : T.error();
         }
@@ -253,11 +253,11 @@ const Type* Checker::binary_type(const Binary& b, const Type* lt, const Type* rt
         common = lt;
     } else if (lt->is_ptr() && rt->is_ptr()) {
         if (!equality) {
-            error(b.loc, "pointers support only '==' and '!=', not '" + op + "'");
+            error(b.loc, "Pointers support only '==' and '!=', not '" + op + "'");
             return compare ? T.boolean() : T.error();
         }
         if (!convertible(lt, rt) && !convertible(rt, lt)) {
-            error(b.loc, "cannot compare '" + lt->str() + "' with '" + rt->str() + "'");
+            error(b.loc, "Cannot compare '" + lt->str() + "' with '" + rt->str() + "'");
             return T.boolean();
         }
         common = lt->elem ? rt : lt;
@@ -299,7 +299,7 @@ const Type* Checker::check_assign(const Assign& a, Facts& facts) {
     if (a.target->kind == ExprKind::Member) {
         const auto& m = static_cast<const Member&>(*a.target);
         if (m.object->kind != ExprKind::Name || is_upper(static_cast<const Name&>(*m.object).name)) {
-            error(a.target->loc, "the left side of '=' must be a variable or a field of a variable");
+            error(a.target->loc, "The left side of '=' must be a variable or a field of a variable");
             check_expr(*a.value, facts);
             return T.void_type();
         }
@@ -312,14 +312,14 @@ const Type* Checker::check_assign(const Assign& a, Facts& facts) {
             return T.void_type();
         }
         if (ot->kind != TypeKind::Struct) {
-            error(m.member_loc, ot->is_result() ? "the fields of a Result are read-only"
+            error(m.member_loc, ot->is_result() ? "The fields of a Result are read-only"
                                                 : "'" + ot->str() + "' has no field '" + m.member + "'");
             check_expr(*a.value, facts);
             return T.void_type();
         }
         int fi = ot->st->find(m.member);
         if (fi < 0) {
-            error(m.member_loc, "struct '" + ot->st->name + "' has no field '" + m.member + "'");
+            error(m.member_loc, "Struct '" + ot->st->name + "' has no field '" + m.member + "'");
             check_expr(*a.value, facts);
             return T.void_type();
         }
@@ -335,7 +335,7 @@ const Type* Checker::check_assign(const Assign& a, Facts& facts) {
         }
         return T.void_type();
     }
-    error(a.target->loc, "the left side of '=' must be a variable or a field of a variable");
+    error(a.target->loc, "The left side of '=' must be a variable or a field of a variable");
     check_expr(*a.value, facts);
     return T.void_type();
 }
@@ -360,12 +360,12 @@ const Type* Checker::check_struct_lit(const StructLit& lit, Facts& facts) {
     for (const FieldInit& fi : lit.fields) {
         int idx = st->find(fi.name);
         if (idx < 0) {
-            error(fi.loc, "struct '" + st->name + "' has no field '" + fi.name + "'");
+            error(fi.loc, "Struct '" + st->name + "' has no field '" + fi.name + "'");
             check_expr(*fi.value, facts);
             continue;
         }
         if (std::find(seen.begin(), seen.end(), fi.name) != seen.end())
-            error(fi.loc, "field '" + fi.name + "' is given twice");
+            error(fi.loc, "Field '" + fi.name + "' is given twice");
         seen.push_back(fi.name);
         s_.field_init[fi.value->id] = MemberInfo{MemberKind::Field, static_cast<uint32_t>(idx)};
         const Type* ft = st->fields[static_cast<size_t>(idx)].type;

@@ -92,7 +92,7 @@ void Checker::check_pass(const Pass& s, Facts& facts) {
     if (t->is_result()) {
         // `pass f();` hands on f's Result (⚑ §6.2: a failure stays a failure).
         if (!convertible(t->elem, ret))
-            error(s.value->loc, "cannot pass " + t->str() + " from '" + fn_->display + "', which returns " + ret->str());
+            error(s.value->loc, "Cannot pass " + t->str() + " from '" + fn_->display + "', which returns " + ret->str());
         return;
     }
     convert(*s.value, t, ret, "the 'pass' value of '" + fn_->display + "'");
@@ -114,7 +114,7 @@ void Checker::check_return(const Return& s, Facts& facts) {
         return;
     }
     if (!convertible(t->elem, ret->kind == TypeKind::Nil ? s_.types.nil() : ret))
-        error(s.value->loc, "cannot return " + t->str() + " from '" + fn_->display + "', which returns " + ret->str());
+        error(s.value->loc, "Cannot return " + t->str() + " from '" + fn_->display + "', which returns " + ret->str());
 }
 
 // return Result{val: v, err: c, is_error: b}; (§5.2). Unknown fields
@@ -124,7 +124,7 @@ void Checker::check_result_literal(const StructLit& lit, Facts& facts, const Typ
     std::vector<std::string> seen;
     for (const FieldInit& fi : lit.fields) {
         if (std::find(seen.begin(), seen.end(), fi.name) != seen.end())
-            error(fi.loc, "field '" + fi.name + "' is given twice");
+            error(fi.loc, "Field '" + fi.name + "' is given twice");
         seen.push_back(fi.name);
         MemberKind kind = fi.name == "val" ? MemberKind::Value : fi.name == "err" ? MemberKind::Error
                         : fi.name == "is_error" ? MemberKind::IsError : MemberKind::None;
@@ -183,7 +183,7 @@ const Type* Checker::check_member(const Member& m, Facts& facts) {
     if (ot->kind == TypeKind::Struct) {
         int fi = ot->st->find(m.member);
         if (fi < 0) {
-            error(m.member_loc, "struct '" + ot->st->name + "' has no field '" + m.member + "'");
+            error(m.member_loc, "Struct '" + ot->st->name + "' has no field '" + m.member + "'");
             return T.error();
         }
         s_.member[m.id] = MemberInfo{MemberKind::Field, static_cast<uint32_t>(fi)};
@@ -218,7 +218,7 @@ const Type* Checker::check_member(const Member& m, Facts& facts) {
                                         ".is_error' (no checky no val)");
             return T.int64();
         }
-        error(m.member_loc, "a Result has no field '" + m.member + "' (its fields are is_error, value and error)");
+        error(m.member_loc, "A Result has no field '" + m.member + "' (its fields are is_error, value and error)");
         return T.error();
     }
     error(m.member_loc, "'" + ot->str() + "' has no field '" + m.member + "'");

@@ -97,7 +97,7 @@ void Checker::check_var_decl(const VarDecl& d, Facts& facts) {
 bool Checker::check_if(const If& s, Facts& facts) {
     const Type* ct = check_expr(*s.cond, facts);
     if (!ct->is_error() && ct->kind != TypeKind::Bool)
-        error(s.cond->loc, "if condition must be 'bool', got '" + ct->str() + "' (there is no truthiness: compare explicitly)");
+        error(s.cond->loc, "If condition must be 'bool', got '" + ct->str() + "' (there is no truthiness: compare explicitly)");
     Facts when_true, when_false;
     cond_facts(*s.cond, facts, when_true, when_false);
     bool then_term = check_scope(arm_scope(s.then_body), when_true);
@@ -119,10 +119,10 @@ void Checker::check_exit(const Exit& s, Facts& facts) {
     convert(*s.value, t, i32, "the 'exit' status");
     LitValue v;
     if (fn_->role == FuncRole::Failsafe && unsuffixed_literal(*s.value, v) && (v.negative || v.magnitude == 0))
-        error(s.value->loc, "an exit code in 'failsafe' must be positive, got " + lit_str(v));
+        error(s.value->loc, "An exit code in 'failsafe' must be positive, got " + lit_str(v));
     else if (fn_->role == FuncRole::Failsafe && s.value->kind == ExprKind::IntLit &&
              static_cast<const IntLit&>(*s.value).value == 0)
-        error(s.value->loc, "an exit code in 'failsafe' must be positive, got 0");
+        error(s.value->loc, "An exit code in 'failsafe' must be positive, got 0");
 }
 
 bool Checker::not_here(const Stmt& s, const char* what) {
