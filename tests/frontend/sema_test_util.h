@@ -22,6 +22,17 @@ namespace npk::test {
 // The failsafe every root program needs (§6.1), for appending after main.
 inline constexpr std::string_view kFailsafe = "\nfunc:failsafe = int32(tbb32:err) {\n    exit 1;\n};\n";
 
+// `body` becomes main's body, then failsafe follows. With no `before`,
+// main starts on line 1, so body line k is file line k + 1.
+inline std::string in_main(const std::string& body, const std::string& before = "") {
+    return before + "func:main = int32() {\n" + body + "};\n" + std::string(kFailsafe);
+}
+
+// An error (any code) at this line and column (0: any) with this text.
+inline bool err(const Loaded& l, uint32_t line, uint32_t col, std::string_view fragment) {
+    return has_error(l, "", line, col, fragment);
+}
+
 // Loads `text` as main.npk (plus `extra` files beside it) and type-checks
 // it. The load itself must succeed: these tests are not about syntax.
 inline std::unique_ptr<Loaded> typecheck(std::string_view text,
