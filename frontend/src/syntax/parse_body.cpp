@@ -60,34 +60,10 @@ StmtPtr Parser::parse_stmt() {
         d->body = parse_block("after 'defer'");
         return d;
     }
-    case Tok::KwExit: {
-        advance();
-        auto s = node<Exit>(loc);
-        s->value = parse_expr();
-        expect_semi("after 'exit' statement");
-        return s;
-    }
-    case Tok::KwFail: {
-        advance();
-        auto s = node<Fail>(loc);
-        s->value = parse_expr();
-        expect_semi("after 'fail' statement");
-        return s;
-    }
-    case Tok::KwPass: {
-        advance();
-        auto s = node<Pass>(loc);
-        if (!check(Tok::Semi)) s->value = parse_expr();
-        expect_semi("after 'pass' statement");
-        return s;
-    }
-    case Tok::KwReturn: {
-        advance();
-        auto s = node<Return>(loc);
-        if (!check(Tok::Semi)) s->value = parse_expr();
-        expect_semi("after 'return' statement");
-        return s;
-    }
+    case Tok::KwExit: return parse_leave<Exit>(loc, false, "after 'exit' statement");
+    case Tok::KwFail: return parse_leave<Fail>(loc, false, "after 'fail' statement");
+    case Tok::KwPass: return parse_leave<Pass>(loc, true, "after 'pass' statement");
+    case Tok::KwReturn: return parse_leave<Return>(loc, true, "after 'return' statement");
     case Tok::KwElse:
         fail(loc, "'else' without a matching 'if'");
     case Tok::Semi:
@@ -99,6 +75,16 @@ StmtPtr Parser::parse_stmt() {
     auto s = node<ExprStmt>(loc);
     s->expr = parse_expr();
     expect_semi("after expression");
+    return s;
+}
+
+// "exit" expr ";" | "fail" expr ";" | "pass" [ expr ] ";" | "return" [ expr ] ";"
+template <class S>
+StmtPtr Parser::parse_leave(Loc loc, bool value_optional, const char* context) {
+    advance();
+    auto s = node<S>(loc);
+    if (!value_optional || !check(Tok::Semi)) s->value = parse_expr();
+    expect_semi(context);
     return s;
 }
 
