@@ -1,6 +1,7 @@
 // errors.cpp — error texts, the thread's last error, and the stderr lines.
 #include "errors.h"
 
+#include <npk/status.h>
 #include <npk/wildx.h>
 
 #include "config.h"
@@ -36,7 +37,7 @@ constexpr const char* kErrorText[] = {
 static_assert(sizeof kErrorText / sizeof kErrorText[0] == NPK_WILDX_ERR_HASH_MISMATCH + 1,
               "one text per NPK_WILDX_ERR_* code");
 
-constexpr const char* kOpName[] = {"alloc", "seal", "free", "install", "call", "code_hash", "verify"};
+constexpr const char* kOpName[] = {"alloc", "seal", "free", "install", "call", "code_hash", "verify", "validate"};
 
 // strerror_r comes in two flavours (XSI returns int, GNU returns the text).
 [[maybe_unused]] const char* strerror_text(int r, const char* buf) { return r == 0 ? buf : "unknown OS error"; }
@@ -50,7 +51,24 @@ void emit(const char* line, int n) {
 
 }  // namespace
 
+// The validator's codes, from NPK_ERR_CODE_UNDECODABLE on.
+constexpr const char* kValidateText[] = {
+    "bytes do not decode",
+    "last instruction runs past the end",
+    "privileged or system instruction",
+    "system call or software interrupt",
+    "trap instruction",
+    "branch target outside the code",
+    "branch target not on an instruction boundary",
+    "indirect jump or call",
+    "control runs off the end",
+};
+static_assert(sizeof kValidateText / sizeof kValidateText[0] == NPK_ERR_CODE_FALLS_OFF_END - NPK_ERR_CODE_UNDECODABLE + 1,
+              "one text per NPK_ERR_CODE_* code");
+
 const char* error_string(int32_t code) {
+    if (code >= NPK_ERR_CODE_UNDECODABLE && code <= NPK_ERR_CODE_FALLS_OFF_END)
+        return kValidateText[code - NPK_ERR_CODE_UNDECODABLE];
     if (code < 0 || code > NPK_WILDX_ERR_HASH_MISMATCH) return "unknown error";
     return kErrorText[code];
 }

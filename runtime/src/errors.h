@@ -13,7 +13,7 @@
 namespace npk::wildx {
 
 // The operation an error or audit line is about; its name opens the line.
-enum class Op : uint8_t { alloc, seal, free, install, call, code_hash, verify };
+enum class Op : uint8_t { alloc, seal, free, install, call, code_hash, verify, validate };
 
 // Makes an error: last error = code, total_rejections += 1, and one line
 //     wildx: <op>(<subject>) rejected: <error text>[ (<detail>)]

@@ -28,16 +28,8 @@
 #ifndef NPK_WILDX_H
 #define NPK_WILDX_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#if defined(_WIN32)
-#  define NPK_API __declspec(dllexport)
-#elif defined(__GNUC__)
-#  define NPK_API __attribute__((visibility("default")))
-#else
-#  define NPK_API
-#endif
+#include <npk/api.h>
+#include <npk/status.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,26 +44,9 @@ enum {
     NPK_WILDX_EXECUTABLE = 2  /* read+execute, never writable again */
 };
 
-/* ---------------------------------------------------------------------
- * Error codes, as npk_wildx_last_error reports them. 0 means no error.
- * npk_wildx_error_string gives a short English text for each.
- * ------------------------------------------------------------------- */
-enum {
-    NPK_WILDX_OK                   = 0,
-    NPK_WILDX_ERR_NULL             = 1,  /* "null pointer" */
-    NPK_WILDX_ERR_ZERO_SIZE        = 2,  /* "zero size" */
-    NPK_WILDX_ERR_QUOTA            = 3,  /* "quota exceeded" */
-    NPK_WILDX_ERR_OS               = 4,  /* "OS refused" (mmap/mprotect/munmap failed) */
-    NPK_WILDX_ERR_NOT_WILDX        = 5,  /* "not a wildx page" (foreign pointer) */
-    NPK_WILDX_ERR_INTERIOR         = 6,  /* "interior pointer" (inside a live page, not its start) */
-    NPK_WILDX_ERR_FREED            = 7,  /* "already freed" (recently freed; older ones read as NOT_WILDX) */
-    NPK_WILDX_ERR_SEALED           = 8,  /* "already sealed" */
-    NPK_WILDX_ERR_NOT_WRITABLE     = 9,  /* "not writable" (an install into a sealed page) */
-    NPK_WILDX_ERR_NOT_EXECUTABLE   = 10, /* "not executable" (a call through an unsealed page) */
-    NPK_WILDX_ERR_UNSUPPORTED_HOST = 11, /* "unsupported host" (no code generator for this CPU) */
-    NPK_WILDX_ERR_INVALID_ARGUMENT = 12, /* "invalid argument" (e.g. a NULL out-parameter) */
-    NPK_WILDX_ERR_HASH_MISMATCH    = 13  /* "code changed since seal" (npk_wildx_verify) */
-};
+/* Error codes: NPK_WILDX_OK and NPK_WILDX_ERR_* (npk/status.h), as
+ * npk_wildx_last_error reports them; npk_wildx_error_string gives a short
+ * English text for each. */
 
 /* ---------------------------------------------------------------------
  * The heap.

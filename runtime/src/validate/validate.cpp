@@ -1,0 +1,84 @@
+// validate.cpp — the C ABI of npk/validate.h: argument checks, the known
+// function entries, and the error made from a finding.
+#include <npk/validate.h>
+#include <npk/wildx.h>
+
+#include "errors.h"
+#include "registry.h"
+#include "rules.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace npk::validate {
+namespace {
+
+constexpr uint32_t kPolicyBits = NPK_JIT_ALLOW_PRIVILEGED | NPK_JIT_ALLOW_SYSCALL | NPK_JIT_ALLOW_TRAP |
+                                 NPK_JIT_ALLOW_INDIRECT | NPK_JIT_SELF_CONTAINED | NPK_JIT_ARCH_MASK;
+
+// The hook for "a function the runtime knows": until the function
+// registry of the code generator exists, the entry of a function is the
+// start of a live EXECUTABLE wildx page (wildx::state reads an interior
+// pointer as unknown).
+bool known_entry(uint64_t address) {
+    return wildx::state(reinterpret_cast<const void*>(static_cast<uintptr_t>(address))) == NPK_WILDX_EXECUTABLE;
+}
+
+// The architecture `policy` names; false if it names none we decode.
+bool arch_of(uint32_t policy, Arch* out, int32_t* error) {
+    switch (policy & NPK_JIT_ARCH_MASK) {
+    case NPK_JIT_ARCH_X86_64: *out = Arch::x86_64; return true;
+    case NPK_JIT_ARCH_AARCH64: *out = Arch::aarch64; return true;
+    case NPK_JIT_ARCH_HOST:
+#if defined(__x86_64__)
+        *out = Arch::x86_64;
+        return true;
+#elif defined(__aarch64__)
+        *out = Arch::aarch64;
+        return true;
+#else
+        *error = NPK_ERR_UNSUPPORTED_HOST;
+        return false;
+#endif
+    default: *error = NPK_ERR_INVALID_ARGUMENT; return false;
+    }
+}
+
+int32_t reject(const void* code, int32_t error, const char* detail) {
+    return wildx::fail(wildx::Op::validate, reinterpret_cast<uintptr_t>(code), error, detail);
+}
+
+}  // namespace
+}  // namespace npk::validate
+
+using namespace npk::validate;
+
+extern "C" NPK_API int32_t npk_jit_validate(const void* code, size_t size, uint32_t policy,
+                                            npk_jit_finding* out) {
+    npk_jit_finding local;
+    npk_jit_finding* f = out != nullptr ? out : &local;
+    std::memset(f, 0, sizeof *f);
+
+    if (code == nullptr) return reject(code, NPK_ERR_NULL, "code");
+    if (size == 0) return reject(code, NPK_ERR_ZERO_SIZE, nullptr);
+    if (size > NPK_JIT_VALIDATE_MAX_SIZE) return reject(code, NPK_ERR_INVALID_ARGUMENT, "size above NPK_JIT_VALIDATE_MAX_SIZE");
+    if ((policy & ~kPolicyBits) != 0) return reject(code, NPK_ERR_INVALID_ARGUMENT, "unknown policy bits");
+    Request r;
+    int32_t error = NPK_OK;
+    if (!arch_of(policy, &r.arch, &error)) {
+        return reject(code, error, error == NPK_ERR_INVALID_ARGUMENT ? "unknown architecture" : nullptr);
+    }
+    r.code = static_cast<const uint8_t*>(code);
+    r.size = size;
+    r.address = reinterpret_cast<uintptr_t>(code);
+    r.policy = policy;
+    r.known_entry = known_entry;
+
+    const int32_t rule = check(r, f);
+    if (rule == NPK_OK) return 0;
+    if (rule == NPK_ERR_OUT_OF_MEMORY) return reject(code, rule, f->message);
+    char detail[NPK_JIT_FINDING_TEXT + NPK_JIT_FINDING_MESSAGE + 48];
+    std::snprintf(detail, sizeof detail, "offset %zu: %s: %s", f->offset, f->text, f->message);
+    return reject(code, rule, detail);
+}
