@@ -5,7 +5,7 @@
 // more, is written in validate_run.h.
 //
 // Seeded (NPK_VALIDATE_FUZZ_SEED overrides the seed); the counts are a
-// tenth under an emulator or a sanitizer, to stay within ~30 s.
+// half under an emulator or a sanitizer, to stay well within ~30 s.
 #include "skip.h"
 #include "support.h"
 #include "validate_run.h"
@@ -24,7 +24,7 @@
 namespace {
 
 #if defined(NPK_TEST_EMULATED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kScale = 10;
+constexpr int kScale = 2;
 #else
 constexpr int kScale = 1;
 #endif
