@@ -10,6 +10,7 @@
 #include <capstone/capstone.h>
 
 #include <cstdio>
+#include <cstring>
 
 namespace npk::validate {
 namespace {
@@ -68,6 +69,15 @@ bool el0_readable(unsigned reg) {
            reg == kCntvctEl0;
 }
 
+// Capstone keeps a system register's encoding in the operand's `reg`,
+// an enum it does not fit: read the bits, not the enum.
+unsigned sysreg_of(const cs_arm64_op& op) {
+    unsigned v;
+    static_assert(sizeof v == sizeof op.reg, "arm64_reg is an int-sized enum");
+    std::memcpy(&v, &op.reg, sizeof v);
+    return v;
+}
+
 const cs_arm64_op* find_operand(const cs_arm64& d, arm64_op_type type) {
     for (uint8_t i = 0; i < d.op_count; ++i) {
         if (d.operands[i].type == type) return &d.operands[i];
@@ -98,12 +108,12 @@ Danger danger_of(const cs_insn& in) {
         return Danger::privileged;
     case ARM64_INS_MRS: {
         const cs_arm64_op* r = find_operand(d, ARM64_OP_REG_MRS);
-        return r != nullptr && el0_readable(r->reg) ? Danger::none : Danger::privileged;
+        return r != nullptr && el0_readable(sysreg_of(*r)) ? Danger::none : Danger::privileged;
     }
     case ARM64_INS_MSR: {
         // msr <pstate field>, #imm has a PSTATE operand instead: refused.
         const cs_arm64_op* r = find_operand(d, ARM64_OP_REG_MSR);
-        return r != nullptr && el0_writable(r->reg) ? Danger::none : Danger::privileged;
+        return r != nullptr && el0_writable(sysreg_of(*r)) ? Danger::none : Danger::privileged;
     }
     case ARM64_INS_DC: {
         const cs_arm64_op* op = find_operand(d, ARM64_OP_SYS);
