@@ -11,21 +11,7 @@
 namespace {
 
 using npk_test::ValidateRow;
-
-constexpr uint32_t kPriv = NPK_JIT_ALLOW_PRIVILEGED;
-constexpr uint32_t kSys = NPK_JIT_ALLOW_SYSCALL;
-constexpr uint32_t kTrap = NPK_JIT_ALLOW_TRAP;
-constexpr uint32_t kInd = NPK_JIT_ALLOW_INDIRECT;
-
-constexpr int32_t OK = NPK_OK;
-constexpr int32_t UNDECODABLE = NPK_ERR_CODE_UNDECODABLE;
-constexpr int32_t TRUNCATED = NPK_ERR_CODE_TRUNCATED;
-constexpr int32_t PRIVILEGED = NPK_ERR_CODE_PRIVILEGED;
-constexpr int32_t SYSCALL = NPK_ERR_CODE_SYSCALL;
-constexpr int32_t TRAP = NPK_ERR_CODE_TRAP;
-constexpr int32_t OUTSIDE = NPK_ERR_CODE_OUTSIDE_TARGET;
-constexpr int32_t INDIRECT = NPK_ERR_CODE_INDIRECT;
-constexpr int32_t FALLS_OFF = NPK_ERR_CODE_FALLS_OFF_END;
+using namespace npk_test::table;
 
 // A direct target is pc + 4 * imm: inside the code it always starts an
 // instruction, so NPK_ERR_CODE_MISALIGNED_TARGET has no row here.
@@ -145,15 +131,5 @@ const ValidateRow kA64Table[] = {
 }  // namespace
 
 TEST_CASE("validator AArch64 table: each snippet gets the verdict and finding expected", "[validate][aarch64]") {
-    npk_wildx_set_quiet(1);
-    size_t accepted = 0;
-    for (const ValidateRow& row : kA64Table) {
-        npk_test::check_validate_row(row, NPK_JIT_ARCH_AARCH64);
-        accepted += row.rule == NPK_OK;
-    }
-    const size_t rejected = std::size(kA64Table) - accepted;
-    INFO(accepted << " accepted and " << rejected << " rejected rows");
-    CHECK(accepted >= 30);
-    CHECK(rejected >= 50);
-    npk_wildx_set_quiet(0);
+    npk_test::check_validate_table(kA64Table, std::size(kA64Table), NPK_JIT_ARCH_AARCH64, 30, 50);
 }

@@ -49,4 +49,18 @@ void check_validate_row(const ValidateRow& row, uint32_t arch) {
     CHECK(f.message[0] != '\0');
 }
 
+void check_validate_table(const ValidateRow* rows, size_t n, uint32_t arch, size_t min_accepted,
+                          size_t min_rejected) {
+    npk_wildx_set_quiet(1);
+    size_t accepted = 0;
+    for (size_t i = 0; i < n; ++i) {
+        check_validate_row(rows[i], arch);
+        accepted += rows[i].rule == NPK_OK;
+    }
+    npk_wildx_set_quiet(0);
+    INFO(accepted << " accepted and " << n - accepted << " rejected rows");
+    CHECK(accepted >= min_accepted);
+    CHECK(n - accepted >= min_rejected);
+}
+
 }  // namespace npk_test
