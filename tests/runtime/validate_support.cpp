@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -58,6 +59,8 @@ void check_validate_table(const ValidateRow* rows, size_t n, uint32_t arch, size
         accepted += rows[i].rule == NPK_OK;
     }
     npk_wildx_set_quiet(0);
+    std::printf("validator table (%s): %zu rows, %zu accepted, %zu rejected\n",
+                arch == NPK_JIT_ARCH_X86_64 ? "x86-64" : "aarch64", n, accepted, n - accepted);
     INFO(accepted << " accepted and " << n - accepted << " rejected rows");
     CHECK(accepted >= min_accepted);
     CHECK(n - accepted >= min_rejected);
