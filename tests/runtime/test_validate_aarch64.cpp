@@ -10,8 +10,8 @@
 
 namespace {
 
-using npk_test::ValidateRow;
-using namespace npk_test::table;
+using npk::test::ValidateRow;
+using namespace npk::test::table;
 
 // A direct target is pc + 4 * imm: inside the code it always starts an
 // instruction, so NPK_ERR_CODE_MISALIGNED_TARGET has no row here.
@@ -131,5 +131,5 @@ const ValidateRow kA64Table[] = {
 }  // namespace
 
 TEST_CASE("validator AArch64 table: each snippet gets the verdict and finding expected", "[validate][aarch64]") {
-    npk_test::check_validate_table(kA64Table, std::size(kA64Table), NPK_JIT_ARCH_AARCH64, 30, 50);
+    npk::test::check_validate_table(kA64Table, std::size(kA64Table), NPK_JIT_ARCH_AARCH64, 30, 50);
 }

@@ -1,5 +1,6 @@
 // npk_jit_validate at its C ABI: misuse, the policy and architecture
 // bits, the known function entries, and how a finding is reported.
+#include "arch/arch.h"
 #include "skip.h"
 #include "support.h"
 #include "validate_support.h"
@@ -33,35 +34,35 @@ npk_jit_finding garbage_finding() {
 
 TEST_CASE("validator misuse: NULL code, zero size, unknown bits fail with a clear error and a zeroed finding",
           "[validate]") {
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
     npk_jit_finding f = garbage_finding();
 
     CHECK(npk_jit_validate(nullptr, 1, NPK_JIT_ARCH_X86_64, &f) == -1);
-    CHECK(npk_wildx_last_error() == NPK_ERR_NULL);
+    CHECK(npk_last_error() == NPK_ERR_NULL);
     CHECK(zeroed(f));
 
     f = garbage_finding();
     CHECK(npk_jit_validate(kRet, 0, NPK_JIT_ARCH_X86_64, &f) == -1);
-    CHECK(npk_wildx_last_error() == NPK_ERR_ZERO_SIZE);
+    CHECK(npk_last_error() == NPK_ERR_ZERO_SIZE);
     CHECK(zeroed(f));
 
     CHECK(npk_jit_validate(kRet, 1, NPK_JIT_ARCH_X86_64 | (1u << 10), &f) == -1);
-    CHECK(npk_wildx_last_error() == NPK_ERR_INVALID_ARGUMENT);
+    CHECK(npk_last_error() == NPK_ERR_INVALID_ARGUMENT);
     CHECK(npk_jit_validate(kRet, 1, 3u << 24, &f) == -1);  // no third architecture
-    CHECK(npk_wildx_last_error() == NPK_ERR_INVALID_ARGUMENT);
+    CHECK(npk_last_error() == NPK_ERR_INVALID_ARGUMENT);
     // Refused before a byte is read: the one byte given is all there is.
     CHECK(npk_jit_validate(kRet, NPK_JIT_VALIDATE_MAX_SIZE + 1, NPK_JIT_ARCH_X86_64, &f) == -1);
-    CHECK(npk_wildx_last_error() == NPK_ERR_INVALID_ARGUMENT);
+    CHECK(npk_last_error() == NPK_ERR_INVALID_ARGUMENT);
     CHECK(zeroed(f));
 }
 
 TEST_CASE("validator: the finding is optional, the verdict and last error are not", "[validate]") {
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
     CHECK(npk_jit_validate(kRet, sizeof kRet, NPK_JIT_ARCH_X86_64, nullptr) == 0);
     CHECK(npk_jit_validate(kHltRet, sizeof kHltRet, NPK_JIT_ARCH_X86_64, nullptr) == -1);
-    CHECK(npk_wildx_last_error() == NPK_ERR_CODE_PRIVILEGED);
+    CHECK(npk_last_error() == NPK_ERR_CODE_PRIVILEGED);
 
     npk_jit_finding f = garbage_finding();
     CHECK(npk_jit_validate(kRet, sizeof kRet, NPK_JIT_ARCH_X86_64, &f) == 0);
@@ -69,7 +70,7 @@ TEST_CASE("validator: the finding is optional, the verdict and last error are no
 }
 
 TEST_CASE("validator: NPK_JIT_ARCH_HOST decodes as the host's instruction set", "[validate]") {
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
     // One byte is a whole x86-64 instruction and a quarter of an AArch64 one.
     const int32_t x86 = npk_jit_validate(kRet, 1, NPK_JIT_ARCH_X86_64, nullptr);
@@ -77,33 +78,37 @@ TEST_CASE("validator: NPK_JIT_ARCH_HOST decodes as the host's instruction set", 
     REQUIRE(x86 == 0);
     REQUIRE(a64 == -1);
     const int32_t host = npk_jit_validate(kRet, 1, NPK_JIT_ARCH_HOST, nullptr);
-#if defined(__x86_64__)
-    CHECK(host == x86);
-#elif defined(__aarch64__)
-    CHECK(host == a64);
-#else
-    CHECK(host == -1);
-    CHECK(npk_wildx_last_error() == NPK_ERR_UNSUPPORTED_HOST);
-#endif
+    switch (npk::arch::kCpu) {
+    case npk::arch::Cpu::x86_64: CHECK(host == x86); break;
+    case npk::arch::Cpu::aarch64: CHECK(host == a64); break;
+    case npk::arch::Cpu::other:
+        CHECK(host == -1);
+        CHECK(npk_last_error() == NPK_ERR_UNSUPPORTED_HOST);
+        break;
+    }
 }
 
 TEST_CASE("validator: a rejection is one stderr line naming the offset, the instruction and the rule",
           "[validate]") {
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(0);
-    npk_test::StderrCapture err;
+    const uint64_t before = npk_rejections(NPK_FACILITY_VALIDATE);
+    npk::test::StderrCapture err;
     const uint8_t code[] = {0x31, 0xc0, 0x0f, 0x05, 0xc3};  // xor eax, eax; syscall; ret
     CHECK(npk_jit_validate(code, sizeof code, NPK_JIT_ARCH_X86_64, nullptr) == -1);
     const std::string text = err.text();
-    CHECK(npk_test::count_lines(text) == 1);
-    CHECK_THAT(text, Catch::Matchers::StartsWith("wildx: validate(0x") &&
-                         Catch::Matchers::Contains("rejected: system call or software interrupt (offset 2: syscall: "));
+    CHECK(npk::test::count_lines(text) == 1);
+    const std::string message = npk_last_error_message();
+    CHECK(text == "validate: " + message + "\n");
+    CHECK_THAT(message, Catch::Matchers::StartsWith("code(0x") &&
+                            Catch::Matchers::Contains("rejected: system call or software interrupt (offset 2: syscall: "));
+    CHECK(npk_rejections(NPK_FACILITY_VALIDATE) == before + 1);
 }
 
 TEST_CASE("validator: every NPK_ERR_CODE_* has its own text", "[validate]") {
     std::string seen;
     for (int32_t code = NPK_ERR_CODE_UNDECODABLE; code <= NPK_ERR_CODE_FALLS_OFF_END; ++code) {
-        const std::string text = npk_wildx_error_string(code);
+        const std::string text = npk_status_string(code);
         INFO(code << ": " << text);
         CHECK(text != "unknown error");
         CHECK(seen.find("|" + text + "|") == std::string::npos);
@@ -112,7 +117,7 @@ TEST_CASE("validator: every NPK_ERR_CODE_* has its own text", "[validate]") {
 }
 
 TEST_CASE("validator: a long instruction's text is cut to fit, NUL-terminated", "[validate]") {
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
     // vpgatherdd zmm0{k1}, [rax+zmm1*4+0x12345678] and nothing after it.
     const uint8_t code[] = {0x62, 0xf2, 0x7d, 0x49, 0x90, 0x84, 0x88, 0x78, 0x56, 0x34, 0x12};
@@ -162,7 +167,7 @@ bool write_call(void* code, uintptr_t target, uint32_t arch, size_t* size) {
 }
 
 void check_known_entries(uint32_t arch) {
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
     Pages p;
     REQUIRE(p.callee != nullptr);

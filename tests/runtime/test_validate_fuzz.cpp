@@ -7,6 +7,7 @@
 // Seeded (NPK_VALIDATE_FUZZ_SEED overrides the seed); the counts are a
 // half under an emulator or a sanitizer (the runs a quarter under a
 // sanitizer), to stay well within ~30 s.
+#include "arch/arch.h"
 #include "skip.h"
 #include "support.h"
 #include "validate_run.h"
@@ -76,7 +77,7 @@ class PageEnd {
 public:
     PageEnd() {
         npk_wildx_set_guard_pages(1);
-        page_ = static_cast<uint8_t*>(npk_wildx_alloc(npk_test::page_size()));
+        page_ = static_cast<uint8_t*>(npk_wildx_alloc(npk::test::page_size()));
         npk_wildx_set_guard_pages(0);
     }
     ~PageEnd() {
@@ -103,7 +104,7 @@ void check_well_formed(const npk_jit_finding& f, int32_t rc, size_t size) {
     REQUIRE(rc == -1);
     REQUIRE(f.rule >= NPK_ERR_CODE_UNDECODABLE);
     REQUIRE(f.rule <= NPK_ERR_CODE_FALLS_OFF_END);
-    REQUIRE(npk_wildx_last_error() == f.rule);
+    REQUIRE(npk_last_error() == f.rule);
     REQUIRE(f.offset < size);
     REQUIRE(f.offset + f.length <= size);
     REQUIRE(std::memchr(f.text, '\0', sizeof f.text) != nullptr);
@@ -116,7 +117,7 @@ void check_well_formed(const npk_jit_finding& f, int32_t rc, size_t size) {
 }
 
 void fuzz_decode(uint32_t arch, const char* name) {
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
     PageEnd page;
     REQUIRE(page.ok());
@@ -139,7 +140,7 @@ void fuzz_decode(uint32_t arch, const char* name) {
     std::printf("validator fuzz (%s, seed 0x%llx): %d random strings, %d accepted;", name,
                 static_cast<unsigned long long>(seed()), iterations, by_rule[NPK_OK]);
     for (const auto& [rule, n] : by_rule) {
-        if (rule != NPK_OK) std::printf(" %d x %s;", n, npk_wildx_error_string(rule));
+        if (rule != NPK_OK) std::printf(" %d x %s;", n, npk_status_string(rule));
     }
     std::printf("\n");
     CHECK(by_rule[NPK_OK] > 0);
@@ -156,19 +157,14 @@ TEST_CASE("validator fuzz: random AArch64 bytes never crash it, every verdict is
 }
 
 TEST_CASE("validator fuzz: what it accepts for this host runs without leaving the code", "[validate][fuzz]") {
-#if defined(__x86_64__)
-    const uint32_t arch = NPK_JIT_ARCH_X86_64;
-    const size_t max_len = 24;
-#elif defined(__aarch64__)
-    const uint32_t arch = NPK_JIT_ARCH_AARCH64;
-    const size_t max_len = 32;
-#else
-    npk_test_skip("no validator backend for this host's instruction set");
-#endif
-    if (!npk_test::tracing_works()) {
+    if (npk::arch::kCpu == npk::arch::Cpu::other) npk_test_skip("no validator backend for this host's instruction set");
+    const bool x86 = npk::arch::kCpu == npk::arch::Cpu::x86_64;
+    const uint32_t arch = x86 ? NPK_JIT_ARCH_X86_64 : NPK_JIT_ARCH_AARCH64;
+    const size_t max_len = x86 ? 24 : 32;
+    if (!npk::test::tracing_works()) {
         npk_test_skip("a forked child cannot be traced and single-stepped here (qemu-user has no ptrace)");
     }
-    npk_test::SwitchesGuard guard;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
     npk_wildx_set_guard_pages(1);
     Rng rng {seed() ^ 0x72756e};  // "run"
@@ -176,7 +172,7 @@ TEST_CASE("validator fuzz: what it accepts for this host runs without leaving th
     constexpr int kMaxSteps = 200;
     int runs = 0;
     long attempts = 0;
-    std::map<npk_test::RunOutcome, int> by_outcome;
+    std::map<npk::test::RunOutcome, int> by_outcome;
     while (runs < runs_wanted && attempts < 400L * runs_wanted) {
         ++attempts;
         const std::vector<uint8_t> code = random_code(rng, arch, max_len);
@@ -188,25 +184,25 @@ TEST_CASE("validator fuzz: what it accepts for this host runs without leaving th
         // Validated again where it runs: targets are addresses.
         npk_jit_finding f;
         const bool valid_there = npk_jit_validate(page, code.size(), arch | NPK_JIT_SELF_CONTAINED, &f) == 0;
-        const npk_test::RunResult r = npk_test::run_traced(page, code.size(), kMaxSteps);
+        const npk::test::RunResult r = npk::test::run_traced(page, code.size(), kMaxSteps);
         std::string hex;
         for (uint8_t b : code) {
             char h[4];
             std::snprintf(h, sizeof h, "%02x ", b);
             hex += h;
         }
-        INFO("code: " << hex << "\nrun: " << npk_test::outcome_name(r.outcome) << " at offset "
+        INFO("code: " << hex << "\nrun: " << npk::test::outcome_name(r.outcome) << " at offset "
                       << static_cast<intptr_t>(r.pc - reinterpret_cast<uintptr_t>(page)) << ", signal " << r.signal
                       << " " << r.detail);
         REQUIRE(valid_there);
-        REQUIRE(npk_test::run_ok(r));
+        REQUIRE(npk::test::run_ok(r));
         npk_wildx_free(page);
         ++by_outcome[r.outcome];
         ++runs;
     }
     std::printf("validator run (seed 0x%llx): %ld random strings, %d accepted and run:", 
                 static_cast<unsigned long long>(seed() ^ 0x72756e), attempts, runs);
-    for (const auto& [o, n] : by_outcome) std::printf(" %d %s;", n, npk_test::outcome_name(o));
+    for (const auto& [o, n] : by_outcome) std::printf(" %d %s;", n, npk::test::outcome_name(o));
     std::printf("\n");
     CHECK(runs == runs_wanted);
 }
@@ -214,53 +210,50 @@ TEST_CASE("validator fuzz: what it accepts for this host runs without leaving th
 // The harness itself must be able to fail: unvalidated code that breaks
 // each rule is run, and the outcome says so.
 TEST_CASE("validator run harness: it sees code leave, trap, return, fault and loop", "[validate][fuzz]") {
-    if (!npk_test::tracing_works()) {
+    if (!npk::test::tracing_works()) {
         npk_test_skip("a forked child cannot be traced and single-stepped here (qemu-user has no ptrace)");
     }
     struct Case {
         std::vector<uint8_t> code;
-        npk_test::RunOutcome expected;
+        npk::test::RunOutcome expected;
     };
-#if defined(__x86_64__)
-    const Case cases[] = {
-        {{0x0f, 0x05, 0xc3}, npk_test::RunOutcome::forbidden},                    // syscall; ret
-        {{0xf4, 0xc3}, npk_test::RunOutcome::forbidden},                          // hlt; ret
-        {{0xe9, 0x00, 0x10, 0x00, 0x00}, npk_test::RunOutcome::left_code},        // jmp .+0x1005
-        {{0x6a, 0x00, 0xc3}, npk_test::RunOutcome::returned},                     // push 0; ret (to 0)
-        {{0xc3}, npk_test::RunOutcome::returned},                                 // ret (to the sentinel)
-        {{0x48, 0x8b, 0x00, 0xc3}, npk_test::RunOutcome::faulted_inside},         // mov rax, [rax]; ret
-        {{0xeb, 0xfe}, npk_test::RunOutcome::step_limit},                         // jmp .
-    };
-#elif defined(__aarch64__)
     auto words = [](std::initializer_list<uint32_t> ws) {
         std::vector<uint8_t> v;
-        for (uint32_t w : ws) for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(w >> (8 * i)));
+        for (uint32_t w : ws) {
+            for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(w >> (8 * i)));
+        }
         return v;
     };
-    const Case cases[] = {
-        {words({0xd4000001, 0xd65f03c0}), npk_test::RunOutcome::forbidden},       // svc #0; ret
-        {words({0xd4200000, 0xd65f03c0}), npk_test::RunOutcome::forbidden},       // brk #0; ret
-        {words({0x14000400}), npk_test::RunOutcome::left_code},                   // b .+0x1000
-        {words({0xd65f03c0}), npk_test::RunOutcome::returned},                    // ret (to the sentinel)
-        {words({0xf9400000, 0xd65f03c0}), npk_test::RunOutcome::faulted_inside},  // ldr x0, [x0]; ret
-        {words({0x14000000}), npk_test::RunOutcome::step_limit},                  // b .
+    const std::vector<Case> x86_cases = {
+        {{0x0f, 0x05, 0xc3}, npk::test::RunOutcome::forbidden},             // syscall; ret
+        {{0xf4, 0xc3}, npk::test::RunOutcome::forbidden},                   // hlt; ret
+        {{0xe9, 0x00, 0x10, 0x00, 0x00}, npk::test::RunOutcome::left_code}, // jmp .+0x1005
+        {{0x6a, 0x00, 0xc3}, npk::test::RunOutcome::returned},              // push 0; ret (to 0)
+        {{0xc3}, npk::test::RunOutcome::returned},                          // ret (to the sentinel)
+        {{0x48, 0x8b, 0x00, 0xc3}, npk::test::RunOutcome::faulted_inside},  // mov rax, [rax]; ret
+        {{0xeb, 0xfe}, npk::test::RunOutcome::step_limit},                  // jmp .
     };
-#else
-    const Case cases[1] = {};
-    npk_test_skip("no run harness for this host's instruction set");
-#endif
-    npk_test::SwitchesGuard guard;
+    const std::vector<Case> a64_cases = {
+        {words({0xd4000001, 0xd65f03c0}), npk::test::RunOutcome::forbidden},       // svc #0; ret
+        {words({0xd4200000, 0xd65f03c0}), npk::test::RunOutcome::forbidden},       // brk #0; ret
+        {words({0x14000400}), npk::test::RunOutcome::left_code},                   // b .+0x1000
+        {words({0xd65f03c0}), npk::test::RunOutcome::returned},                    // ret (to the sentinel)
+        {words({0xf9400000, 0xd65f03c0}), npk::test::RunOutcome::faulted_inside},  // ldr x0, [x0]; ret
+        {words({0x14000000}), npk::test::RunOutcome::step_limit},                  // b .
+    };
+    const std::vector<Case>& cases = npk::arch::kCpu == npk::arch::Cpu::x86_64 ? x86_cases : a64_cases;
+    npk::test::SwitchesGuard guard;
     npk_wildx_set_guard_pages(1);
     for (const Case& c : cases) {
         void* page = npk_wildx_alloc(c.code.size());
         REQUIRE(page != nullptr);
         std::memcpy(page, c.code.data(), c.code.size());
         REQUIRE(npk_wildx_seal(page) == 0);
-        const npk_test::RunResult r = npk_test::run_traced(page, c.code.size(), 50);
-        INFO("expected " << npk_test::outcome_name(c.expected) << ", got " << npk_test::outcome_name(r.outcome)
+        const npk::test::RunResult r = npk::test::run_traced(page, c.code.size(), 50);
+        INFO("expected " << npk::test::outcome_name(c.expected) << ", got " << npk::test::outcome_name(r.outcome)
                          << " " << r.detail);
         CHECK(r.outcome == c.expected);
-        CHECK(npk_test::run_ok(r) == npk_test::run_ok({c.expected, 0, 0, ""}));
+        CHECK(npk::test::run_ok(r) == npk::test::run_ok({c.expected, 0, 0, ""}));
         npk_wildx_free(page);
     }
 }

@@ -9,8 +9,8 @@
 
 namespace {
 
-using npk_test::ValidateRow;
-using namespace npk_test::table;
+using npk::test::ValidateRow;
+using namespace npk::test::table;
 
 // clang-format off
 const ValidateRow kX86Table[] = {
@@ -139,5 +139,5 @@ const ValidateRow kX86Table[] = {
 }  // namespace
 
 TEST_CASE("validator x86-64 table: each snippet gets the verdict and finding expected", "[validate][x86_64]") {
-    npk_test::check_validate_table(kX86Table, std::size(kX86Table), NPK_JIT_ARCH_X86_64, 30, 60);
+    npk::test::check_validate_table(kX86Table, std::size(kX86Table), NPK_JIT_ARCH_X86_64, 30, 60);
 }

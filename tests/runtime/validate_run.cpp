@@ -1,13 +1,15 @@
-// validate_run.cpp — see validate_run.h. The only file of the tests that
-// knows the host's registers (behind get_pc / start_at).
+// validate_run.cpp — see validate_run.h. The host's registers are read as
+// words at the offsets of its ptrace register set; the host is asked of
+// arch/arch.h.
 #include "validate_run.h"
+
+#include "arch/arch.h"
 
 #include <elf.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
-#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +17,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace npk_test {
+namespace npk::test {
 namespace {
 
 // Never mapped (below vm.mmap_min_addr), so a return to it is seen as
@@ -36,28 +38,57 @@ uintptr_t stack_middle() {
     return middle;
 }
 
-#if defined(__x86_64__)
-constexpr bool kHostSupported = true;
+// The general registers as PTRACE_GETREGSET / NT_PRSTATUS gives them:
+// x86-64's struct user_regs_struct (27 words) or AArch64's struct
+// user_pt_regs (34 words), read as words so that no header of the other
+// architecture is needed.
+struct Regs {
+    uint64_t w[34] = {};
+    iovec iov {w, sizeof w};
+};
+
+struct Layout {
+    int pc, sp;
+    int zero_from, zero_to;  // the general registers, zeroed at the start
+    int link;                // the register holding the return address, or -1
+};
+// user_regs_struct: r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi
+// rdi orig_rax rip cs eflags rsp ...; user_pt_regs: x0..x30 sp pc pstate.
+constexpr Layout kX86Layout {16, 19, 0, 14, -1};
+constexpr Layout kA64Layout {32, 31, 0, 30, 30};
+constexpr bool kHostSupported = npk::arch::kCpu != npk::arch::Cpu::other;
+constexpr Layout kLayout = npk::arch::kCpu == npk::arch::Cpu::x86_64 ? kX86Layout : kA64Layout;
+
+bool get_regs(pid_t pid, Regs* r) {
+    r->iov = {r->w, sizeof r->w};
+    return ptrace(PTRACE_GETREGSET, pid, reinterpret_cast<void*>(NT_PRSTATUS), &r->iov) == 0;
+}
 
 bool get_pc(pid_t pid, uintptr_t* pc) {
-    user_regs_struct regs {};
-    if (ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) return false;
-    *pc = regs.rip;
+    Regs r;
+    if (!get_regs(pid, &r)) return false;
+    *pc = r.w[kLayout.pc];
     return true;
 }
 
-// Every general register zero; the return address on the stack is the sentinel.
+// Every general register zero; the return address the sentinel (x86-64:
+// on the stack, filled with it; AArch64: in x30).
 bool start_at(pid_t pid, uintptr_t code) {
-    user_regs_struct regs {};
-    if (ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) return false;
-    regs.rax = regs.rbx = regs.rcx = regs.rdx = regs.rsi = regs.rdi = regs.rbp = 0;
-    regs.r8 = regs.r9 = regs.r10 = regs.r11 = regs.r12 = regs.r13 = regs.r14 = regs.r15 = 0;
-    regs.rsp = stack_middle() - 8;  // as right after a call
-    regs.rip = code;
-    return ptrace(PTRACE_SETREGS, pid, nullptr, &regs) == 0;
+    Regs r;
+    if (!get_regs(pid, &r)) return false;
+    for (int i = kLayout.zero_from; i <= kLayout.zero_to; ++i) r.w[i] = 0;
+    if (kLayout.link >= 0) r.w[kLayout.link] = kSentinel;
+    // x86-64: as right after a call, the return address at [rsp].
+    r.w[kLayout.sp] = kLayout.link >= 0 ? stack_middle() : stack_middle() - 8;
+    r.w[kLayout.pc] = code;
+    return ptrace(PTRACE_SETREGSET, pid, reinterpret_cast<void*>(NT_PRSTATUS), &r.iov) == 0;
 }
 
-// The bytes after the legacy and REX prefixes.
+// --- The independent oracle: forbidden encodings and returns, matched on
+// the bytes (Intel SDM opcode maps; Arm ARM C6), not by the decoders the
+// validator uses.
+
+// x86-64: the bytes after the legacy and REX prefixes.
 const uint8_t* skip_prefixes(const uint8_t* p, const uint8_t* end) {
     while (p < end) {
         const uint8_t b = *p;
@@ -69,36 +100,14 @@ const uint8_t* skip_prefixes(const uint8_t* p, const uint8_t* end) {
     return p;
 }
 
-bool is_return(uintptr_t pc, const uint8_t* end) {
-    const uint8_t* p = skip_prefixes(reinterpret_cast<const uint8_t*>(pc), end);
+bool x86_is_return(const uint8_t* p, const uint8_t* end) {
+    p = skip_prefixes(p, end);
     return p < end && (*p == 0xc3 || *p == 0xc2);
 }
 
-// The forbidden encodings, by their opcode bytes (Intel SDM opcode maps).
-const char* forbidden(uintptr_t pc, const uint8_t* end) {
-    const uint8_t* p = skip_prefixes(reinterpret_cast<const uint8_t*>(pc), end);
-    if (p >= end) return nullptr;
-    switch (*p) {
-    case 0xf4: return "hlt";
-    case 0xfa: return "cli";
-    case 0xfb: return "sti";
-    case 0xcc: return "int3";
-    case 0xcd: return "int n";
-    case 0xf1: return "int1";
-    case 0xcf: return "iret";
-    case 0xca: case 0xcb: return "ret far";
-    case 0x8e: return "mov to a segment register";
-    case 0xe4: case 0xe5: case 0xe6: case 0xe7: case 0xec: case 0xed: case 0xee: case 0xef: return "in/out";
-    case 0x6c: case 0x6d: case 0x6e: case 0x6f: return "ins/outs";
-    case 0xff:
-        if (p + 1 < end && (((p[1] >> 3) & 7) == 3 || ((p[1] >> 3) & 7) == 5)) return "far call/jmp";
-        return nullptr;
-    case 0x0f: break;
-    default: return nullptr;
-    }
+const char* x86_forbidden_0f(const uint8_t* p, const uint8_t* end) {
     if (p + 1 >= end) return nullptr;
-    const uint8_t op = p[1];
-    switch (op) {
+    switch (p[1]) {
     case 0x05: return "syscall";
     case 0x34: return "sysenter";
     case 0x07: return "sysret";
@@ -117,57 +126,49 @@ const char* forbidden(uintptr_t pc, const uint8_t* end) {
     case 0x01: {
         if (p + 2 >= end) return nullptr;
         const uint8_t m = p[2];
-        const bool sys_reg = m == 0xd1 || m == 0xc1 || m == 0xc2 || m == 0xc3 || m == 0xc4 || m == 0xc8 || m == 0xc9 ||
-                             m == 0xca || m == 0xcb || m == 0xcf || (m >= 0xd8 && m <= 0xdf) || m == 0xf8;
-        const unsigned reg = (m >> 3) & 7;
-        if (sys_reg || (m < 0xc0 && reg != 5)) return "0f 01 system instruction";
+        const bool sys = m == 0xd1 || m == 0xc1 || m == 0xc2 || m == 0xc3 || m == 0xc4 || m == 0xc8 ||
+                         m == 0xc9 || m == 0xca || m == 0xcb || m == 0xcf || (m >= 0xd8 && m <= 0xdf) || m == 0xf8;
+        if (sys || (m < 0xc0 && ((m >> 3) & 7) != 5)) return "0f 01 system instruction";
         return nullptr;
     }
     default: return nullptr;
     }
 }
 
-bool sysreg_move(uintptr_t, const uint8_t*) { return false; }
+const char* x86_forbidden(const uint8_t* p, const uint8_t* end) {
+    p = skip_prefixes(p, end);
+    if (p >= end) return nullptr;
+    switch (*p) {
+    case 0xf4: return "hlt";
+    case 0xfa: return "cli";
+    case 0xfb: return "sti";
+    case 0xcc: return "int3";
+    case 0xcd: return "int n";
+    case 0xf1: return "int1";
+    case 0xcf: return "iret";
+    case 0xca: case 0xcb: return "ret far";
+    case 0x8e: return "mov to a segment register";
+    case 0xe4: case 0xe5: case 0xe6: case 0xe7: case 0xec: case 0xed: case 0xee: case 0xef: return "in/out";
+    case 0x6c: case 0x6d: case 0x6e: case 0x6f: return "ins/outs";
+    case 0xff: {
+        const unsigned reg = p + 1 < end ? (p[1] >> 3) & 7 : 0;
+        return reg == 3 || reg == 5 ? "far call/jmp" : nullptr;
+    }
+    case 0x0f: return x86_forbidden_0f(p, end);
+    default: return nullptr;
+    }
+}
 
-#elif defined(__aarch64__)
-#include <asm/ptrace.h>
-constexpr bool kHostSupported = true;
-
-uint32_t word_at(uintptr_t pc) {
+uint32_t word_at(const uint8_t* p) {
     uint32_t w;
-    std::memcpy(&w, reinterpret_cast<const void*>(pc), sizeof w);
+    std::memcpy(&w, p, sizeof w);
     return w;
 }
 
-bool get_regs(pid_t pid, user_pt_regs* regs) {
-    iovec iov {regs, sizeof *regs};
-    return ptrace(PTRACE_GETREGSET, pid, reinterpret_cast<void*>(NT_PRSTATUS), &iov) == 0;
-}
+bool a64_is_return(const uint8_t* p) { return (word_at(p) & 0xfffffc1fu) == 0xd65f0000u; }
 
-bool get_pc(pid_t pid, uintptr_t* pc) {
-    user_pt_regs regs {};
-    if (!get_regs(pid, &regs)) return false;
-    *pc = regs.pc;
-    return true;
-}
-
-// Every general register zero but x30, the return address: the sentinel.
-bool start_at(pid_t pid, uintptr_t code) {
-    user_pt_regs regs {};
-    if (!get_regs(pid, &regs)) return false;
-    for (auto& r : regs.regs) r = 0;
-    regs.regs[30] = kSentinel;
-    regs.sp = stack_middle();
-    regs.pc = code;
-    iovec iov {&regs, sizeof regs};
-    return ptrace(PTRACE_SETREGSET, pid, reinterpret_cast<void*>(NT_PRSTATUS), &iov) == 0;
-}
-
-bool is_return(uintptr_t pc, const uint8_t*) { return (word_at(pc) & 0xfffffc1fu) == 0xd65f0000u; }
-
-// The forbidden encodings, by their fixed bits (Arm ARM, C6).
-const char* forbidden(uintptr_t pc, const uint8_t*) {
-    const uint32_t w = word_at(pc);
+const char* a64_forbidden(const uint8_t* p) {
+    const uint32_t w = word_at(p);
     const uint32_t exc = w & 0xffe0001fu;
     if (exc == 0xd4000001u) return "svc";
     if (exc == 0xd4000002u) return "hvc";
@@ -182,18 +183,24 @@ const char* forbidden(uintptr_t pc, const uint8_t*) {
     return nullptr;
 }
 
-// The system instruction space (msr, mrs, sys, sysl): a SIGILL there
-// means an EL1 register or operation the validator let through.
-bool sysreg_move(uintptr_t pc, const uint8_t*) { return (word_at(pc) & 0xffc00000u) == 0xd5000000u; }
+constexpr bool kX86 = npk::arch::kCpu == npk::arch::Cpu::x86_64;
 
-#else
-constexpr bool kHostSupported = false;
-bool get_pc(pid_t, uintptr_t*) { return false; }
-bool start_at(pid_t, uintptr_t) { return false; }
-bool is_return(uintptr_t, const uint8_t*) { return false; }
-const char* forbidden(uintptr_t, const uint8_t*) { return nullptr; }
-bool sysreg_move(uintptr_t, const uint8_t*) { return false; }
-#endif
+const uint8_t* bytes_at(uintptr_t pc) { return reinterpret_cast<const uint8_t*>(pc); }
+
+bool is_return(uintptr_t pc, const uint8_t* end) {
+    return kX86 ? x86_is_return(bytes_at(pc), end) : a64_is_return(bytes_at(pc));
+}
+
+const char* forbidden(uintptr_t pc, const uint8_t* end) {
+    return kX86 ? x86_forbidden(bytes_at(pc), end) : a64_forbidden(bytes_at(pc));
+}
+
+// AArch64: a SIGILL in the system instruction space (msr, mrs, sys, sysl)
+// means an EL1 register or operation the validator let through. (x86-64
+// reports those as SIGSEGV, and the list above names them.)
+bool sysreg_move(uintptr_t pc, const uint8_t*) {
+    return !kX86 && (word_at(bytes_at(pc)) & 0xffc00000u) == 0xd5000000u;
+}
 
 // The child: stops for its tracer, which then points it at the code.
 [[noreturn]] void traced_child() {
@@ -321,4 +328,4 @@ RunResult run_traced(const void* code, size_t size, int max_steps) {
     return r;
 }
 
-}  // namespace npk_test
+}  // namespace npk::test

@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <string>
 
-namespace npk_test {
+namespace npk::test {
 
 enum class RunOutcome { returned, faulted_inside, step_limit, left_code, forbidden, died };
 
@@ -46,4 +46,4 @@ bool tracing_works();
 // at most `max_steps` instructions. Host instruction set only.
 RunResult run_traced(const void* code, size_t size, int max_steps);
 
-}  // namespace npk_test
+}  // namespace npk::test

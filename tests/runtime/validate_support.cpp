@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace npk_test {
+namespace npk::test {
 
 std::vector<uint8_t> parse_code(const char* hex) {
     std::vector<uint8_t> out;
@@ -44,7 +44,7 @@ void check_validate_row(const ValidateRow& row, uint32_t arch) {
     }
     CHECK(rc == -1);
     CHECK(f.rule == row.rule);
-    CHECK(npk_wildx_last_error() == row.rule);
+    CHECK(npk_last_error() == row.rule);
     CHECK(f.offset == row.offset);
     CHECK(std::strncmp(f.text, row.text, std::strlen(row.text)) == 0);
     CHECK(f.message[0] != '\0');
@@ -66,4 +66,4 @@ void check_validate_table(const ValidateRow* rows, size_t n, uint32_t arch, size
     CHECK(n - accepted >= min_rejected);
 }
 
-}  // namespace npk_test
+}  // namespace npk::test

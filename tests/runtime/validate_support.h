@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace npk_test {
+namespace npk::test {
 
 // One snippet and the verdict expected for it. `hex` is the code as
 // tokens: two hex digits are one byte; eight are one AArch64
@@ -53,4 +53,4 @@ void check_validate_row(const ValidateRow& row, uint32_t arch);
 void check_validate_table(const ValidateRow* rows, size_t n, uint32_t arch, size_t min_accepted,
                           size_t min_rejected);
 
-}  // namespace npk_test
+}  // namespace npk::test

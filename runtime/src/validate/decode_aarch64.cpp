@@ -5,7 +5,7 @@
 // group at all, and puts blr in "jump". So instructions are classified by
 // id, system registers by their encoding, and the cache maintenance
 // operations by the sys operand.
-#include "decoder.h"
+#include "validate/decoder.h"
 
 #include <capstone/capstone.h>
 

@@ -5,7 +5,7 @@
 // SYSTEM, ...), the branch type (near / far) and which immediate is
 // relative. What depends on IOPL or on the OS rather than on the CPL
 // (in/out, cli/sti, segment loads) is added here by category or mnemonic.
-#include "decoder.h"
+#include "validate/decoder.h"
 
 #include <Zydis/Zydis.h>
 

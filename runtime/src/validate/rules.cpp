@@ -7,7 +7,7 @@
 // and the first finding by offset is then well defined: the second pass
 // stops at the first break, and a decode failure comes after everything
 // the second pass saw.
-#include "rules.h"
+#include "validate/rules.h"
 
 #include <algorithm>
 #include <cinttypes>

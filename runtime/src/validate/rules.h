@@ -3,7 +3,7 @@
 
 #include <npk/validate.h>
 
-#include "decoder.h"
+#include "validate/decoder.h"
 
 #include <cstddef>
 #include <cstdint>

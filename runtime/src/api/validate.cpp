@@ -1,11 +1,12 @@
-// validate.cpp — the C ABI of npk/validate.h: argument checks, the known
+// api/validate.cpp — the C ABI of npk/validate.h: argument checks, the known
 // function entries, and the error made from a finding.
 #include <npk/validate.h>
 #include <npk/wildx.h>
 
-#include "errors.h"
-#include "registry.h"
-#include "rules.h"
+#include "arch/arch.h"
+#include "core/errors.h"
+#include "core/registry.h"
+#include "validate/rules.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -31,22 +32,19 @@ bool arch_of(uint32_t policy, Arch* out, int32_t* error) {
     case NPK_JIT_ARCH_X86_64: *out = Arch::x86_64; return true;
     case NPK_JIT_ARCH_AARCH64: *out = Arch::aarch64; return true;
     case NPK_JIT_ARCH_HOST:
-#if defined(__x86_64__)
-        *out = Arch::x86_64;
-        return true;
-#elif defined(__aarch64__)
-        *out = Arch::aarch64;
-        return true;
-#else
+        switch (arch::kCpu) {
+        case arch::Cpu::x86_64: *out = Arch::x86_64; return true;
+        case arch::Cpu::aarch64: *out = Arch::aarch64; return true;
+        case arch::Cpu::other: break;
+        }
         *error = NPK_ERR_UNSUPPORTED_HOST;
         return false;
-#endif
     default: *error = NPK_ERR_INVALID_ARGUMENT; return false;
     }
 }
 
 int32_t reject(const void* code, int32_t error, const char* detail) {
-    return wildx::fail(wildx::Op::validate, reinterpret_cast<uintptr_t>(code), error, detail);
+    return fail(NPK_FACILITY_VALIDATE, "code", Subject::pointer(code), error, detail);
 }
 
 }  // namespace
