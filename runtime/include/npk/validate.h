@@ -57,7 +57,7 @@ NPK_EXTERN_C_BEGIN
 
 /* ---------------------------------------------------------------------
  * Policy: bits that relax the rules, and the architecture to decode.
- * 0 is the strictest policy for the host's architecture.
+ * 0: every rule, for the host's architecture.
  * ------------------------------------------------------------------- */
 enum {
     NPK_JIT_ALLOW_PRIVILEGED = 1u << 0, /* rule 2 off */

@@ -1,11 +1,10 @@
-// api/validate.cpp — the C ABI of npk/validate.h: argument checks, the known
-// function entries, and the error made from a finding.
+// api/validate.cpp — the C ABI of npk/validate.h: argument checks and the
+// error made from a finding.
 #include <npk/validate.h>
-#include <npk/wildx.h>
 
 #include "arch/arch.h"
 #include "core/errors.h"
-#include "core/registry.h"
+#include "validate/entries.h"
 #include "validate/rules.h"
 
 #include <cinttypes>
@@ -17,14 +16,6 @@ namespace {
 
 constexpr uint32_t kPolicyBits = NPK_JIT_ALLOW_PRIVILEGED | NPK_JIT_ALLOW_SYSCALL | NPK_JIT_ALLOW_TRAP |
                                  NPK_JIT_ALLOW_INDIRECT | NPK_JIT_SELF_CONTAINED | NPK_JIT_ARCH_MASK;
-
-// The hook for "a function the runtime knows": until the function
-// registry of the code generator exists, the entry of a function is the
-// start of a live EXECUTABLE wildx page (wildx::state reads an interior
-// pointer as unknown).
-bool known_entry(uint64_t address) {
-    return wildx::state(reinterpret_cast<const void*>(static_cast<uintptr_t>(address))) == NPK_WILDX_EXECUTABLE;
-}
 
 // The architecture `policy` names; false if it names none we decode.
 bool arch_of(uint32_t policy, Arch* out, int32_t* error) {
@@ -71,7 +62,7 @@ extern "C" NPK_API int32_t npk_jit_validate(const void* code, size_t size, uint3
     r.size = size;
     r.address = reinterpret_cast<uintptr_t>(code);
     r.policy = policy;
-    r.known_entry = known_entry;
+    r.known_entry = known_function_entry;
 
     const int32_t rule = check(r, f);
     if (rule == NPK_OK) return 0;
