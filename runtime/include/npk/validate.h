@@ -12,13 +12,16 @@
  * Capstone) alike, checked on a linear sweep from offset 0:
  *
  *   1. every byte decodes, as instructions that end exactly at `size`
- *      (NPK_ERR_CODE_UNDECODABLE, NPK_ERR_CODE_TRUNCATED);
+ *      (NPK_ERR_CODE_UNDECODABLE, NPK_ERR_CODE_TRUNCATED). A relative
+ *      x86-64 branch with an operand-size prefix counts as undecodable:
+ *      Intel and AMD CPUs give it different lengths and targets;
  *   2. no privileged or system instruction (NPK_ERR_CODE_PRIVILEGED):
  *      x86-64: anything Zydis marks privileged (hlt, mov to/from control
  *      and debug registers, wrmsr, invlpg, ...), in/out and the string
  *      forms, cli/sti, far jumps/calls/returns, iret, writes to segment
  *      registers, the SYSTEM category except rdtsc/rdtscp, VT-x, SVM, SGX
- *      and user-interrupt instructions;
+ *      and user-interrupt instructions, and wrfsbase, wrgsbase, wrpkru
+ *      (they change the thread's TLS base or its protection keys);
  *      AArch64: msr/mrs of every system register except the ones EL0 may
  *      use (NZCV, FPCR, FPSR, TPIDR_EL0; reading also TPIDRRO_EL0,
  *      CTR_EL0, DCZID_EL0, CNTFRQ_EL0, CNTVCT_EL0), msr to PSTATE fields,

@@ -51,6 +51,11 @@ Danger danger_of(const ZydisDecodedInstruction& in, const ZydisDecodedOperand* o
         return Danger::trap;
     case ZYDIS_MNEMONIC_CLI:
     case ZYDIS_MNEMONIC_STI:
+    // Not CPL 0, but they change what the whole thread relies on: its TLS
+    // base, its protection keys (which may guard W^X itself).
+    case ZYDIS_MNEMONIC_WRFSBASE:
+    case ZYDIS_MNEMONIC_WRGSBASE:
+    case ZYDIS_MNEMONIC_WRPKRU:
     case ZYDIS_MNEMONIC_IRET:
     case ZYDIS_MNEMONIC_IRETD:
     case ZYDIS_MNEMONIC_IRETQ:
@@ -112,13 +117,22 @@ void flow_of(const ZydisDecodedInstruction& in, const ZydisDecodedOperand* ops, 
     }
 }
 
+// A relative branch with an operand-size prefix (66 e9 / 66 eb / 66 74 ...)
+// means two things: Intel CPUs ignore the prefix (rel32 or rel8, full
+// rip), AMD CPUs honour it (rel16, rip cut to 16 bits), so even its length
+// differs. No single reading can be checked; it counts as undecodable.
+bool vendor_dependent(const ZydisDecodedInstruction& in) {
+    return (in.attributes & ZYDIS_ATTRIB_IS_RELATIVE) && (in.attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE) &&
+           in.meta.branch_type != ZYDIS_BRANCH_TYPE_NONE;
+}
+
 Decoded decode(void* p, const uint8_t* bytes, size_t avail, uint64_t address, Insn* out) {
     State& s = as_state(p);
     ZydisDecodedInstruction in;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     const ZyanStatus st = ZydisDecoderDecodeFull(&s.decoder, bytes, avail, &in, ops);
     if (st == ZYDIS_STATUS_NO_MORE_DATA) return Decoded::truncated;
-    if (!ZYAN_SUCCESS(st)) return Decoded::invalid;
+    if (!ZYAN_SUCCESS(st) || vendor_dependent(in)) return Decoded::invalid;
     *out = Insn{};
     out->length = in.length;
     out->danger = danger_of(in, ops);
