@@ -30,7 +30,7 @@ constexpr int kNoReuse = 77;  // the kernel did not hand the hole back
 
 }  // namespace
 
-TEST_CASE("a page unmapped behind the runtime's back is reported once and forgotten; alloc never waits for it",
+TEST_CASE("a page unmapped behind the runtime's back is reported once and forgotten, and alloc never waits for it",
           "[lifecycle][hostile]") {
     const size_t pg = page_size();
     const ChildResult r = run_child([&] {
@@ -77,6 +77,7 @@ TEST_CASE("a page unmapped behind the runtime's back is reported once and forgot
     });
     if (r.exit_code == kNoReuse) npk_test_skip("this host's mmap does not hand an unmapped hole back");
     INFO(r.err);
+    CAPTURE(r.signal);
     REQUIRE_FALSE(r.signaled);  // SIGALRM: alloc hung on the unmapped page
     REQUIRE(r.exit_code == 0);
     // The child's stderr: the victim's address, then exactly one report.
