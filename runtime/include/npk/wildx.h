@@ -23,9 +23,11 @@
  * notice until the kernel hands its addresses out again: the next
  * npk_wildx_alloc that gets some of them writes one line, e.g.
  *     wildx: page 0x7f3a1c000000 (16384 bytes, allocation 7) was unmapped
- *     behind the runtime's back; the registry forgets it
+ *     behind the runtime's back (in whole or in part); the registry forgets it
  * (even when quiet), drops the page from the registry and the live
- * counts, and succeeds.
+ * counts (what is left of its mapping is leaked), and succeeds. The old
+ * pointer then reads as foreign: it can never seal, free or call the new
+ * page.
  *
  * Errors are values: functions return NULL or -1 on failure, set the
  * thread's last status and message (npk_last_error and

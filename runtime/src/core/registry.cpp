@@ -270,8 +270,11 @@ bool take_page(Registry& r, Lock& lk, Op op, uintptr_t a, uint64_t want, int32_t
 }
 
 // The page at `owner` (live, settled) was unmapped behind the registry's
-// back: the kernel has just handed out some of its addresses again. Say so
-// once, and drop it as if freed, without an unmap (lock held).
+// back, in whole or in part: the kernel has just handed out some of its
+// addresses (start, interior or guard) again. Say so once, and drop all of
+// it as if freed, without an unmap (lock held): a later seal, free or call
+// through it would otherwise protect, unmap or run the new page. Whatever
+// is left of its mapping is leaked.
 void forget_unmapped(Registry& r, uintptr_t owner, size_t page) {
     const Slot s = slot_at(owner);
     const Meta m = s.meta();
@@ -286,7 +289,7 @@ void forget_unmapped(Registry& r, uintptr_t owner, size_t page) {
     release_quota(m.usable);
     warn_line(NPK_FACILITY_WILDX,
               "page 0x%" PRIxPTR " (%zu bytes, allocation %" PRIu64
-              ") was unmapped behind the runtime's back; the registry forgets it",
+              ") was unmapped behind the runtime's back (in whole or in part); the registry forgets it",
               owner, m.usable, m.id);
 }
 
