@@ -36,6 +36,17 @@ private:
     std::string old_;
 };
 
+// What loading NPK_WILDX_QUOTA=`value` writes on stderr; the quota must
+// stay the default.
+std::string quota_warning(const char* value) {
+    StderrCapture err;
+    {
+        EnvVar e("NPK_WILDX_QUOTA", value);
+        CHECK(npk_wildx_quota() == size_t{64} << 20);
+    }
+    return err.text();
+}
+
 }  // namespace
 
 TEST_CASE("the default quota is 64 MiB", "[quota]") {
@@ -177,12 +188,7 @@ TEST_CASE("an NPK_WILDX_QUOTA beyond the largest byte count is called too large,
     std::snprintf(largest, sizeof largest, "%zu", SIZE_MAX);
     for (const char* big : {"18446744073709551616", "99999999999999999999999", "000184467440737095516150"}) {
         CAPTURE(big);
-        StderrCapture err;
-        {
-            EnvVar e("NPK_WILDX_QUOTA", big);
-            CHECK(npk_wildx_quota() == size_t{64} << 20);
-        }
-        const std::string text = err.text();
+        const std::string text = quota_warning(big);
         CHECK(count_lines(text) == 1);
         CHECK(text == std::string("wildx: ignoring NPK_WILDX_QUOTA='") + big + "': too large (the largest byte count is " +
                           largest + "); the quota stays 67108864 bytes\n");
@@ -201,12 +207,7 @@ TEST_CASE("an NPK_WILDX_QUOTA with control bytes is echoed escaped, on one line"
     };
     for (const auto& [raw, shown] : cases) {
         CAPTURE(shown);
-        StderrCapture err;
-        {
-            EnvVar e("NPK_WILDX_QUOTA", raw);
-            CHECK(npk_wildx_quota() == size_t{64} << 20);
-        }
-        const std::string text = err.text();
+        const std::string text = quota_warning(raw);
         CHECK(count_lines(text) == 1);
         CHECK(text.find('\r') == std::string::npos);
         CHECK(text.find('\x1b') == std::string::npos);
@@ -215,11 +216,7 @@ TEST_CASE("an NPK_WILDX_QUOTA with control bytes is echoed escaped, on one line"
     }
     // A long value is cut after 64 bytes.
     const std::string long_value(5000, 'x');
-    StderrCapture err;
-    {
-        EnvVar e("NPK_WILDX_QUOTA", long_value.c_str());
-    }
-    CHECK(err.text() == "wildx: ignoring NPK_WILDX_QUOTA='" + std::string(64, 'x') +
+    CHECK(quota_warning(long_value.c_str()) == "wildx: ignoring NPK_WILDX_QUOTA='" + std::string(64, 'x') +
                             "...': not a decimal byte count; the quota stays 67108864 bytes\n");
 }
 
