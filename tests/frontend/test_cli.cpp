@@ -308,3 +308,26 @@ TEST_CASE("cli: an installed npk uses PREFIX/share/npk/stdlib", "[cli]") {
     CHECK(r.status == 1);
     CHECK(contains(r.err, "(searched: " + d.path.string() + ", " + installed + ")"));
 }
+
+TEST_CASE("cli: a --load library that does not load is one clear line, exit 66 (issue 9)", "[cli][hostile]") {
+    Dir d;
+    std::string prog = d.put("ok.npk", "func:main = int32() { exit 0; };\n"
+                                       "func:failsafe = int32(tbb32:err) { exit 1; };\n");
+    std::string junk = d.put("junk.so", "not an ELF file at all\n");
+    for (const char* cmd : {"check", "run"}) {
+        INFO(cmd);
+        Result missing = run_npk({cmd, "--load", d.path.string() + "/absent.so", prog});
+        CHECK(missing.status == 66);
+        CHECK(missing.err == "npk: error: Cannot load the library '" + d.path.string() +
+                                 "/absent.so' given with --load: cannot open shared object file: "
+                                 "No such file or directory\n");
+        Result bad = run_npk({cmd, "--load=" + junk, prog});
+        CHECK(bad.status == 66);
+        CHECK(contains(bad.err, "npk: error: Cannot load the library '" + junk + "' given with --load: "));
+        CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
+        Result bare = run_npk({cmd, "--load", "libnpk-absent.so", prog});
+        CHECK(bare.status == 66);
+        CHECK(contains(bare.err, "(a name without '/' is searched where the dynamic linker looks; "
+                                 "write ./libnpk-absent.so for a file here)"));
+    }
+}

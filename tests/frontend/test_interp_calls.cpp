@@ -190,7 +190,7 @@ TEST_CASE("externs: --load libraries are searched before the process", "[interp]
 
     auto bad = run_text(in_main("    exit 0;\n"), {}, {"libnpk-no-such-library.so"});
     CHECK(bad.status == 1);
-    CHECK(has_error(*bad.loaded, "", 0, 0, "Cannot load library 'libnpk-no-such-library.so' (--load)"));
+    CHECK(has_error(*bad.loaded, "", 0, 0, "Cannot load the library 'libnpk-no-such-library.so' given with --load"));
 }
 
 // ---------------------------------------------------------------------

@@ -80,6 +80,23 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
     return table;
 }
 
+void* load_library(const std::string& path, std::string& why) {
+    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (h) return h;
+    const char* e = dlerror();
+    why = e ? e : "unknown error";
+    if (why.compare(0, path.size() + 2, path + ": ") == 0) why.erase(0, path.size() + 2);
+    return nullptr;
+}
+
+std::string load_failure(const std::string& path, const std::string& why) {
+    return "Cannot load the library '" + path + "' given with --load: " + why +
+           (path.find('/') == std::string::npos
+                ? " (a name without '/' is searched where the dynamic linker looks; write ./" + path +
+                      " for a file here)"
+                : "");
+}
+
 ExternTable::~ExternTable() {
     for (void* h : libs_) dlclose(h);
 }
@@ -87,10 +104,10 @@ ExternTable::~ExternTable() {
 bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
     bool ok = true;
     for (const std::string& lib : opts.load_libs) {
-        void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+        std::string why;
+        void* h = load_library(lib, why);
         if (!h) {
-            const char* why = dlerror();
-            diag.error({}, "", "Cannot load library '" + lib + "' (--load): " + (why ? why : "unknown error"));
+            diag.error({}, "", load_failure(lib, why));
             ok = false;
             continue;
         }

@@ -63,6 +63,15 @@ private:
     std::unordered_map<const ast::ExternDecl*, std::unique_ptr<BoundExtern>> bound_;
 };
 
+// dlopen()s a --load library. On failure returns nullptr and says why in
+// one sentence ("cannot open shared object file: No such file or
+// directory"), without repeating the path.
+void* load_library(const std::string& path, std::string& why);
+
+// The message for a --load library that does not load (npk check and
+// npk run say the same).
+std::string load_failure(const std::string& path, const std::string& why);
+
 // The runtime's C ABI as npk links it: name → address and C signature.
 struct RuntimeSymbol {
     const char* name;
