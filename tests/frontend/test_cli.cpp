@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "skip.h"
 #include "test_util.h"
 
 #ifndef NPK_EXE
@@ -330,4 +331,37 @@ TEST_CASE("cli: a --load library that does not load is one clear line, exit 66 (
         CHECK(contains(bare.err, "(a name without '/' is searched where the dynamic linker looks; "
                                  "write ./libnpk-absent.so for a file here)"));
     }
+}
+
+TEST_CASE("cli: running out of memory while the program runs is 'out of memory', exit 70 (issue 9)", "[cli][hostile]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(NPK_TEST_EMULATOR)
+    npk_test_skip("an address-space limit cannot be set under AddressSanitizer or an emulator");
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    npk_test_skip("an address-space limit cannot be set under AddressSanitizer");
+#endif
+#endif
+    // Each frame of `deep` holds an L15 (65,536 scalars, the most a struct
+    // may have): a few hundred frames exhaust a 1 GiB address space.
+    std::string src;
+    src += "struct:L0 = { int64:a; int64:b; };\n";
+    for (int k = 1; k <= 15; ++k)
+        src += "struct:L" + std::to_string(k) + " = { L" + std::to_string(k - 1) + ":a; L" +
+               std::to_string(k - 1) + ":b; };\n";
+    src += "func:deep = int32(int32:n) {\n"
+           "    L15:v;\n"
+           "    if (n == 0) { pass 0; }\n"
+           "    pass raw deep(n - 1);\n"
+           "};\n"
+           "func:main = int32() {\n"
+           "    fixed int32:r = raw deep(900);\n"
+           "    exit 3;\n"
+           "};\n"
+           "func:failsafe = int32(tbb32:err) { exit 1; };\n";
+    Dir d;
+    std::string prog = d.put("oom.npk", src);
+    Result r = run_npk({"-c", "ulimit -v 1048576 && exec \"$0\" \"$@\"", NPK_EXE, "run", prog}, {}, {}, "/bin/sh");
+    INFO(r.err);
+    CHECK(r.status == 70);
+    CHECK(r.err == "npk: error: Out of memory while running the program\n");
 }

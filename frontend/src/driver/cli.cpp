@@ -24,6 +24,8 @@
 
 namespace fs = std::filesystem;
 
+static_assert(npk::kStatusOutOfMemory == npk::kExitInternal, "one status for 'out of memory'");
+
 namespace npk {
 
 namespace {
@@ -66,7 +68,7 @@ const char* const kHelp =
     "  64  bad command line (unknown option, missing FILE, ...)\n"
     "  66  a FILE does not exist, is a directory, or cannot be read; a --load\n"
     "      library does not load\n"
-    "  70  internal error in npk\n"
+    "  70  internal error in npk, or out of memory\n"
     "  N   npk run: the status the program exits with\n"
     "\n"
     "examples:\n"

@@ -21,6 +21,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -590,7 +591,14 @@ struct Job {
 
 void* run_job(void* arg) {
     auto* job = static_cast<Job*>(arg);
-    job->status = job->interp->run();
+    try {
+        job->status = job->interp->run();
+    } catch (const std::bad_alloc&) {
+        // Nothing here may allocate: the message is a constant.
+        std::fflush(stdout);
+        std::fputs("npk: error: Out of memory while running the program\n", stderr);
+        job->status = kStatusOutOfMemory;
+    }
     return nullptr;
 }
 
