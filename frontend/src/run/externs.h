@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "run/gate.h"
 #include "sema/sema.h"
 
 namespace npk {
@@ -30,10 +31,10 @@ struct BoundExtern {
     std::vector<ffi_type*> arg_types;  // the cif points into this: never resized after prep
     ffi_cif cif{};
     std::string found_in;               // "the runtime", "libfoo.so", "the process"
-    // The first argument is a JIT code page the callee jumps into: a NULL
-    // there is a fault npk reports (§6.1) instead of letting the runtime
-    // abort.
-    bool arg0_is_code_page = false;
+    // What a runtime function does to the heaps (None for any other
+    // symbol): the interpreter passes such calls through its RuntimeGate.
+    RuntimeRole role = RuntimeRole::None;
+    bool in_runtime = false;
 };
 
 class ExternTable {
@@ -77,7 +78,7 @@ struct RuntimeSymbol {
     const char* name;
     void* address;
     CSignature sig;
-    bool arg0_is_code_page;
+    RuntimeRole role;
 };
 const std::vector<RuntimeSymbol>& runtime_symbols();
 
