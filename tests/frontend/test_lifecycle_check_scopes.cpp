@@ -63,8 +63,10 @@ TEST_CASE("lifecycle: an initializer reads the outer binding of the same name", 
 )";
     auto l = life(src);
     INFO(npk::test::dump(*l));
-    CHECK(errors(*l) == 1);
+    // The inner p is the outer p's (freed) block under the same name.
+    CHECK(errors(*l) == 2);
     CHECK(npk::test::has_error(*l, "ARIA-015", 5, 25, kUaf));
+    CHECK(npk::test::has_error(*l, "ARIA-022", 6, 9, "Double free of variable 'p'"));
 }
 
 TEST_CASE("lifecycle: assigning a freed binding makes it live and owed again", "[lifecycle][assign]") {
