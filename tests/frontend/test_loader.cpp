@@ -323,7 +323,7 @@ TEST_CASE("loader: non-UTF-8 input is one error with its position", "[loader]") 
         {"func:main = int32() {\n  x = \"\xFF\";\n};\n", 2, 8, "0xFF"},
         {"\xC0\xAF", 1, 1, "0xC0"},                   // overlong '/'
         {"// \xED\xA0\x80\n", 1, 4, "0xED"},          // a UTF-16 surrogate
-        {"// ok \xE2\x82\xAC then \xE2\x82", 1, 16, "0xE2"},  // truncated; columns count bytes
+        {"// ok \xE2\x82\xAC then \xE2\x82", 1, 14, "0xE2"},  // truncated; the euro sign is one column
         {"x\n\n\x80", 3, 1, "0x80"},                  // lone continuation byte
         {"\xF4\x90\x80\x80", 1, 1, "0xF4"},           // above U+10FFFF
     };
