@@ -102,7 +102,7 @@ TEST_CASE("lifecycle: a second free is ARIA-022 with a note at the first", "[lif
     CHECK(errors(*l, "ARIA-015") == 0);
 }
 
-TEST_CASE("⚑ lifecycle: a release name alone releases nothing; #[releases(p)] does (issue 9)",
+TEST_CASE("⚑ lifecycle: a release name alone releases nothing, #[releases(p)] does (issue 9)",
           "[lifecycle][aria022][deviation]") {
     // §8.2 lists release names; a name says nothing about what a function
     // does, and trusting it let a program free twice at run time.
