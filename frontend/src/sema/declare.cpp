@@ -117,9 +117,11 @@ void Checker::resolve_struct_fields() {
 }
 
 // C layout of a heap struct; a struct that contains itself by value
-// has none.
+// has none. Each struct is laid out once, whatever the outcome: a chain
+// of structs each holding a bad one twice must cost its length, not 2^n
+// (found by npk_fuzz_check).
 bool Checker::layout(StructInfo& st, std::vector<const StructInfo*>& path) {
-    if (st.laid_out) return st.scalars <= kMaxStructScalars;
+    if (st.laid_out) return st.layout_ok;
     if (std::find(path.begin(), path.end(), &st) != path.end()) {
         error(st.decl->loc, "Struct '" + st.name + "' contains itself (a struct field must be a smaller value; use a pointer)");
         return false;
@@ -152,17 +154,13 @@ bool Checker::layout(StructInfo& st, std::vector<const StructInfo*>& path) {
         align = std::max(align, a);
     }
     path.pop_back();
-    if (scalars > kMaxStructScalars) {
-        st.scalars = scalars;
-        st.laid_out = true;  // as far as it goes: never again, never reported twice
-        return false;
-    }
     st.scalars = scalars;
+    st.laid_out = true;  // never again, never reported twice
+    st.layout_ok = ok;
     if (!ok) return false;
     st.size = (off + align - 1) / align * align;
     st.align = align;
-    st.laid_out = true;
-    return ok;
+    return true;
 }
 
 // Functions and externs.

@@ -65,7 +65,8 @@ struct StructInfo {
     std::vector<FieldInfo> fields;
     uint32_t size = 0;     // C layout, for `wild S` on the heap
     uint32_t align = 1;
-    bool laid_out = false;
+    bool laid_out = false;    // layout() is done with it, whatever the outcome
+    bool layout_ok = false;   // it has a C layout (no self-containment, not too large)
     // Scalar fields of a value, through nested structs (capped just past
     // kMaxStructScalars): the interpreter builds values eagerly, so this
     // bounds the memory one value takes.
