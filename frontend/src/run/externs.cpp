@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <npk/jit.h>
 #include <npk/status.h>
+#include <npk/validate.h>
 #include <npk/wildx.h>
 
 #include <cassert>
@@ -77,6 +78,7 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, R::None},
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, R::None},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::CodeCall},
+        {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, R::None},
     };
     return table;
 }
