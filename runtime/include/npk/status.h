@@ -36,11 +36,16 @@ enum {
     NPK_ERR_UNSUPPORTED_HOST = 11, /* "unsupported host" */
     NPK_ERR_INVALID_ARGUMENT = 12, /* "invalid argument" */
     NPK_ERR_HASH_MISMATCH    = 13, /* "code changed since seal" */
-    NPK_ERR_OUT_OF_MEMORY    = 14  /* "out of memory" (a runtime table could not grow) */
+    NPK_ERR_OUT_OF_MEMORY    = 14, /* "out of memory" (a runtime table could not grow) */
 
     /* 32..63: the function builder, regions, checked calls (npk/jitbuild.h). */
     /* 64..79: the validator of user-supplied code (npk/validate.h). */
     /* 80..95: handle arenas (npk/handle.h). */
+    NPK_ERR_HANDLE_NO_ARENA         = 80, /* "no such arena" (never created, or destroyed) */
+    NPK_ERR_HANDLE_STALE            = 81, /* "stale handle" (its block was freed) */
+    NPK_ERR_HANDLE_MALFORMED        = 82, /* "not a handle" (no allocation returned it) */
+    NPK_ERR_HANDLE_ARENAS_EXHAUSTED = 83, /* "no arena id left" */
+    NPK_ERR_HANDLE_ARENA_FULL       = 84, /* "arena full" (no usable slot left) */
 };
 
 /* The facilities, as npk_rejections counts them. */
