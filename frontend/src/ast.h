@@ -43,6 +43,7 @@ struct TypeRef {
         Nil,      // NIL
         Named,    // IDENT: a struct name, or `void` (extern returns only)
         Result,   // Result<inner>
+        Handle,   // Handle<inner>: a generation-checked handle (an int64) to an inner
         Erased,   // "?" followed by "*" or "->": pointer to nothing known
     };
     enum class Ptr {
@@ -55,7 +56,7 @@ struct TypeRef {
     Ptr ptr = Ptr::None;
     uint32_t bits = 0;                 // Int / UInt / Tbb
     std::string name;                  // Named
-    std::shared_ptr<TypeRef> inner;    // Result
+    std::shared_ptr<TypeRef> inner;    // Result, Handle
     Loc loc;
 };
 
@@ -65,7 +66,7 @@ struct TypeRef {
 enum class ExprKind {
     IntLit, StrLit, BoolLit, Name,
     Unary, Binary, Assign, Call, Member, StructLit,
-    Raw, Drop,
+    Raw, Drop, Cast,
 };
 
 enum class UnaryOp { Neg, Not };
@@ -183,6 +184,13 @@ struct Drop : Expr {
     Drop() : Expr(ExprKind::Drop) {}
 };
 
+// @cast<type>(operand): an explicit conversion.
+struct Cast : Expr {
+    TypeRef type;
+    ExprPtr operand;
+    Cast() : Expr(ExprKind::Cast) {}
+};
+
 // ---------------------------------------------------------------------
 // Statements.
 // ---------------------------------------------------------------------
@@ -279,6 +287,7 @@ struct FuncDecl {
 
 struct ExternDecl {
     std::string name;         // the C symbol
+    bool is_pub = false;      // `pub extern`: visible to importers
     Loc loc;
     Loc name_loc;
     std::vector<Attr> attrs;

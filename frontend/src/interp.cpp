@@ -491,6 +491,13 @@ private:
             return r.sub.empty() ? Value{} : std::move(r.sub[0]);
         }
         case ExprKind::Drop: eval(*static_cast<const Drop&>(e).operand, f); return Value{};
+        case ExprKind::Cast: {
+            // The checker allowed only integer ↔ integer (a handle is one) and
+            // pointer ↔ pointer or 64-bit integer: the word, cut to the target.
+            const Value v = eval(*static_cast<const Cast&>(e).operand, f);
+            const Type* t = s_.type_of(e);
+            return int_value(t->is_integer() ? normalize(v.bits, t) : v.bits);
+        }
         }
         return Value{};
     }

@@ -354,6 +354,7 @@ private:
             break;
         case K::Raw: expr(*static_cast<const ast::Raw&>(e).operand); break;
         case K::Drop: expr(*static_cast<const ast::Drop&>(e).operand); break;  // ⚑ a use, not a release
+        case K::Cast: expr(*static_cast<const ast::Cast&>(e).operand); break;
         }
     }
 

@@ -252,7 +252,7 @@ private:
     void parse_item();
     void parse_use();
     std::vector<Attr> parse_attrs();
-    void parse_extern(std::vector<Attr> attrs);
+    void parse_extern(std::vector<Attr> attrs, bool is_pub);
     std::unique_ptr<FuncDecl> parse_func_decl(bool is_pub, const std::string& owner);
     void parse_type_item();
     void parse_struct_item(bool is_pub);
@@ -277,6 +277,7 @@ private:
     ExprPtr parse_unary();
     ExprPtr parse_postfix(bool negated_literal);
     ExprPtr parse_primary(bool negated_literal);
+    ExprPtr parse_cast();
     ExprPtr parse_int(const Token& t, bool negated);
     ExprPtr parse_struct_lit(const Token& name);
     void parse_fields(StructLit& lit, uint32_t& h, Loc open_loc);
@@ -308,7 +309,7 @@ bool Parser::at_item_start() {
     case Tok::KwUse: return check(Tok::String, 1);
     case Tok::KwExtern: return true;
     case Tok::Hash: return check(Tok::LBracket, 1);
-    case Tok::KwPub: return check(Tok::KwFunc, 1) || check(Tok::KwStruct, 1);
+    case Tok::KwPub: return check(Tok::KwFunc, 1) || check(Tok::KwStruct, 1) || check(Tok::KwExtern, 1);
     case Tok::KwFunc: case Tok::KwType: case Tok::KwStruct: case Tok::KwImpl:
         return check(Tok::Colon, 1);
     default: return false;
@@ -415,15 +416,21 @@ void Parser::parse_item() {
     case Tok::Hash:
     case Tok::KwExtern: {
         std::vector<Attr> attrs = parse_attrs();
+        const bool is_pub = accept(Tok::KwPub);
         if (!check(Tok::KwExtern)) {
             if (!attrs.empty())
                 fail(attrs.front().loc, "Attributes are only allowed before 'extern func'");
             fail_expected("'extern'");
         }
-        parse_extern(std::move(attrs));
+        parse_extern(std::move(attrs), is_pub);
         return;
     }
     case Tok::KwPub: {
+        if (check(Tok::KwExtern, 1)) {
+            advance();
+            parse_extern({}, true);
+            return;
+        }
         advance();
         if (check(Tok::KwFunc)) {
             mod_.funcs.push_back(parse_func_decl(true, ""));
@@ -512,9 +519,10 @@ std::vector<Attr> Parser::parse_attrs() {
     return attrs;
 }
 
-// extern_item = "extern" "func" ":" IDENT "=" ret_type "(" [ params ] ")" ";" ;
-void Parser::parse_extern(std::vector<Attr> attrs) {
+// extern_item = [ "pub" ] "extern" "func" ":" IDENT "=" ret_type "(" [ params ] ")" ";" ;
+void Parser::parse_extern(std::vector<Attr> attrs, bool is_pub) {
     ExternDecl e;
+    e.is_pub = is_pub;
     e.loc = advance().loc;
     e.attrs = std::move(attrs);
     if (check(Tok::String))
@@ -738,7 +746,7 @@ std::vector<Param> Parser::parse_params(bool c_ptrs) {
 
 // type = "?" "*" | "?" "->" | base [ "->" | "*" ] ;
 // base = INT_TYPE | UINT_TYPE | TBB_TYPE | "bool" | "NIL" | IDENT
-//      | "Result" "<" type ">" ;
+//      | "Result" "<" type ">" | "Handle" "<" type ">" ;
 // `c_ptrs`: inside an extern signature, where pointers are `T*`.
 TypeRef Parser::parse_type(bool c_ptrs) {
     const Token& t = peek();
@@ -757,9 +765,16 @@ TypeRef Parser::parse_type(bool c_ptrs) {
         advance();
         ty.base = TypeRef::Base::Named;
         ty.name = std::string(t.text);
-        if (check(Tok::Lt))
-            fail(peek().loc, "Type arguments are only allowed on Result: '" + ty.name +
+        if (check(Tok::Lt) && ty.name == "Handle") {
+            advance();
+            ty.base = TypeRef::Base::Handle;
+            if (!starts_type(peek())) fail_expected("a type inside 'Handle<...>'");
+            ty.inner = std::make_shared<TypeRef>(parse_type(c_ptrs));
+            expect(Tok::Gt, "to close 'Handle<...>'");
+        } else if (check(Tok::Lt)) {
+            fail(peek().loc, "Type arguments are only allowed on Result and Handle: '" + ty.name +
                                  "<...>' is not in the subset");
+        }
         break;
     case Tok::TypeWord:
         advance();
@@ -1128,10 +1143,11 @@ ExprPtr Parser::parse_postfix(bool negated_literal) {
 
 // primary = INT | STRING | "true" | "false" | NAME
 //         | TYPENAME "{" [ field { "," field } [ "," ] ] "}"
-//         | "(" expr ")" ;
+//         | "(" expr ")" | cast ;
 ExprPtr Parser::parse_primary(bool negated_literal) {
     const Token& t = peek();
     switch (t.kind) {
+    case Tok::At: return parse_cast();
     case Tok::Int:
         advance();
         return parse_int(t, negated_literal);
@@ -1172,6 +1188,27 @@ ExprPtr Parser::parse_primary(bool negated_literal) {
     if (t.kind == Tok::KwNil)
         fail(t.loc, "Expected expression, found 'NIL' (NIL is a type; a NIL function ends with 'pass;')");
     fail_expected("expression");
+}
+
+// cast = "@" "cast" "<" type ">" "(" expr ")" ;
+ExprPtr Parser::parse_cast() {
+    const Token& at = advance();
+    Nest nest(*this, at.loc);
+    const Token& word = peek();
+    if (word.kind != Tok::Ident || word.text != "cast")
+        fail(word.loc, "Expected 'cast' after '@' (the only '@' form is '@cast<T>(expr)')");
+    advance();
+    auto c = node<Cast>(at.loc);
+    expect(Tok::Lt, "after '@cast'");
+    if (!starts_type(peek())) fail_expected("a type inside '@cast<...>'");
+    c->type = parse_type(false);
+    expect(Tok::Gt, "to close '@cast<...>'");
+    const Token& open = expect(Tok::LParen, "after '@cast<...>'");
+    c->operand = parse_expr();
+    expect(Tok::RParen, "to close '@cast(' opened at " + std::to_string(open.loc.line) + ":" +
+                            std::to_string(open.loc.col));
+    const Expr* o = c->operand.get();
+    return finish(std::move(c), {o});
 }
 
 ExprPtr Parser::parse_int(const Token& t, bool negated) {

@@ -271,11 +271,20 @@ private:
                         add_call(m, f->name, CallName{f.get(), nullptr, from, u.loc}, why);
                         found.push_back(f->name);
                     }
+                // A `pub extern` names a C symbol: a file that declares the
+                // same symbol itself keeps its own declaration, no clash.
+                for (const ExternDecl& e : src.externs)
+                    if (e.is_pub && wanted(e.name)) {
+                        auto own = scopes_[m].calls.find(e.name);
+                        if (own == scopes_[m].calls.end() || !own->second.ext || own->second.module != m)
+                            add_call(m, e.name, CallName{nullptr, &e, from, u.loc}, why);
+                        found.push_back(e.name);
+                    }
                 if (u.form == UseDecl::Form::Names)
                     for (const std::string& n : u.names)
                         if (std::find(found.begin(), found.end(), n) == found.end())
                             error(u.loc, "'" + n + "' is not exported by " + src.path +
-                                             " (only Types, pub func and pub struct are)");
+                                             " (only Types, pub func, pub extern and pub struct are)");
             }
         }
     }
@@ -349,6 +358,13 @@ private:
             if (inner->is_error()) return inner;
             if (inner->kind == TypeKind::Void) return T.error();
             base = T.result(inner);
+            break;
+        }
+        case TypeRef::Base::Handle: {
+            if (!r.inner) return T.error();
+            const Type* inner = resolve_type(*r.inner, m, TypeUse::Field);
+            if (inner->is_error()) return inner;
+            base = T.handle(inner);
             break;
         }
         case TypeRef::Base::Erased: base = nullptr; break;
@@ -516,7 +532,8 @@ private:
                 }
                 const TypeName* tn = find_type_name(m, im.for_type);
                 if (!tn || !tn->st) {
-                    error(im.loc, "impl:Drop:for:" + im.for_type + ": no struct '" + im.for_type + "' is visible here");
+                    error(im.loc, "impl:Drop:for:" + im.for_type + ": type '" + im.for_type +
+                                      "' is not defined (no struct of that name is visible here)");
                     continue;
                 }
                 auto [it, fresh] = seen.emplace(tn->st, &im);
@@ -524,8 +541,13 @@ private:
                     error(im.loc, "duplicate impl:Drop:for:" + im.for_type);
                     note(it->second->loc, "the first impl is here");
                 }
-                if (im.methods.size() != 1 || im.methods[0]->name != "drop") {
+                if (im.methods.size() != 1) {
                     error(im.loc, "impl:Drop:for:" + im.for_type + " must have exactly one method, 'drop'");
+                    continue;
+                }
+                if (im.methods[0]->name != "drop") {
+                    error(im.methods[0]->name_loc, "the method of impl:Drop:for:" + im.for_type +
+                                                       " must be named 'drop', not '" + im.methods[0]->name + "'");
                     continue;
                 }
                 const FuncInfo& fi = s_.funcs.at(im.methods[0].get());
@@ -883,6 +905,8 @@ private:
         switch (to->kind) {
         case TypeKind::Int:
         case TypeKind::UInt:
+            // A Handle<T> is an int64 both ways, but never a handle to another T.
+            if (from->is_handle() && to->is_handle()) return false;
             return from->kind == to->kind && from->bits <= to->bits;
         case TypeKind::Ptr:
             if (!from->is_ptr()) return false;
@@ -906,6 +930,8 @@ private:
         std::string why;
         if (from->is_result() && !to->is_result())
             why = ": use 'raw' to take the value, or bind the " + from->str() + " and test .is_error";
+        else if (from->is_handle() && to->is_handle())
+            why = " (a handle names one type of target: it converts to int64, not to a handle of another type)";
         else if (from->is_std_int() && to->is_std_int() && from->kind == to->kind)
             why = " (no implicit narrowing)";
         else if (from->is_std_int() && to->is_std_int())
@@ -954,8 +980,27 @@ private:
         case ExprKind::Drop:
             check_expr(*static_cast<const Drop&>(e).operand, facts);
             return set(e, s_.types.void_type());
+        case ExprKind::Cast: return set(e, check_cast(static_cast<const Cast&>(e), facts));
         }
         return set(e, s_.types.error());
+    }
+
+    // @cast<T>(e): any integer (a handle is one) to any integer, a pointer
+    // to a pointer, a pointer to and from a 64-bit integer. Nothing else
+    // has a meaning to cast to.
+    NPK_COLD const Type* check_cast(const Cast& c, Facts& facts) {
+        const Type* to = resolve_type(c.type, module_, TypeUse::Local);
+        const Type* from = check_expr(*c.operand, facts, to->is_integer() ? to : nullptr);
+        if (to->is_error() || from->is_error()) return to;
+        auto word = [](const Type* t) { return t->is_std_int() && t->bits == 64; };
+        const bool ok = (from->is_integer() && to->is_integer()) || (from->is_ptr() && to->is_ptr()) ||
+                        (from->is_ptr() && word(to)) || (to->is_ptr() && word(from));
+        if (!ok) {
+            error(c.loc, "@cast cannot convert '" + from->str() + "' to '" + to->str() +
+                             "' (casts go between integers, between pointers, or between a pointer and a 64-bit integer)");
+            return s_.types.error();
+        }
+        return to;
     }
 
     NPK_COLD const Type* raw_result(const Expr& e, const Type* t) {
@@ -1112,6 +1157,7 @@ private:
                 return compare ? T.boolean() : T.error();
             }
             common = lt->bits >= rt->bits ? lt : rt;
+            if (common->is_handle()) common = T.int64();  // a handle computes as the int64 it is
         } else if (lt->kind == TypeKind::Tbb || rt->kind == TypeKind::Tbb) {
             if (lt != rt) {
                 error(b.loc, "cannot mix '" + lt->str() + "' and '" + rt->str() + "' in '" + op +
