@@ -42,6 +42,10 @@ std::unique_ptr<Sema> check_types(const ast::Program& prog, const Options& opts,
 // Checks the root file's top-level functions, or every body with strict.
 void check_lifecycle(const ast::Program& prog, const Options& opts, Diagnostics& diag);
 
+// Handles that outlive their arena (ARIA-032): use after the arena's
+// destroy, a handle into a local arena passed out, a Handle<T> handed to C.
+void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
 // Binds every extern (before main starts), then runs `main`. Returns
 // the process exit status the program asked for: the operand of `exit`
 // (which stops the program at once, running no defer or drop), or 0 when
