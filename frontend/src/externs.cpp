@@ -7,6 +7,18 @@
 #include <cassert>
 #include <cstring>
 
+// MERGE: <npk/handle.h> once the house-runtime status.h lands (today it
+// clashes with wildx.h's enum).
+extern "C" {
+int64_t npk_handle_arena_create(void);
+void npk_handle_arena_destroy(int64_t);
+int64_t npk_handle_alloc(int64_t, int64_t);
+void* npk_handle_deref(int64_t);
+void npk_handle_free(int64_t);
+struct npk_handle_stats;
+void npk_handle_get_stats(npk_handle_stats*);
+}
+
 namespace npk {
 
 namespace {
@@ -71,6 +83,12 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, false},
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, false},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, true},
+        {"npk_handle_arena_create", address_of(&npk_handle_arena_create), {C::SInt64, {}}, false},
+        {"npk_handle_arena_destroy", address_of(&npk_handle_arena_destroy), {C::Void, {C::SInt64}}, false},
+        {"npk_handle_alloc", address_of(&npk_handle_alloc), {C::SInt64, {C::SInt64, C::SInt64}}, false},
+        {"npk_handle_deref", address_of(&npk_handle_deref), {C::Pointer, {C::SInt64}}, false},
+        {"npk_handle_free", address_of(&npk_handle_free), {C::Void, {C::SInt64}}, false},
+        {"npk_handle_get_stats", address_of(&npk_handle_get_stats), {C::Void, {C::Pointer}}, false},
     };
     return table;
 }

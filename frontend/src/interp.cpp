@@ -26,8 +26,11 @@
 #include <utility>
 #include <vector>
 
+#include "drops.h"
 #include "externs.h"
 #include "sema.h"
+
+extern "C" void npk_handle_arena_destroy(int64_t arena);  // MERGE: <npk/handle.h> once status.h lands
 
 namespace npk {
 
@@ -96,7 +99,7 @@ Value int_value(uint64_t w) {
 class Interp {
 public:
     Interp(const Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag)
-        : prog_(prog), s_(sema), opts_(opts), diag_(diag) {
+        : prog_(prog), s_(sema), opts_(opts), diag_(diag), raii_(drop_switches(prog)) {
         for (const auto& m : prog_.modules) file_path_[m->file] = m->path;
     }
 
@@ -129,10 +132,17 @@ public:
     }
 
 private:
+    // What a block releases when it ends, besides its defers (§9.3).
+    struct DropEntry {
+        DropKind kind = DropKind::None;
+        int32_t slot = -1;
+        const VarDecl* decl = nullptr;
+    };
     struct Frame {
         const FuncInfo* fn = nullptr;
         std::vector<Value> slots;
         std::vector<std::vector<const Block*>> defers;  // one list per active block
+        std::vector<std::vector<DropEntry>> drops;      // likewise, in registration order
         Value ret;
     };
     enum class Flow { Normal, Return };
@@ -292,6 +302,7 @@ private:
     // ------------------------------------------------------------------
     Flow exec_block(const Block& b, Frame& f) {
         f.defers.emplace_back();
+        f.drops.emplace_back();
         Flow flow = Flow::Normal;
         for (const auto& st : b.stmts) {
             flow = exec(*st, f);
@@ -309,12 +320,17 @@ private:
     Flow exec_body(const Stmt& st, Frame& f) {
         if (st.kind == StmtKind::Block) return exec_block(static_cast<const Block&>(st), f);
         f.defers.emplace_back();
+        f.drops.emplace_back();
         Flow flow = exec(st, f);
         run_defers(f);
         return flow;
     }
 
+    // A block ends: its drops, newest first, then its defers (§9.3).
     void run_defers(Frame& f) {
+        std::vector<DropEntry> drops = std::move(f.drops.back());
+        f.drops.pop_back();
+        for (auto it = drops.rbegin(); it != drops.rend(); ++it) run_drop(*it, f);
         std::vector<const Block*> list = std::move(f.defers.back());
         f.defers.pop_back();
         for (auto it = list.rbegin(); it != list.rend(); ++it) {
@@ -344,6 +360,7 @@ private:
             } else {
                 f.slots[static_cast<size_t>(sl)] = std::move(v);
             }
+            register_drops(d, sl, si, f);
             return Flow::Normal;
         }
         case StmtKind::If: {
@@ -375,11 +392,13 @@ private:
                     f.ret = ok_result(std::move(v), rt);
                 }
             }
+            leave_function(s.value.get(), f);
             return Flow::Return;
         }
         case StmtKind::Fail: {
             Value v = eval(*static_cast<const Fail&>(st).value, f);
             f.ret = failed_result(as_signed(v.bits), f.fn->ret);
+            leave_function(nullptr, f);
             return Flow::Return;
         }
         case StmtKind::Return: {
@@ -393,6 +412,7 @@ private:
                 Value v = eval(*s.value, f);
                 f.ret = v.is_error ? failed_result(v.err, rt) : std::move(v);
             }
+            leave_function(s.value.get(), f);
             return Flow::Return;
         }
         case StmtKind::ExprStmt: eval(*static_cast<const ExprStmt&>(st).expr, f); return Flow::Normal;
@@ -586,10 +606,64 @@ private:
         return static_cast<uint64_t>(r);
     }
 
+    // ------------------------------------------------------------------
+    // Drops (§9.3).
+    // ------------------------------------------------------------------
+    void register_drops(const VarDecl& d, int32_t sl, const SlotInfo& si, Frame& f) {
+        const DropKind k = raii_kind(d, raii_);
+        if (k != DropKind::None) f.drops.back().push_back({k, sl, &d});
+        // A struct with an impl:Drop, on the stack or (wild) on the heap:
+        // registered last, so that its drop method runs before a free.
+        if (si.type->kind == TypeKind::Struct && s_.drop_methods.count(si.type->st))
+            f.drops.back().push_back({DropKind::Impl, sl, &d});
+    }
+
+    // pass / fail / return, after the operand was evaluated: the drops of
+    // every active block, innermost first, then (as the blocks unwind)
+    // the defers. `pass x` / `return x` of a bare name hands x over.
+    void leave_function(const Expr* value, Frame& f) {
+        const int32_t moved = value && value->kind == ExprKind::Name ? s_.slot[value->id] : -1;
+        for (auto block = f.drops.rbegin(); block != f.drops.rend(); ++block) {
+            std::vector<DropEntry> list = std::move(*block);
+            block->clear();
+            for (auto it = list.rbegin(); it != list.rend(); ++it)
+                if (it->slot != moved) run_drop(*it, f);
+        }
+    }
+
+    void run_drop(const DropEntry& e, Frame& f) {
+        const SlotInfo& si = f.fn->slots[static_cast<size_t>(e.slot)];
+        const Value& v = f.slots[static_cast<size_t>(e.slot)];
+        if (opts_.trace_drops) {
+            std::string kind = drop_kind_name(e.kind);
+            if (e.kind == DropKind::Impl) kind += ":" + si.type->st->name;
+            std::fflush(stdout);
+            std::fprintf(stderr, "npk: drop %s '%s' in %s (%s)\n", kind.c_str(), si.name.c_str(),
+                         f.fn->display.c_str(), where(e.decl->name_loc).c_str());
+        }
+        void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits));
+        switch (e.kind) {
+        case DropKind::Wild:
+            std::erase(heap_structs_, p);
+            npk_free(p);
+            break;
+        case DropKind::Wildx:
+        case DropKind::Jit: npk_wildx_free(p); break;  // a failure says so on stderr
+        case DropKind::Arena: npk_handle_arena_destroy(static_cast<int64_t>(v.bits)); break;
+        case DropKind::Impl: {
+            Value self = si.heap ? load(heap_ptr(v), si.type) : v;
+            call(s_.drop_methods.at(si.type->st), {std::move(self)}, e.decl->loc);
+            break;
+        }
+        case DropKind::None: break;
+        }
+    }
+
     const Program& prog_;
     const Sema& s_;
     const Options& opts_;
     Diagnostics& diag_;
+    const DropSwitches raii_;
     ExternTable externs_;
     std::unordered_map<uint32_t, std::string> file_path_;
     std::vector<void*> heap_structs_;

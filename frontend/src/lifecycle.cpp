@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "drops.h"
 #include "phases.h"
 
 namespace npk {
@@ -80,6 +81,7 @@ struct VarState {
     Deferred deferred = Deferred::No;
     Loc freed_at;                     // the release behind Released / Maybe
     Loc deferred_at;                  // the release inside the covering defer
+    bool raii = false;                // released by drop.npk when its block ends (§9.2)
 };
 
 struct Flow {
@@ -132,7 +134,7 @@ struct DeferFrame {
 
 class FunctionChecker {
 public:
-    explicit FunctionChecker(Diagnostics& diag) : diag_(diag) {}
+    FunctionChecker(Diagnostics& diag, const DropSwitches& raii) : diag_(diag), raii_(raii) {}
 
     void check(const ast::FuncDecl& f) {
         if (!f.body) return;
@@ -144,8 +146,8 @@ public:
     }
 
 private:
-    // §8.2 "Tracked binding". §9.2 (drop RAII) adds its exception here
-    // and nowhere else: a recognised RAII binding is not tracked.
+    // §8.2 "Tracked binding". A drop.npk RAII binding (§9.2) is tracked
+    // too, but born released-at-scope-end (see declare).
     static bool tracks(const ast::VarDecl& d) {
         return (d.quals & (ast::Q_WILD | ast::Q_WILDX)) != 0 && d.init != nullptr;
     }
@@ -243,6 +245,15 @@ private:
         bindings_.push_back({d.name, d.name_loc.line != 0 ? d.name_loc : d.loc});
         if (flow_.vars.size() <= b) flow_.vars.resize(b + 1);
         flow_.vars[b] = VarState{};
+        if (raii_kind(d, raii_) != DropKind::None) {
+            // Owes nothing (its block's end releases it); an explicit
+            // release would be a second one (⚑ §9.2: ARIA-022).
+            VarState& v = flow_.vars[b];
+            v.pending = false;
+            v.deferred = Deferred::Sure;
+            v.deferred_at = bindings_[b].decl;
+            v.raii = true;
+        }
         scopes_.back().names.emplace_back(d.name, b);
         scopes_.back().tracked.push_back(b);
     }
@@ -405,6 +416,10 @@ private:
         if (v.life == Life::Maybe) {
             diag_.error(at, kDoubleFree, message);
             note_at(v.freed_at, "first freed here (on some path)");
+        } else if (v.raii) {
+            diag_.error(at, kDoubleFree, message);
+            note_at(v.deferred_at, "drop.npk releases " + quoted(name_of(b)) +
+                                       " when its block ends: an explicit release frees it twice");
         } else if (v.deferred != Deferred::No) {
             diag_.error(at, kDoubleFree, message);
             note_at(v.deferred_at, "first freed here, by a defer that runs when its block ends");
@@ -440,6 +455,7 @@ private:
     }
 
     Diagnostics& diag_;
+    const DropSwitches& raii_;
     std::vector<Binding> bindings_;  // by id, in declaration order
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
@@ -465,12 +481,13 @@ std::vector<const ast::FuncDecl*> checked_functions(const ast::Module& m, bool s
 }  // namespace
 
 void check_lifecycle(const ast::Program& prog, const Options& opts, Diagnostics& diag) {
+    const DropSwitches raii = drop_switches(prog);
     for (size_t i = 0; i < prog.modules.size(); ++i) {
         const ast::Module& m = *prog.modules[i];
         // Upstream checks only the root file's top-level functions;
         // --strict checks every body of every file.
         if (!opts.strict && i != 0 && !m.is_root) continue;
-        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(diag).check(*f);
+        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(diag, raii).check(*f);
     }
 }
 

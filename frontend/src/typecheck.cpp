@@ -554,6 +554,12 @@ private:
                 if (fi.ret->kind != TypeKind::Nil && !fi.ret->is_error())
                     error(im.methods[0]->name_loc, "'drop' of impl:Drop:for:" + im.for_type +
                                                        " must return NIL, not '" + fi.ret->str() + "'");
+                else if (fi.params.size() != 1 || fi.params[0] != s_.types.structure(tn->st))
+                    error(im.methods[0]->name_loc, "'drop' of impl:Drop:for:" + im.for_type +
+                                                       " takes one parameter, the " + im.for_type +
+                                                       " being dropped ($$m " + im.for_type + ":self)");
+                else if (fresh)
+                    s_.drop_methods[tn->st] = im.methods[0].get();
             }
         }
     }

@@ -20,10 +20,14 @@
 // deref of the same arena. A block is calloc'ed before the lock is taken
 // and freed after it is released; only a growing slot array calls into
 // the C heap under the lock.
-#include "table.h"
+#include "handle/table.h"
 
-#include "sync.h"
-#include "test_seams.h"
+#include "handle/test_seams.h"
+#if __has_include("core/sync.h")
+#include "core/sync.h"
+#else
+#include "sync.h"  // MERGE: before the house-runtime layout
+#endif
 
 #include <atomic>
 #include <cassert>
