@@ -194,6 +194,7 @@ int process_file(const std::string& path, const Command& c, bool color) {
     std::unique_ptr<Sema> sema = check_types(prog, c.opts, diag);
     if (diag.error_count() != 0 || !sema) return finish(kExitErrors);
     check_lifecycle(prog, c.opts, diag);
+    check_borrows(prog, *sema, c.opts, diag);
     check_handles(prog, *sema, c.opts, diag);
     if (diag.error_count() != 0) return finish(kExitErrors);
     finish(kExitOk);  // warnings, if any

@@ -1,20 +1,16 @@
 #include "drops.h"
 
+#include "checked.h"
+
 #include <string_view>
 #include <utility>
 
 namespace npk {
 namespace {
 
-const ast::Expr& strip(const ast::Expr& e) {
-    if (e.kind == ast::ExprKind::Raw) return strip(*static_cast<const ast::Raw&>(e).operand);
-    if (e.kind == ast::ExprKind::Drop) return strip(*static_cast<const ast::Drop&>(e).operand);
-    return e;
-}
-
 // `f(...)` → ("", "f"); `T.m(...)` → ("T", "m"); anything else → ("", "").
 std::pair<std::string_view, std::string_view> callee_of(const ast::Expr& init) {
-    const ast::Expr& e = strip(init);
+    const ast::Expr& e = strip_raw(init);
     if (e.kind != ast::ExprKind::Call) return {};
     const ast::Expr& c = *static_cast<const ast::Call&>(e).callee;
     if (c.kind == ast::ExprKind::Name) return {"", static_cast<const ast::Name&>(c).name};

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "checked.h"
 #include "phases.h"
 #include "sema.h"
 
@@ -42,11 +43,7 @@ using ast::ExprKind;
 using ast::Stmt;
 using ast::StmtKind;
 
-const Expr& strip(const Expr& e) {
-    if (e.kind == ExprKind::Raw) return strip(*static_cast<const ast::Raw&>(e).operand);
-    if (e.kind == ExprKind::Drop) return strip(*static_cast<const ast::Drop&>(e).operand);
-    return e;
-}
+const Expr& strip(const Expr& e) { return strip_raw(e); }
 
 // Calls `f` on every expression inside `e`, `e` first (pre-order).
 template <class F>
@@ -439,16 +436,7 @@ private:
 
 void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
     const Summaries sum(prog, sema);
-    for (size_t i = 0; i < prog.modules.size(); ++i) {
-        const ast::Module& m = *prog.modules[i];
-        if (!opts.strict && i != 0 && !m.is_root) continue;
-        std::vector<const ast::FuncDecl*> fns;
-        for (const auto& f : m.funcs) fns.push_back(f.get());
-        if (opts.strict)
-            for (const auto& t : m.types)
-                for (const auto& f : t.methods) fns.push_back(f.get());
-        for (const ast::FuncDecl* f : fns) FunctionChecker(sema, sum, diag, *f).check(*f);
-    }
+    for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) FunctionChecker(sema, sum, diag, *f).check(*f);
 }
 
 }  // namespace npk

@@ -47,6 +47,9 @@ void check_lifecycle(const ast::Program& prog, const Options& opts, Diagnostics&
 // destroy, a handle into a local arena passed out, a Handle<T> handed to C.
 void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
 
+// Mutable-xor-shared borrows ($$m / $$i) of one binding (ARIA-023).
+void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
 // Binds every extern (before main starts), then runs `main`. Returns
 // the process exit status the program asked for: the operand of `exit`
 // (which stops the program at once, running no defer or drop), or 0 when
