@@ -650,8 +650,12 @@ TEST_CASE("parser errors: declarations", "[parser][errors]") {
     expect_error("func:f = int32() { wild :p = q; };", 1, 25, "Expected a type in the declaration, found ':'");
     expect_error("func:f = int32() { Result:r = f(); };", 1, 26, "Expected '<' after 'Result', found ':'");
     expect_error("func:f = int32() { Result<int32:r = f(); };", 1, 32, "Expected '>' to close 'Result<...>', found ':'");
-    expect_error("func:f = int32() { Handle<int64>:h = g(); };", 1, 26,
-                 "Type arguments are only allowed on Result: 'Handle<...>' is not in the subset");
+    expect_error("func:f = int32() { Vec<int64>:h = g(); };", 1, 23,
+                 "Type arguments are only allowed on Result and Handle: 'Vec<...>' is not in the subset");
+    expect_error("func:f = int32() { Handle<>:h = g(); };", 1, 27, "Expected a type inside 'Handle<...>', found '>'");
+    expect_error("func:f = int32() { int64:x = @cast(h); };", 1, 35, "Expected '<' after '@cast', found '('");
+    expect_error("func:f = int32() { int64:x = @size<int64>(h); };", 1, 31,
+                 "Expected 'cast' after '@' (the only '@' form is '@cast<T>(expr)')");
 }
 
 TEST_CASE("parser errors: items", "[parser][errors]") {
