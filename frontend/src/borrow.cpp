@@ -34,7 +34,7 @@ using ast::StmtKind;
 struct Borrow {
     int32_t slot;        // what is borrowed
     bool mut;
-    std::string by;      // the borrowing binding or parameter
+    std::string by;      // "'w'", or "parameter 'dst' of copy"
     Loc at;
 };
 
@@ -96,7 +96,7 @@ private:
         if (kind == 0 || !d.init || d.init->kind != ExprKind::Name) return;
         const int32_t slot = s_.slot[d.init->id];
         if (slot < 0) return;
-        Borrow b{slot, (kind & ast::Q_DOLLAR_M) != 0, d.name, d.name_loc};
+        Borrow b{slot, (kind & ast::Q_DOLLAR_M) != 0, "'" + d.name + "'", d.name_loc};
         if (conflicts(b, live_)) return;
         live_.push_back(std::move(b));
     }
@@ -107,10 +107,11 @@ private:
             if (o.slot != b.slot || (!o.mut && !b.mut)) continue;
             diag_.error(b.at, kAliasing,
                         std::string("Cannot borrow '") + name_of(b.slot) + "' as " +
-                            (b.mut ? "mutable ($$m)" : "shared ($$i)") + " for '" + b.by +
-                            "': it is already borrowed " + (o.mut ? "mutably" : "shared") + " by '" + o.by +
-                            "' (mutable XOR shared)");
-            diag_.note(o.at, "'" + o.by + "' borrows '" + name_of(b.slot) + "' here, until its block ends");
+                            (b.mut ? "mutable ($$m)" : "shared ($$i)") + " for " + b.by +
+                            ": it is already borrowed " + (o.mut ? "mutably" : "shared") + " by " + o.by +
+                            " (mutable XOR shared)");
+            diag_.note(o.at, o.by + " borrows '" + name_of(b.slot) + "' here, " +
+                                 (o.by[0] == '\'' ? "until its block ends" : "for the call"));
             return true;
         }
         return false;
@@ -166,9 +167,9 @@ private:
         for (const Borrow& o : live_) {
             if (o.slot != slot) continue;
             diag_.error(c.loc, kAliasing,
-                        "'" + name_of(slot) + "' is released while '" + o.by +
-                            "' still borrows it: end the borrow's block first");
-            diag_.note(o.at, "'" + o.by + "' borrows '" + name_of(slot) + "' here, until its block ends");
+                        "'" + name_of(slot) + "' is released while " + o.by +
+                            " still borrows it: end the borrow's block first");
+            diag_.note(o.at, o.by + " borrows '" + name_of(slot) + "' here, until its block ends");
             return;
         }
     }

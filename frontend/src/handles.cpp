@@ -186,8 +186,9 @@ bool is_method(const Callee& c, const char* owner, const char* name) {
 bool is_extern(const Callee& c, const char* name) { return c.kind == Callee::Kind::Extern && c.ext->name == name; }
 
 struct Destroyed {
-    Loc at;            // the destroying call
-    std::string how;   // "" for a destroy of its own, else the callee that did it
+    Loc at;              // the destroying call
+    std::string how;     // "" for a destroy of its own, else the callee that did it
+    bool maybe = false;  // on some path only
 };
 
 struct Flow {
@@ -309,7 +310,12 @@ private:
             flow_ = other;
             return;
         }
-        for (const auto& [slot, d] : other.destroyed) flow_.destroyed.emplace(slot, d);
+        for (auto& [slot, d] : flow_.destroyed)
+            if (!other.destroyed.count(slot)) d.maybe = true;
+        for (const auto& [slot, d] : other.destroyed) {
+            auto [it, fresh] = flow_.destroyed.emplace(slot, d);
+            if (fresh) it->second.maybe = true;
+        }
     }
 
     // ---- expressions: uses in evaluation order, then the call's effect --
@@ -357,12 +363,14 @@ private:
         if (slot < 0 || h == handle_arena_.end()) return;
         auto d = flow_.destroyed.find(h->second);
         if (d == flow_.destroyed.end()) return;
+        const std::string arena = "'" + name_of(h->second) + "'";
         diag_.error(name.loc, kHandleEscape,
-                    "Handle '" + name_of(slot) + "' is used after its arena '" + name_of(h->second) +
-                        "' was destroyed (it dereferences to 0 from then on)");
+                    "Handle '" + name_of(slot) + "' is used after its arena " + arena +
+                        (d->second.maybe ? " may have been destroyed (on some path)" : " was destroyed") +
+                        ": it dereferences to 0 from then on");
         diag_.note(d->second.at, d->second.how.empty()
-                                     ? "arena '" + name_of(h->second) + "' destroyed here"
-                                     : "arena '" + name_of(h->second) + "' destroyed here, by '" + d->second.how +
+                                     ? "arena " + arena + " destroyed here"
+                                     : "arena " + arena + " destroyed here, by '" + d->second.how +
                                            "', which destroys the arena it is given");
     }
 
@@ -394,8 +402,12 @@ private:
             return;
         }
         if (e.kind == ExprKind::StructLit) {
-            for (const auto& f : static_cast<const ast::StructLit&>(e).fields)
-                if (f.value) escape_field(*f.value);
+            const auto& lit = static_cast<const ast::StructLit&>(e);
+            for (const auto& f : lit.fields) {
+                if (!f.value) continue;
+                if (lit.type_name == "Result" && f.name == "val") escape(*f.value);  // return Result{val: ...}
+                else escape_field(*f.value);
+            }
             return;
         }
         const int32_t slot = slot_of(e);
