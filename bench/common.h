@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string>
 
+#include "arch/arch.h"  // host facts (runtime/src, private)
+
 namespace bench {
 
 using AddFn = int32_t (*)(int32_t, int32_t);
@@ -36,13 +38,7 @@ inline void opaque(T& v) {
     asm volatile("" : "+r"(v));
 }
 
-inline bool host_is_x86_64() {
-#if defined(__x86_64__)
-    return true;
-#else
-    return false;
-#endif
-}
+inline bool host_is_x86_64() { return npk::arch::kCpu == npk::arch::Cpu::x86_64; }
 
 inline size_t page_size() {
     static const size_t ps = static_cast<size_t>(sysconf(_SC_PAGESIZE));

@@ -1,23 +1,12 @@
 #include "externs.h"
 
 #include <dlfcn.h>
+#include <npk/handle.h>
 #include <npk/jit.h>
 #include <npk/wildx.h>
 
 #include <cassert>
 #include <cstring>
-
-// MERGE: <npk/handle.h> once the house-runtime status.h lands (today it
-// clashes with wildx.h's enum).
-extern "C" {
-int64_t npk_handle_arena_create(void);
-void npk_handle_arena_destroy(int64_t);
-int64_t npk_handle_alloc(int64_t, int64_t);
-void* npk_handle_deref(int64_t);
-void npk_handle_free(int64_t);
-struct npk_handle_stats;
-void npk_handle_get_stats(npk_handle_stats*);
-}
 
 namespace npk {
 

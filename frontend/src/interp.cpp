@@ -12,6 +12,7 @@
 // faults are C++ exceptions caught in run_program: they unwind past every
 // defer, as §5.2 wants for `exit`. No exception ever crosses a C frame:
 // C code called through libffi never calls back into the interpreter.
+#include <npk/handle.h>
 #include <npk/jit.h>
 #include <npk/wildx.h>
 #include <pthread.h>
@@ -29,8 +30,6 @@
 #include "drops.h"
 #include "externs.h"
 #include "sema.h"
-
-extern "C" void npk_handle_arena_destroy(int64_t arena);  // MERGE: <npk/handle.h> once status.h lands
 
 namespace npk {
 

@@ -1,39 +1,5 @@
-// test_seams.h — private hooks for the runtime's own tests (not installed).
-//
-// The tests link npk::jit_static, where these hidden symbols are
-// reachable; the shared library does not export them.
+// test_seams.h — moved to core/test_seams.h; this forwarder keeps
+// tests/frontend/test_interp.cpp building until it includes the new path
+// (remove it then).
 #pragma once
-
-#include <cerrno>
-#include <cstddef>
-#include <cstdint>
-
-namespace npk::os::testing {
-
-enum class OsCall { mmap = 0, mprotect = 1, munmap = 2 };
-
-// Arms a failure: the `nth` next call of that kind (1: the very next one)
-// fails with `err` instead of reaching the OS. 0 disarms. Calls that fail
-// this way do nothing (a failed munmap leaves the mapping in place).
-void fail_nth_os_call(OsCall call, uint32_t nth, int err = ENOMEM);
-
-// Disarms every pending failure.
-void clear_os_faults();
-
-// How many calls of that kind the runtime has made (failed ones included).
-uint64_t os_calls(OsCall call);
-
-}  // namespace npk::os::testing
-
-namespace npk::wildx::testing {
-
-// Reads NPK_WILDX_QUOTA, NPK_WILDX_AUDIT and NPK_WILDX_QUIET again, as at
-// the first call into the heap (a malformed quota is reported again).
-void reload_config_from_env();
-
-// How many freed page addresses the registry remembers (a ring): a page
-// freed among the last kFreedMemory frees reads as "already freed",
-// older ones as "not a wildx page".
-inline constexpr size_t kFreedMemory = 1024;
-
-}  // namespace npk::wildx::testing
+#include "core/test_seams.h"

@@ -1,6 +1,6 @@
 # cmake -P run_install_test.cmake, with BUILD_DIR, WORK_DIR, CONSUMER_DIR,
-# LIBDIR, C_COMPILER, GENERATOR, SANITIZE_FLAGS, PKG_CONFIG (see
-# CMakeLists.txt beside this file).
+# LIBDIR, C_COMPILER, GENERATOR, SANITIZE_FLAGS, PKG_CONFIG, HEADERS (the
+# public header names) (see CMakeLists.txt beside this file).
 
 function(run what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -16,7 +16,16 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
 run("cmake --install" "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}")
-foreach(f include/npk/wildx.h include/npk/jit.h ${LIBDIR}/libnpkjit.a ${LIBDIR}/libnpkjit.so
+string(REPLACE "," ";" HEADERS "${HEADERS}")
+list(LENGTH HEADERS n_headers)
+if(n_headers LESS 4)
+  message(FATAL_ERROR "only ${n_headers} public headers passed (${HEADERS}): the list is broken")
+endif()
+set(headers "")
+foreach(h IN LISTS HEADERS)
+  list(APPEND headers include/npk/${h})
+endforeach()
+foreach(f ${headers} ${LIBDIR}/libnpkjit.a ${LIBDIR}/libnpkjit.so
           ${LIBDIR}/pkgconfig/npkjit.pc ${LIBDIR}/cmake/NitpickJit/NitpickJitConfig.cmake)
   if(NOT EXISTS "${prefix}/${f}")
     message(FATAL_ERROR "not installed: ${f}")
@@ -31,6 +40,7 @@ run("configure the find_package consumer" "${CMAKE_COMMAND}" -G "${GENERATOR}"
 run("build the find_package consumer" "${CMAKE_COMMAND}" --build "${WORK_DIR}/cmake-consumer")
 run("run consumer_shared" "${WORK_DIR}/cmake-consumer/consumer_shared")
 run("run consumer_static" "${WORK_DIR}/cmake-consumer/consumer_static")
+run("run consumer_old_name" "${WORK_DIR}/cmake-consumer/consumer_old_name")
 
 # 2. pkg-config --cflags --libs npkjit.
 if(NOT PKG_CONFIG)

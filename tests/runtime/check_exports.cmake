@@ -1,7 +1,8 @@
-# cmake -P check_exports.cmake -D NM=... -D LIB=libnpkjit.so -D HEADERS="a.h;b.h"
+# cmake -P check_exports.cmake -D NM=... -D LIB=libnpkjit.so -D HEADERS="a.h,b.h"
 #
 # The shared library must export exactly the functions the public headers
 # declare with NPK_API: nothing missing, nothing more (nm -D --defined-only).
+string(REPLACE "," ";" HEADERS "${HEADERS}")
 set(declared "")
 foreach(h IN LISTS HEADERS)
   file(READ "${h}" text)

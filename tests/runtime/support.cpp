@@ -16,7 +16,7 @@
 #include <cstring>
 #include <thread>
 
-namespace npk_test {
+namespace npk::test {
 
 size_t page_size() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 
@@ -280,9 +280,9 @@ const Vma* MapsReader::writable_and_executable() const {
     return nullptr;
 }
 
-}  // namespace npk_test
+}  // namespace npk::test
 
-std::string Catch::StringMaker<npk_test::Delta>::convert(const npk_test::Delta& d) {
+std::string Catch::StringMaker<npk::test::Delta>::convert(const npk::test::Delta& d) {
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "{live_pages %+lld, live_bytes %+lld, allocs %+lld, seals %+lld, frees %+lld, rejections %+lld}",

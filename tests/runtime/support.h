@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace npk_test {
+namespace npk::test {
 
 size_t page_size();
 
@@ -124,12 +124,12 @@ struct SwitchesGuard {
     }
 };
 
-}  // namespace npk_test
+}  // namespace npk::test
 
 namespace Catch {
 template <>
-struct StringMaker<npk_test::Delta> {
-    static std::string convert(const npk_test::Delta& d);
+struct StringMaker<npk::test::Delta> {
+    static std::string convert(const npk::test::Delta& d);
 };
 }  // namespace Catch
 

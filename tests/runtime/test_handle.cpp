@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 using npk::handle::Fields;
 using npk::handle::pack;
 using npk::handle::unpack;

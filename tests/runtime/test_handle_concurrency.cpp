@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 namespace {
 

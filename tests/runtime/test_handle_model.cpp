@@ -24,7 +24,7 @@
 #include <set>
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 namespace {
 

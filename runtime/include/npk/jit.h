@@ -9,11 +9,11 @@
 #ifndef NPK_JIT_H
 #define NPK_JIT_H
 
+#include <npk/api.h>
+#include <npk/status.h>
 #include <npk/wildx.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+NPK_EXTERN_C_BEGIN
 
 /*
  * 1 if this process can generate and run code for its CPU (x86-64 in
@@ -49,8 +49,6 @@ NPK_API int32_t npk_jit_install_add_i32(void* page);
  */
 NPK_API int32_t npk_jit_call_i32_i32(void* page, int32_t a, int32_t b);
 
-#ifdef __cplusplus
-}
-#endif
+NPK_EXTERN_C_END
 
 #endif /* NPK_JIT_H */

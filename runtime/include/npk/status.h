@@ -74,6 +74,32 @@ enum {
 #define NPK_WILDX_ERR_INVALID_ARGUMENT NPK_ERR_INVALID_ARGUMENT
 #define NPK_WILDX_ERR_HASH_MISMATCH    NPK_ERR_HASH_MISMATCH
 
+/* ---------------------------------------------------------------------
+ * The last failure of this thread, and the counters.
+ * ------------------------------------------------------------------- */
+
+/* The NPK_ERR_* code of the last failed call on this thread, whatever
+ * its facility (NPK_OK if none has failed). Successful calls do not
+ * reset it. */
+NPK_API int32_t npk_last_error(void);
+
+/*
+ * The full text of the last failure on this thread, never NULL ("" if
+ * none has failed): the operation, its subject, the status text and any
+ * detail, e.g. "seal(0x7f3a1c000000) rejected: already sealed" (the
+ * stderr line without its "wildx: " prefix). The text is owned by the
+ * runtime and stays valid, unchanged, until this thread's next failure.
+ */
+NPK_API const char* npk_last_error_message(void);
+
+/* A static, never-NULL English text for a status code ("unknown error"
+ * for codes this version does not know, including the reserved gaps). */
+NPK_API const char* npk_status_string(int32_t code);
+
+/* How many calls of `facility` (an NPK_FACILITY_*) failed since the
+ * process started; 0 for an unknown facility. Never fails. */
+NPK_API uint64_t npk_rejections(int32_t facility);
+
 NPK_EXTERN_C_END
 
 #endif /* NPK_STATUS_H */

@@ -16,9 +16,10 @@
  * passes it to npk_wildx_free. The registry is process-wide and every
  * function here is thread-safe.
  *
- * Errors are values: functions return NULL or -1 on failure, set a
- * thread-local code (npk_wildx_last_error) and, unless NPK_WILDX_QUIET=1
- * is set in the environment, write one line to stderr such as
+ * Errors are values: functions return NULL or -1 on failure, set the
+ * thread's last status and message (npk_last_error and
+ * npk_last_error_message in npk/status.h) and, unless NPK_WILDX_QUIET=1
+ * is set in the environment, write that message to stderr as one line:
  *     wildx: seal(0x7f3a1c000000) rejected: already sealed
  *
  * The symbol names npk_wildx_alloc, npk_wildx_seal and npk_wildx_free
@@ -28,20 +29,10 @@
 #ifndef NPK_WILDX_H
 #define NPK_WILDX_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include <npk/api.h>
+#include <npk/status.h>
 
-#if defined(_WIN32)
-#  define NPK_API __declspec(dllexport)
-#elif defined(__GNUC__)
-#  define NPK_API __attribute__((visibility("default")))
-#else
-#  define NPK_API
-#endif
-
-#ifdef __cplusplus
-extern "C" {
-#endif
+NPK_EXTERN_C_BEGIN
 
 /* ---------------------------------------------------------------------
  * States, as npk_wildx_state reports them.
@@ -52,26 +43,18 @@ enum {
     NPK_WILDX_EXECUTABLE = 2  /* read+execute, never writable again */
 };
 
-/* ---------------------------------------------------------------------
- * Error codes, as npk_wildx_last_error reports them. 0 means no error.
- * npk_wildx_error_string gives a short English text for each.
- * ------------------------------------------------------------------- */
-enum {
-    NPK_WILDX_OK                   = 0,
-    NPK_WILDX_ERR_NULL             = 1,  /* "null pointer" */
-    NPK_WILDX_ERR_ZERO_SIZE        = 2,  /* "zero size" */
-    NPK_WILDX_ERR_QUOTA            = 3,  /* "quota exceeded" */
-    NPK_WILDX_ERR_OS               = 4,  /* "OS refused" (mmap/mprotect/munmap failed) */
-    NPK_WILDX_ERR_NOT_WILDX        = 5,  /* "not a wildx page" (foreign pointer) */
-    NPK_WILDX_ERR_INTERIOR         = 6,  /* "interior pointer" (inside a live page, not its start) */
-    NPK_WILDX_ERR_FREED            = 7,  /* "already freed" (recently freed; older ones read as NOT_WILDX) */
-    NPK_WILDX_ERR_SEALED           = 8,  /* "already sealed" */
-    NPK_WILDX_ERR_NOT_WRITABLE     = 9,  /* "not writable" (an install into a sealed page) */
-    NPK_WILDX_ERR_NOT_EXECUTABLE   = 10, /* "not executable" (a call through an unsealed page) */
-    NPK_WILDX_ERR_UNSUPPORTED_HOST = 11, /* "unsupported host" (no code generator for this CPU) */
-    NPK_WILDX_ERR_INVALID_ARGUMENT = 12, /* "invalid argument" (e.g. a NULL out-parameter) */
-    NPK_WILDX_ERR_HASH_MISMATCH    = 13  /* "code changed since seal" (npk_wildx_verify) */
-};
+/*
+ * Errors: the NPK_ERR_* codes of npk/status.h, also spelled
+ * NPK_WILDX_ERR_* there. What they mean for the heap:
+ *   NPK_ERR_INTERIOR        inside a live page, not its start
+ *   NPK_ERR_FREED           recently freed (the last 1024 frees; older
+ *                           ones read as NPK_ERR_NOT_WILDX)
+ *   NPK_ERR_NOT_WRITABLE    an install into a sealed page
+ *   NPK_ERR_NOT_EXECUTABLE  a call or hash of a page not sealed
+ *   NPK_ERR_UNSUPPORTED_HOST no code generator for this CPU
+ *   NPK_ERR_INVALID_ARGUMENT e.g. a NULL out-parameter
+ *   NPK_ERR_HASH_MISMATCH   npk_wildx_verify found the code changed
+ */
 
 /* ---------------------------------------------------------------------
  * The heap.
@@ -172,15 +155,13 @@ typedef struct npk_wildx_stats {
 NPK_API void npk_wildx_get_stats(npk_wildx_stats* out);
 
 /* ---------------------------------------------------------------------
- * Errors.
+ * Errors (the first release's names; npk/status.h has the general ones).
  * ------------------------------------------------------------------- */
 
-/* The NPK_WILDX_ERR_* code of the last failed call on this thread
- * (NPK_WILDX_OK if none has failed). Successful calls do not reset it. */
+/* The same as npk_last_error. */
 NPK_API int32_t npk_wildx_last_error(void);
 
-/* A static, never-NULL English text for an error code ("unknown error"
- * for codes this version does not know). */
+/* The same as npk_status_string. */
 NPK_API const char* npk_wildx_error_string(int32_t code);
 
 /* ---------------------------------------------------------------------
@@ -216,8 +197,6 @@ NPK_API void* npk_alloc(size_t size);
 /* Releases a block from npk_alloc. NULL is ignored. */
 NPK_API void npk_free(void* block);
 
-#ifdef __cplusplus
-}
-#endif
+NPK_EXTERN_C_END
 
 #endif /* NPK_WILDX_H */

@@ -5,26 +5,7 @@
 // once the table's lock is released.
 #include <npk/handle.h>
 
-#if __has_include("core/errors.h")
 #include "core/errors.h"
-#else
-// MERGE: a stand-in for the house-runtime branch's npk::fail, so that npk
-// links before it lands; deleted in the merge.
-#include <cstdio>
-namespace npk {
-struct Subject {
-    enum class Kind : uint8_t { none, pointer, size };
-    Kind kind = Kind::none;
-    uintptr_t value = 0;
-    static constexpr Subject none() { return {}; }
-    static constexpr Subject address(uintptr_t a) { return {Kind::pointer, a}; }
-};
-inline int32_t fail(int32_t, const char* op, Subject, int32_t code, const char* detail = nullptr) {
-    std::fprintf(stderr, "handle: %s rejected: code %d (%s)\n", op, code, detail ? detail : "");
-    return -1;
-}
-}  // namespace npk
-#endif
 #include "handle/table.h"
 
 #include <cinttypes>

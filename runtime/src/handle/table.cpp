@@ -22,12 +22,8 @@
 // the C heap under the lock.
 #include "handle/table.h"
 
-#include "handle/test_seams.h"
-#if __has_include("core/sync.h")
 #include "core/sync.h"
-#else
-#include "sync.h"  // MERGE: before the house-runtime layout
-#endif
+#include "handle/test_seams.h"
 
 #include <atomic>
 #include <cassert>

@@ -25,16 +25,17 @@
 // one page are ordered, never interleaved: mprotect and munmap never race
 // on a range. No code keeps a Slot (a pointer into the table) across an
 // unlock; every phase looks the address up again.
-#include "registry.h"
+#include "core/registry.h"
 
-#include "config.h"
-#include "errors.h"
-#include "fnv.h"
-#include "os.h"
-#include "page_table.h"
-#include "test_seams.h"
+#include "arch/arch.h"
 
-#include "sync.h"
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/fnv.h"
+#include "os/os.h"
+#include "core/page_table.h"
+#include "core/sync.h"
+#include "core/test_seams.h"
 
 #include <cassert>
 #include <cinttypes>
@@ -82,7 +83,7 @@ Registry& reg() { return g_registry; }
 std::atomic<size_t> g_committed{0};
 
 bool reserve_quota(size_t n) {
-    const size_t quota = config::quota();
+    const size_t quota = config::get(config::quota);
     size_t cur = g_committed.load(kRelaxed);
     do {
         if (n > quota || cur > quota - n) return false;
@@ -193,6 +194,23 @@ Found find_start(uintptr_t a) {
     }
 }
 
+// An operation as its rejections name it.
+struct Op {
+    int32_t facility;
+    const char* name;
+};
+constexpr Op kAlloc{NPK_FACILITY_WILDX, "alloc"};
+constexpr Op kSeal{NPK_FACILITY_WILDX, "seal"};
+constexpr Op kFree{NPK_FACILITY_WILDX, "free"};
+constexpr Op kCodeHash{NPK_FACILITY_WILDX, "code_hash"};
+constexpr Op kVerify{NPK_FACILITY_WILDX, "verify"};
+constexpr Op kInstall{NPK_FACILITY_JIT, "install"};
+
+// A rejection about the page at `a`.
+int32_t reject(Op op, uintptr_t a, int32_t code, const char* detail = nullptr, int os_errno = 0) {
+    return fail(op.facility, op.name, Subject::address(a), code, detail, os_errno);
+}
+
 void wait_settled(Registry& r, Lock& lk) {
     ++r.waiters;
     r.settled.wait(lk);
@@ -213,6 +231,25 @@ Found find_settled(Registry& r, Lock& lk, uintptr_t a, bool wait_for_pins) {
         if (!busy) return f;
         wait_settled(r, lk);
     }
+}
+
+// The one find-and-check step of every operation that needs the start of
+// a page in one state (lock held): `a` must be a live page in state `want`
+// (WRITABLE or EXECUTABLE), after waiting out a seal in flight for an
+// operation that needs WRITABLE. A live page in the other state is
+// `wrong_state`. On failure, drops the lock, reports the rejection as `op`
+// and returns false.
+bool take_page(Registry& r, Lock& lk, Op op, uintptr_t a, uint64_t want, int32_t wrong_state, Slot* out) {
+    int32_t err = NPK_ERR_NULL;
+    if (a != 0) {
+        const Found f = want == kWritable ? find_settled(r, lk, a, /*wait_for_pins=*/false) : find_start(a);
+        err = f.error != 0 ? f.error : f.kind != want ? wrong_state : 0;
+        *out = f.slot;
+    }
+    if (err == 0) return true;
+    lk.unlock();
+    reject(op, a, err);
+    return false;
 }
 
 // The kernel only hands out unmapped addresses, but a free unmaps before
@@ -265,22 +302,22 @@ void remember_freed(Registry& r, uintptr_t a, uint64_t id) {
 void* alloc(size_t size) {
     const size_t page = os::page_size();
     if (size == 0) {
-        fail(Op::alloc, size, NPK_WILDX_ERR_ZERO_SIZE);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_ZERO_SIZE);
         return nullptr;
     }
     // A size that cannot even be rounded up exceeds any quota.
     if (size > SIZE_MAX - (page - 1) || !reserve_quota((size + page - 1) & ~(page - 1))) {
-        fail(Op::alloc, size, NPK_WILDX_ERR_QUOTA);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_QUOTA);
         return nullptr;
     }
     const size_t usable = (size + page - 1) & ~(page - 1);
-    const bool guard = config::guard_pages();
+    const bool guard = config::get(config::guard_pages) != 0;
 
     void* p = nullptr;
     const os::Status st = guard ? os::map_guarded(usable, &p) : os::map_rw(usable, &p);
     if (st) {
         release_quota(usable);
-        fail(Op::alloc, size, NPK_WILDX_ERR_OS, st.call, st.err);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_OS, st.call, st.err);
         return nullptr;
     }
 
@@ -320,7 +357,7 @@ void* alloc(size_t size) {
     if (refused != nullptr) {
         (void)os::unmap(reinterpret_cast<void*>(lo), hi - lo);
         release_quota(usable);
-        fail(Op::alloc, size, NPK_WILDX_ERR_OS, refused);
+        fail(kAlloc.facility, kAlloc.name, Subject::size(size), NPK_WILDX_ERR_OS, refused);
         return nullptr;
     }
     audit_line("alloc(%zu) = 0x%" PRIxPTR " usable %zu%s id %" PRIu64, size, a, usable,
@@ -330,21 +367,14 @@ void* alloc(size_t size) {
 
 int32_t seal(void* page) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return fail(Op::seal, a, NPK_WILDX_ERR_NULL);
     Registry& r = reg();
     size_t usable = 0;
     {
         Lock lk(r.mu);
-        const Found f = find_settled(r, lk, a, /*wait_for_pins=*/false);
-        int32_t err = f.error;
-        if (err == 0 && f.kind == kExecutable) err = NPK_WILDX_ERR_SEALED;
-        if (err != 0) {
-            lk.unlock();
-            return fail(Op::seal, a, err);
-        }
-        assert(f.kind == kWritable);
-        f.slot.set(a, kSealing);  // WRITABLE → SEALING: from here no install, seal or free touches it
-        usable = f.slot.meta().usable;
+        Slot s;
+        if (!take_page(r, lk, kSeal, a, kWritable, NPK_ERR_SEALED, &s)) return -1;
+        s.set(a, kSealing);  // WRITABLE → SEALING: from here no install, seal or free touches it
+        usable = s.meta().usable;
     }
 
     // SEALING → EXECUTABLE, in this order:
@@ -355,7 +385,7 @@ int32_t seal(void* page) {
     //  3. flip RW → RX in one mprotect: the page is never W and X at once,
     //     and nobody can call it before the entry says EXECUTABLE below.
     const uint64_t hash = fnv1a64(page, usable);
-    os::flush_icache(page, usable);
+    arch::flush_icache(page, usable);
     const os::Status st = os::protect_rx(page, usable);
 
     {
@@ -371,14 +401,14 @@ int32_t seal(void* page) {
         }
         wake_waiters(r);
     }
-    if (st) return fail(Op::seal, a, NPK_WILDX_ERR_OS, st.call, st.err);
+    if (st) return reject(kSeal, a, NPK_WILDX_ERR_OS, st.call, st.err);
     audit_line("seal(0x%" PRIxPTR ") usable %zu hash 0x%016" PRIx64, a, usable, hash);
     return 0;
 }
 
 int32_t free_page(void* page) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return fail(Op::free, a, NPK_WILDX_ERR_NULL);
+    if (a == 0) return reject(kFree, a, NPK_WILDX_ERR_NULL);
     const size_t pg = os::page_size();
     Registry& r = reg();
     size_t usable = 0;
@@ -388,7 +418,7 @@ int32_t free_page(void* page) {
         const Found f = find_settled(r, lk, a, /*wait_for_pins=*/true);
         if (f.error != 0) {
             lk.unlock();
-            return fail(Op::free, a, f.error);
+            return reject(kFree, a, f.error);
         }
         f.slot.set(a, kFreeing);  // WRITABLE / EXECUTABLE → FREEING: gone to every other caller
         usable = f.slot.meta().usable;
@@ -419,7 +449,7 @@ int32_t free_page(void* page) {
         wake_waiters(r);
     }
     if (st) {
-        return fail(Op::free, a, NPK_WILDX_ERR_OS, "munmap failed; the page is unregistered, its mapping leaked",
+        return reject(kFree, a, NPK_WILDX_ERR_OS, "munmap failed; the page is unregistered, its mapping leaked",
                     st.err);
     }
     audit_line("free(0x%" PRIxPTR ") usable %zu", a, usable);
@@ -428,17 +458,11 @@ int32_t free_page(void* page) {
 
 int32_t write_code(void* page, const void* code, size_t len) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return fail(Op::install, a, NPK_WILDX_ERR_NULL);
     Registry& r = reg();
     Lock lk(r.mu);
-    const Found f = find_settled(r, lk, a, /*wait_for_pins=*/false);
-    int32_t err = f.error;
-    if (err == 0 && f.kind == kExecutable) err = NPK_WILDX_ERR_NOT_WRITABLE;
-    if (err != 0) {
-        lk.unlock();
-        return fail(Op::install, a, err);
-    }
-    assert(f.kind == kWritable && len <= f.slot.meta().usable);
+    Slot s;
+    if (!take_page(r, lk, kInstall, a, kWritable, NPK_ERR_NOT_WRITABLE, &s)) return -1;
+    assert(len <= s.meta().usable);
     std::memcpy(page, code, len);
     return 0;
 }
@@ -469,40 +493,26 @@ size_t size(const void* page) {
 
 int32_t code_hash(const void* page, uint64_t* out) {
     const uintptr_t a = addr_of(page);
-    if (out == nullptr) return fail(Op::code_hash, a, NPK_WILDX_ERR_INVALID_ARGUMENT);
-    if (a == 0) return fail(Op::code_hash, a, NPK_WILDX_ERR_NULL);
-    uint64_t hash = 0;
-    int32_t err = 0;
-    {
-        Lock lk(reg().mu);
-        const Found f = find_start(a);
-        err = f.error;
-        if (err == 0 && f.kind != kExecutable) err = NPK_WILDX_ERR_NOT_EXECUTABLE;
-        if (err == 0) hash = f.slot.meta().hash;
-    }
-    if (err != 0) return fail(Op::code_hash, a, err);
-    *out = hash;
+    if (out == nullptr) return reject(kCodeHash, a, NPK_WILDX_ERR_INVALID_ARGUMENT);
+    Lock lk(reg().mu);
+    Slot s;
+    if (!take_page(reg(), lk, kCodeHash, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
+    *out = s.meta().hash;
     return 0;
 }
 
 int32_t verify(const void* page) {
     const uintptr_t a = addr_of(page);
-    if (a == 0) return fail(Op::verify, a, NPK_WILDX_ERR_NULL);
     Registry& r = reg();
     size_t usable = 0;
     uint64_t recorded = 0;
     {
         Lock lk(r.mu);
-        const Found f = find_start(a);
-        int32_t err = f.error;
-        if (err == 0 && f.kind != kExecutable) err = NPK_WILDX_ERR_NOT_EXECUTABLE;
-        if (err != 0) {
-            lk.unlock();
-            return fail(Op::verify, a, err);
-        }
-        ++f.slot.meta().pins;  // a free waits until we have read the page
-        usable = f.slot.meta().usable;
-        recorded = f.slot.meta().hash;
+        Slot s;
+        if (!take_page(r, lk, kVerify, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
+        ++s.meta().pins;  // a free waits until we have read the page
+        usable = s.meta().usable;
+        recorded = s.meta().hash;
     }
     const uint64_t now = fnv1a64(page, usable);
     {
@@ -511,7 +521,7 @@ int32_t verify(const void* page) {
         assert(s && s.word() == (a | kExecutable) && s.meta().pins > 0);
         if (--s.meta().pins == 0) wake_waiters(r);
     }
-    if (now != recorded) return fail(Op::verify, a, NPK_WILDX_ERR_HASH_MISMATCH);
+    if (now != recorded) return reject(kVerify, a, NPK_WILDX_ERR_HASH_MISMATCH);
     return 0;
 }
 
@@ -535,7 +545,7 @@ void require_executable(const void* page) {
             default: what = "not a wildx page"; break;
         }
     }
-    fail(Op::call, a, NPK_WILDX_ERR_NOT_EXECUTABLE, what);
+    refuse_call(a, what);
     std::abort();
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 TEST_CASE("fnv1a64 matches published FNV-1a 64 test vectors", "[fnv]") {
     const std::pair<std::string, uint64_t> vectors[] = {

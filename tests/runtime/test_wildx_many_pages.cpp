@@ -6,7 +6,7 @@
 #include <fstream>
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 TEST_CASE("60000 one-page allocations can be live at once and are all freed", "[scale]") {
     constexpr size_t kPages = 60000;

@@ -1,10 +1,12 @@
 // os.h — the one facade over the OS's virtual-memory calls (private).
 //
 // os.cpp is the only file of the runtime that calls mmap, mprotect or
-// munmap. Every function here returns a Status: 0 on success, or the errno
-// value and the name of the call that failed, so that the caller can report
-// it through the one error path (errors.cpp). Nothing here knows about the
-// registry, the quota or the state machine.
+// munmap (and membarrier, should it ever be needed). Every function here
+// returns a Status: 0 on success, or the errno value and the name of the
+// call that failed, so that the caller can report it through the one error
+// path (core/errors.cpp). Nothing here knows about the registry, the quota
+// or the state machine; what depends on the CPU (the instruction cache)
+// is in arch/arch.h.
 #pragma once
 
 #include <cstddef>
@@ -35,10 +37,5 @@ Status protect_rx(void* p, size_t len);
 
 // Unmaps [p, p + len).
 Status unmap(void* p, size_t len);
-
-// Makes freshly written code visible to instruction fetch. x86 keeps the
-// instruction cache coherent with data writes; other hosts need an
-// explicit flush before the code may run.
-void flush_icache(void* p, size_t len);
 
 }  // namespace npk::os

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <functional>
 
-using namespace npk_test;
+using namespace npk::test;
 
 namespace {
 

@@ -1,13 +1,13 @@
 // The quota, the environment variables and the audit / quiet switches.
 #include "support.h"
-#include "test_seams.h"
+#include "core/test_seams.h"
 
 #include <cinttypes>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
-using namespace npk_test;
+using namespace npk::test;
 
 namespace {
 

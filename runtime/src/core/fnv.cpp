@@ -7,7 +7,7 @@
 // them, and applies prime^k in one go before the next non-zero byte. The
 // result is the byte loop's, bit for bit; only the number of dependent
 // multiplications changes (the byte loop is bound by their latency).
-#include "fnv.h"
+#include "core/fnv.h"
 
 #include <cstring>
 

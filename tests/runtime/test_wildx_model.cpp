@@ -9,7 +9,7 @@
 //     is what the model predicts.
 // NPK_MODEL_OPS and NPK_MODEL_SEED override the length and the seed.
 #include "support.h"
-#include "test_seams.h"
+#include "core/test_seams.h"
 
 #include <algorithm>
 #include <chrono>
@@ -24,7 +24,7 @@
 
 #include <sys/mman.h>
 
-using namespace npk_test;
+using namespace npk::test;
 using npk::os::testing::OsCall;
 
 namespace {

@@ -1,14 +1,14 @@
 // Fault injection through the OS seam: every mmap / mprotect / munmap
 // failure path of the heap.
 #include "support.h"
-#include "test_seams.h"
+#include "core/test_seams.h"
 
 #include <sys/mman.h>
 
 #include <cerrno>
 #include <cstring>
 
-using namespace npk_test;
+using namespace npk::test;
 using npk::os::testing::OsCall;
 using npk::os::testing::fail_nth_os_call;
 using npk::os::testing::os_calls;

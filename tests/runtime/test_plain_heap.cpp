@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-using namespace npk_test;
+using namespace npk::test;
 
 TEST_CASE("npk_alloc gives a zero-filled writable block that is never executable", "[heap]") {
     for (size_t size : {size_t{1}, size_t{16}, size_t{4096}, size_t{1} << 20}) {

@@ -3,9 +3,9 @@
 // Each system call goes through one wrapper that first consults the test
 // seam (test_seams.h): a test can make the Nth call of a kind fail with an
 // errno of its choice, so every OS error path of the heap can be run.
-#include "os.h"
+#include "os/os.h"
 
-#include "test_seams.h"
+#include "core/test_seams.h"
 
 #if !defined(__unix__) && !defined(__APPLE__)
 #  error "libnpkjit needs a POSIX host (mmap / mprotect / munmap)"
@@ -113,17 +113,6 @@ Status protect_rx(void* p, size_t len) {
 Status unmap(void* p, size_t len) {
     if (sys_munmap(p, len) != 0) return {errno, "munmap"};
     return {};
-}
-
-void flush_icache(void* p, size_t len) {
-#if defined(__x86_64__) || defined(__i386__)
-    // Coherent instruction cache: nothing to do.
-    (void)p;
-    (void)len;
-#else
-    char* b = static_cast<char*>(p);
-    __builtin___clear_cache(b, b + len);
-#endif
 }
 
 namespace testing {

@@ -2,27 +2,14 @@
 // the checked call.
 #include <npk/jit.h>
 
-#include "errors.h"
-#include "page_table.h"
-#include "registry.h"
+#include "arch/arch.h"
+#include "core/errors.h"
+#include "core/page_table.h"
+#include "core/registry.h"
 
 #include <cstdint>
 
 namespace {
-
-#if defined(__x86_64__) && !defined(_WIN32)
-constexpr bool kHostSupported = true;
-
-// int32 add(int32 a, int32 b), System V x86-64: a in edi, b in esi, the
-// result in eax.
-constexpr unsigned char kAddI32[] = {
-    0x89, 0xF8,  // mov eax, edi
-    0x01, 0xF0,  // add eax, esi
-    0xC3,        // ret
-};
-#else
-constexpr bool kHostSupported = false;
-#endif
 
 // The one place where a sealed page becomes a typed function pointer.
 template <class Fn>
@@ -43,15 +30,15 @@ using AddI32 = int32_t (*)(int32_t, int32_t);
 
 extern "C" {
 
-int32_t npk_jit_host_supported(void) { return kHostSupported ? 1 : 0; }
+int32_t npk_jit_host_supported(void) { return npk::arch::kCanRunCode ? 1 : 0; }
 
 int32_t npk_jit_install_add_i32(void* page) {
-#if defined(__x86_64__) && !defined(_WIN32)
-    return npk::wildx::write_code(page, kAddI32, sizeof kAddI32);
-#else
-    return npk::wildx::fail(npk::wildx::Op::install, reinterpret_cast<uintptr_t>(page),
-                            NPK_WILDX_ERR_UNSUPPORTED_HOST);
-#endif
+    constexpr npk::arch::Code code = npk::arch::kAddI32;
+    if constexpr (code.size == 0) {
+        return npk::fail(NPK_FACILITY_JIT, "install", npk::Subject::pointer(page), NPK_ERR_UNSUPPORTED_HOST);
+    } else {
+        return npk::wildx::write_code(page, code.bytes, code.size);
+    }
 }
 
 int32_t npk_jit_call_i32_i32(void* page, int32_t a, int32_t b) {

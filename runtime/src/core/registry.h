@@ -1,8 +1,8 @@
 // registry.h — the wildx state machine and its process-wide registry (private).
 //
-// The C ABI (wildx.cpp, jit.cpp) is a thin layer over these functions;
+// The C ABI (api/wildx.cpp, api/jit.cpp) is a thin layer over these functions;
 // each returns what the C function of the same name documents, and makes
-// its errors through fail() (errors.h).
+// its errors through npk::fail() (core/errors.h).
 #pragma once
 
 #include <npk/wildx.h>
