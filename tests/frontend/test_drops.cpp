@@ -99,7 +99,7 @@ func:main = int32() {
                            "wildx 'e' in on_fail", "wildx 'd' in on_fail", "wildx 'f' in on_return"});
 }
 
-TEST_CASE("drops: exit releases nothing; pass of the binding itself moves it", "[drops]") {
+TEST_CASE("drops: exit releases nothing, and pass of the binding itself moves it", "[drops]") {
     Ran r = run_traced(R"(use "drop.npk".*;
 func:make = int8->() {
     wildx int8->:mine = wildx_alloc(16);

@@ -59,7 +59,7 @@ TEST_CASE("handles: Handle<T> converts to and from int64, never to another Handl
     CHECK(says(bad, "main.npk:4:23: error: cannot convert 'Handle<int8>' to 'Handle<int16>'"));
 }
 
-TEST_CASE("handles: @cast between integers, pointers and 64-bit words; nothing else", "[handles][cast]") {
+TEST_CASE("handles: @cast between integers, pointers and 64-bit words, nothing else", "[handles][cast]") {
     NpkResult ok = npk_on(R"(func:main = int32() {
     int64:big = 300i64;
     int8:low = @cast<int8>(big);
@@ -94,7 +94,7 @@ func:main = int32() {
     CHECK(says(bad, "main.npk:8:17: error: @cast cannot convert 'int32' to 'int32->'"));
 }
 
-TEST_CASE("handles: pub extern is visible to importers; a local declaration wins, no clash", "[handles][modules]") {
+TEST_CASE("handles: pub extern is visible to importers, a local declaration wins, no clash", "[handles][modules]") {
     const std::string lib = "pub extern func:abs = int32(int32:x);\nextern func:labs = int64(int64:x);\n";
     NpkResult ok = npk_on("use \"lib.npk\".*;\nfunc:main = int32() {\n    exit abs(-3);\n};\n", "run",
                           {{"lib.npk", lib}});
@@ -232,7 +232,7 @@ func:main = int32() {
     CHECK(says(r, "main.npk:6:11: note: arena 'a' created here"));
 }
 
-TEST_CASE("handles: a Handle<T> handed to an extern warns once; @cast<int64> says it is meant", "[handles][aria032]") {
+TEST_CASE("handles: a Handle<T> handed to an extern warns once, @cast<int64> says it is meant", "[handles][aria032]") {
     NpkResult warned = npk_on(kUse + R"(extern func:labs = int64(int64:x);
 func:main = int32() {
     int64:a = raw HandleArena.create();

@@ -118,7 +118,7 @@ TEST_CASE("handle: a freed handle is stale: deref gives NULL, a second free free
     npk_handle_arena_destroy(a);
 }
 
-TEST_CASE("handle: a reused slot gets a new generation; the old handle stays stale", "[handle]") {
+TEST_CASE("handle: a reused slot gets a new generation, the old handle stays stale", "[handle]") {
     Quiet q;
     const int64_t a = npk_handle_arena_create();
     const npk_handle_t old = npk_handle_alloc(a, 16);
