@@ -56,7 +56,7 @@ TEST_CASE("handles: Handle<T> converts to and from int64, never to another Handl
 )");
     INFO(bad.err);
     CHECK(bad.status == 1);
-    CHECK(says(bad, "main.npk:4:23: error: cannot convert 'Handle<int8>' to 'Handle<int16>'"));
+    CHECK(says(bad, "main.npk:4:23: error: Cannot convert 'Handle<int8>' to 'Handle<int16>'"));
 }
 
 TEST_CASE("handles: @cast between integers, pointers and 64-bit words, nothing else", "[handles][cast]") {

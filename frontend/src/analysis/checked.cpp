@@ -1,0 +1,24 @@
+#include "analysis/checked.h"
+
+namespace npk {
+
+std::vector<const ast::FuncDecl*> checked_functions(const ast::Program& prog, bool strict) {
+    std::vector<const ast::FuncDecl*> out;
+    for (size_t i = 0; i < prog.modules.size(); ++i) {
+        const ast::Module& m = *prog.modules[i];
+        if (!strict && i != 0 && !m.is_root) continue;
+        for (const auto& f : m.funcs) out.push_back(f.get());
+        if (strict)
+            for (const auto& t : m.types)
+                for (const auto& f : t.methods) out.push_back(f.get());
+    }
+    return out;
+}
+
+const ast::Expr& strip_raw(const ast::Expr& e) {
+    if (e.kind == ast::ExprKind::Raw) return strip_raw(*static_cast<const ast::Raw&>(e).operand);
+    if (e.kind == ast::ExprKind::Drop) return strip_raw(*static_cast<const ast::Drop&>(e).operand);
+    return e;
+}
+
+}  // namespace npk

@@ -1,0 +1,18 @@
+// Small facts every analysis of issue 13 shares (borrows, handles, drops).
+#pragma once
+
+#include <vector>
+
+#include "syntax/ast.h"
+
+namespace npk {
+
+// The bodies an analysis checks, in source order: the root file's
+// top-level functions (as upstream), or with `strict` every function
+// and Type method of every file.
+std::vector<const ast::FuncDecl*> checked_functions(const ast::Program& prog, bool strict);
+
+// `e` without the `raw` / `drop` around it.
+const ast::Expr& strip_raw(const ast::Expr& e);
+
+}  // namespace npk
