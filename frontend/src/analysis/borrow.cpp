@@ -17,9 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "analysis/checked.h"
 #include "analysis/analyses.h"
+#include "analysis/checked.h"
 #include "sema/sema.h"
+#include "syntax/scopes.h"
 
 namespace npk {
 namespace {
@@ -44,29 +45,29 @@ public:
         : s_(sema), diag_(diag), fi_(sema.func(&fd)) {}
 
     void check(const ast::FuncDecl& fd) {
-        if (fd.body) block(fd.body->stmts);
+        if (fd.body) block(*fd.body);
+    }
+
+    // ---- the scope walker's hooks (syntax/scopes.h) -------------------
+    using Outcome = bool;  // unused: borrows end with scopes, not with control flow
+    void enter_scope(const ast::ScopeView&) { marks_.push_back(live_.size()); }
+    Outcome stmt(const Stmt& s, Outcome) {
+        statement(s);
+        return false;
+    }
+    bool stops(Outcome) const { return false; }
+    void leave_scope(const ast::ScopeView&, Outcome) {
+        live_.resize(marks_.back());  // the scope's borrows end with it
+        marks_.pop_back();
     }
 
 private:
     const std::string& name_of(int32_t slot) const { return fi_.slots[static_cast<size_t>(slot)].name; }
 
-    void block(const std::vector<ast::StmtPtr>& stmts) {
-        const size_t mark = live_.size();
-        for (const auto& st : stmts) stmt(*st);
-        live_.resize(mark);  // the block's borrows end with it
-    }
+    void block(const ast::Block& b) { ast::walk_scope(*this, ast::block_scope(b)); }
+    void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
-    void arm(const ast::StmtPtr& s) {
-        if (s->kind == StmtKind::Block) {
-            block(static_cast<const ast::Block&>(*s).stmts);
-            return;
-        }
-        const size_t mark = live_.size();
-        stmt(*s);
-        live_.resize(mark);
-    }
-
-    void stmt(const Stmt& s) {
+    void statement(const Stmt& s) {
         switch (s.kind) {
         case StmtKind::VarDecl: declare(static_cast<const ast::VarDecl&>(s)); break;
         case StmtKind::If: {
@@ -76,8 +77,8 @@ private:
             if (i.else_body) arm(i.else_body);
             break;
         }
-        case StmtKind::Defer: block(static_cast<const ast::Defer&>(s).body->stmts); break;
-        case StmtKind::Block: block(static_cast<const ast::Block&>(s).stmts); break;
+        case StmtKind::Defer: block(*static_cast<const ast::Defer&>(s).body); break;
+        case StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
         case StmtKind::Exit: expr(*static_cast<const ast::Exit&>(s).value); break;
         case StmtKind::Pass:
             if (const auto& p = static_cast<const ast::Pass&>(s); p.value) expr(*p.value);
@@ -177,7 +178,8 @@ private:
     const Sema& s_;
     Diagnostics& diag_;
     const FuncInfo& fi_;
-    std::vector<Borrow> live_;  // innermost last; a block truncates it back on exit
+    std::vector<Borrow> live_;    // innermost last
+    std::vector<size_t> marks_;   // live_'s size when each open scope began
 };
 
 }  // namespace

@@ -29,9 +29,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "analysis/checked.h"
 #include "analysis/analyses.h"
+#include "analysis/checked.h"
 #include "sema/sema.h"
+#include "syntax/scopes.h"
 
 namespace npk {
 namespace {
@@ -202,8 +203,19 @@ public:
         : s_(sema), sum_(sum), diag_(diag), fi_(sema.func(&fd)) {}
 
     void check(const ast::FuncDecl& fd) {
-        if (fd.body) block(fd.body->stmts);
+        if (fd.body) block(*fd.body);
     }
+
+    // ---- the scope walker's hooks (syntax/scopes.h) -------------------
+    // Bindings are slots, so a scope's end changes nothing here.
+    using Outcome = bool;
+    void enter_scope(const ast::ScopeView&) {}
+    Outcome stmt(const Stmt& s, Outcome) {
+        statement(s);
+        return false;
+    }
+    bool stops(Outcome) const { return false; }
+    void leave_scope(const ast::ScopeView&, Outcome) {}
 
 private:
     // ---- facts about bindings ----------------------------------------
@@ -249,11 +261,10 @@ private:
     }
 
     // ---- statements --------------------------------------------------
-    void block(const std::vector<ast::StmtPtr>& stmts) {
-        for (const auto& st : stmts) stmt(*st);
-    }
+    void block(const ast::Block& b) { ast::walk_scope(*this, ast::block_scope(b)); }
+    void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
-    void stmt(const Stmt& s) {
+    void statement(const Stmt& s) {
         switch (s.kind) {
         case StmtKind::VarDecl: {
             const auto& d = static_cast<const ast::VarDecl&>(s);
@@ -265,10 +276,10 @@ private:
             const auto& i = static_cast<const ast::If&>(s);
             expr(*i.cond);
             const Flow before = flow_;
-            stmt(*i.then_body);
+            arm(i.then_body);
             Flow then_flow = std::move(flow_);
             flow_ = before;
-            if (i.else_body) stmt(*i.else_body);
+            if (i.else_body) arm(i.else_body);
             join(then_flow);
             break;
         }
@@ -276,11 +287,11 @@ private:
             // The body runs when its block ends: check its uses against the
             // state here, and keep its destroys out of the code after it.
             const Flow saved = flow_;
-            block(static_cast<const ast::Defer&>(s).body->stmts);
+            block(*static_cast<const ast::Defer&>(s).body);
             flow_ = saved;
             break;
         }
-        case StmtKind::Block: block(static_cast<const ast::Block&>(s).stmts); break;
+        case StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
         case StmtKind::Exit:
             expr(*static_cast<const ast::Exit&>(s).value);
             flow_.reachable = false;
