@@ -50,10 +50,9 @@ void expect_dead(npk_handle_t h, int32_t code) {
     expect_rejected(code, [&] { npk_handle_free(h); });
 }
 
-struct Quiet {
-    Quiet() { npk_wildx_set_quiet(1); }
+// Quiet, and the handle seams disarmed again when the test ends.
+struct Quiet : QuietGuard {
     ~Quiet() {
-        npk_wildx_set_quiet(0);
         npk::handle::testing::fail_nth_alloc(0);
         npk::handle::testing::set_generation_limit(0);
     }

@@ -26,11 +26,6 @@ npk_handle_stats hstats() {
     return s;
 }
 
-struct Quiet {
-    Quiet() { npk_wildx_set_quiet(1); }
-    ~Quiet() { npk_wildx_set_quiet(0); }
-};
-
 }  // namespace
 
 TEST_CASE("handle: 8 threads, each with its own arenas, alloc / write / read / free", "[concurrency]") {
@@ -113,7 +108,7 @@ TEST_CASE("handle: one shared arena, 8 threads allocating and freeing in it", "[
 
 TEST_CASE("handle: racing frees of one handle: exactly one frees the block", "[concurrency]") {
     require_threads();
-    Quiet q;
+    QuietGuard q;
     const int64_t a = npk_handle_arena_create();
     REQUIRE(a != 0);
     constexpr int kRounds = 300;
@@ -140,7 +135,7 @@ TEST_CASE("handle: racing frees of one handle: exactly one frees the block", "[c
 
 TEST_CASE("handle: destroys racing derefs and allocs of the same arenas", "[concurrency]") {
     require_threads();
-    Quiet q;
+    QuietGuard q;
     constexpr int kRounds = 200;
     const uint64_t arenas_before = hstats().live_arenas;
     std::atomic<int> failures{0};

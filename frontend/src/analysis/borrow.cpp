@@ -79,15 +79,9 @@ private:
         }
         case StmtKind::Defer: block(*static_cast<const ast::Defer&>(s).body); break;
         case StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
-        case StmtKind::Exit: expr(*static_cast<const ast::Exit&>(s).value); break;
-        case StmtKind::Pass:
-            if (const auto& p = static_cast<const ast::Pass&>(s); p.value) expr(*p.value);
+        default:
+            if (const Expr* v = operand_of(s)) expr(*v);
             break;
-        case StmtKind::Fail: expr(*static_cast<const ast::Fail&>(s).value); break;
-        case StmtKind::Return:
-            if (const auto& r = static_cast<const ast::Return&>(s); r.value) expr(*r.value);
-            break;
-        case StmtKind::ExprStmt: expr(*static_cast<const ast::ExprStmt&>(s).expr); break;
         }
     }
 
@@ -118,31 +112,14 @@ private:
         return false;
     }
 
+    // Every call inside `e` borrows its arguments for the call.
     void expr(const Expr& e) {
-        switch (e.kind) {
-        case ExprKind::Call: call(static_cast<const ast::Call&>(e)); break;
-        case ExprKind::Unary: expr(*static_cast<const ast::Unary&>(e).operand); break;
-        case ExprKind::Binary: {
-            const auto& b = static_cast<const ast::Binary&>(e);
-            expr(*b.lhs);
-            expr(*b.rhs);
-            break;
-        }
-        case ExprKind::Assign: expr(*static_cast<const ast::Assign&>(e).value); break;
-        case ExprKind::Member: expr(*static_cast<const ast::Member&>(e).object); break;
-        case ExprKind::StructLit:
-            for (const auto& f : static_cast<const ast::StructLit&>(e).fields)
-                if (f.value) expr(*f.value);
-            break;
-        case ExprKind::Raw: expr(*static_cast<const ast::Raw&>(e).operand); break;
-        case ExprKind::Drop: expr(*static_cast<const ast::Drop&>(e).operand); break;
-        case ExprKind::Cast: expr(*static_cast<const ast::Cast&>(e).operand); break;
-        default: break;
-        }
+        walk_expr(e, [&](const Expr& x) {
+            if (x.kind == ExprKind::Call) call(static_cast<const ast::Call&>(x));
+        });
     }
 
     void call(const ast::Call& c) {
-        for (const auto& a : c.args) expr(*a);
         const Callee& k = s_.callee[c.id];
         if (k.kind == Callee::Kind::Builtin && (k.builtin == Builtin::Free || k.builtin == Builtin::WildxFree)) {
             released(c);

@@ -46,42 +46,6 @@ using ast::StmtKind;
 
 const Expr& strip(const Expr& e) { return strip_raw(e); }
 
-// Calls `f` on every expression inside `e`, `e` first (pre-order).
-template <class F>
-void walk_expr(const Expr& e, F&& f) {
-    f(e);
-    switch (e.kind) {
-    case ExprKind::Unary: walk_expr(*static_cast<const ast::Unary&>(e).operand, f); break;
-    case ExprKind::Binary: {
-        const auto& b = static_cast<const ast::Binary&>(e);
-        walk_expr(*b.lhs, f);
-        walk_expr(*b.rhs, f);
-        break;
-    }
-    case ExprKind::Assign: {
-        const auto& a = static_cast<const ast::Assign&>(e);
-        walk_expr(*a.value, f);
-        walk_expr(*a.target, f);
-        break;
-    }
-    case ExprKind::Call: {
-        const auto& c = static_cast<const ast::Call&>(e);
-        walk_expr(*c.callee, f);
-        for (const auto& a : c.args) walk_expr(*a, f);
-        break;
-    }
-    case ExprKind::Member: walk_expr(*static_cast<const ast::Member&>(e).object, f); break;
-    case ExprKind::StructLit:
-        for (const auto& fi : static_cast<const ast::StructLit&>(e).fields)
-            if (fi.value) walk_expr(*fi.value, f);
-        break;
-    case ExprKind::Raw: walk_expr(*static_cast<const ast::Raw&>(e).operand, f); break;
-    case ExprKind::Drop: walk_expr(*static_cast<const ast::Drop&>(e).operand, f); break;
-    case ExprKind::Cast: walk_expr(*static_cast<const ast::Cast&>(e).operand, f); break;
-    default: break;
-    }
-}
-
 // Calls `f` on every top-level expression of every statement in `s`.
 template <class F>
 void walk_stmt_exprs(const Stmt& s, F&& f) {
@@ -102,15 +66,9 @@ void walk_stmt_exprs(const Stmt& s, F&& f) {
     case StmtKind::Block:
         for (const auto& st : static_cast<const ast::Block&>(s).stmts) walk_stmt_exprs(*st, f);
         break;
-    case StmtKind::Exit: f(*static_cast<const ast::Exit&>(s).value); break;
-    case StmtKind::Pass:
-        if (const auto& p = static_cast<const ast::Pass&>(s); p.value) f(*p.value);
+    default:
+        if (const Expr* v = operand_of(s)) f(*v);
         break;
-    case StmtKind::Fail: f(*static_cast<const ast::Fail&>(s).value); break;
-    case StmtKind::Return:
-        if (const auto& r = static_cast<const ast::Return&>(s); r.value) f(*r.value);
-        break;
-    case StmtKind::ExprStmt: f(*static_cast<const ast::ExprStmt&>(s).expr); break;
     }
 }
 
@@ -292,26 +250,15 @@ private:
             break;
         }
         case StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
-        case StmtKind::Exit:
-            expr(*static_cast<const ast::Exit&>(s).value);
-            flow_.reachable = false;
-            break;
-        case StmtKind::Pass:
-        case StmtKind::Return: {
-            const ast::Expr* v = s.kind == StmtKind::Pass ? static_cast<const ast::Pass&>(s).value.get()
-                                                          : static_cast<const ast::Return&>(s).value.get();
-            if (v) {
-                expr(*v);
-                escape(*v);
-            }
+        default: {
+            const Expr* v = operand_of(s);
+            if (v) expr(*v);
+            if (s.kind == StmtKind::ExprStmt) break;
+            // exit / pass / fail / return: what `pass` and `return` hand out must not escape.
+            if (v && (s.kind == StmtKind::Pass || s.kind == StmtKind::Return)) escape(*v);
             flow_.reachable = false;
             break;
         }
-        case StmtKind::Fail:
-            expr(*static_cast<const ast::Fail&>(s).value);
-            flow_.reachable = false;
-            break;
-        case StmtKind::ExprStmt: expr(*static_cast<const ast::ExprStmt&>(s).expr); break;
         }
     }
 
