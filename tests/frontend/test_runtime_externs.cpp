@@ -1,9 +1,10 @@
 // npk's table of the runtime's C ABI (run/externs.cpp, runtime_symbols())
 // against the runtime's public headers: every function the headers
 // declare is in the table with the same C signature, and the table has
-// nothing the headers do not declare. The headers are read at test time
-// (every *.h of runtime/include/npk), so a function added to the runtime
-// without a row in the table fails here, not in a user's program.
+// nothing the headers do not declare. The headers (the list the runtime's
+// CMakeLists.txt keeps, NPK_RUNTIME_PUBLIC_HEADERS) are read at test
+// time, so a function added to the runtime without a row in the table
+// fails here, not in a user's program.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -65,18 +66,19 @@ std::string param_type(std::string p) {
     return trim(p);
 }
 
-std::map<std::string, HeaderDecl> header_functions(const std::filesystem::path& dir) {
+// The NPK_API functions the headers declare, by name.
+std::map<std::string, HeaderDecl> header_functions(const std::vector<std::filesystem::path>& headers) {
     std::map<std::string, HeaderDecl> out;
     static const std::regex decl(R"(NPK_API\s+([^;()]*?)\b([A-Za-z_][A-Za-z_0-9]*)\s*\(([^)]*)\)\s*;)");
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        if (entry.path().extension() != ".h") continue;
-        std::ifstream in(entry.path());
+    for (const auto& path : headers) {
+        std::ifstream in(path);
+        REQUIRE(in.good());
         std::stringstream ss;
         ss << in.rdbuf();
         std::string text = strip(ss.str());
         for (auto it = std::sregex_iterator(text.begin(), text.end(), decl); it != std::sregex_iterator(); ++it) {
             HeaderDecl d;
-            d.file = entry.path().filename().string();
+            d.file = path.filename().string();
             d.ret = trim((*it)[1]);
             std::string params = (*it)[3];
             size_t start = 0;
@@ -115,7 +117,15 @@ bool ctype_of_c(const std::string& spelled, CType& out) {
 }  // namespace
 
 TEST_CASE("runtime externs: npk's table matches the runtime's public headers", "[externs]") {
-    auto headers = header_functions(NPK_RUNTIME_INCLUDE_DIR "/npk");
+    std::vector<std::filesystem::path> files;
+    std::string list = NPK_RUNTIME_PUBLIC_HEADERS;
+    for (size_t start = 0; start < list.size();) {
+        size_t bar = std::min(list.find('|', start), list.size());
+        files.emplace_back(list.substr(start, bar - start));
+        start = bar + 1;
+    }
+    REQUIRE(files.size() >= 2);
+    auto headers = header_functions(files);
     REQUIRE(headers.size() >= 20);  // wildx.h and jit.h alone declare more
 
     std::map<std::string, const RuntimeSymbol*> table;
@@ -161,9 +171,9 @@ TEST_CASE("runtime externs: the header reader sees through comments, macros and 
                                       "NPK_API void   g(size_t bytes,\n"
                                       "                 const void* data, uint64_t* out);\n"
                                       "NPK_API size_t h(void);\n";
-        std::ofstream(dir / "b.txt") << "NPK_API int32_t not_a_header(void);\n";
+        std::ofstream(dir / "b.h") << "NPK_API int32_t elsewhere(void);\n";
     }
-    auto decls = header_functions(dir);
+    auto decls = header_functions({dir / "a.h"});
     std::filesystem::remove_all(dir);
     REQUIRE(decls.size() == 3);
     CHECK(decls["f"].ret == "const char*");

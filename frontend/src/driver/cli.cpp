@@ -16,8 +16,8 @@
 #include "phases.h"
 #include "sema/sema.h"
 
-#ifndef NPK_VERSION
-#define NPK_VERSION "unknown"
+#ifndef NPK_DRIVER_VERSION
+#define NPK_DRIVER_VERSION "unknown"
 #endif
 
 namespace fs = std::filesystem;
@@ -234,7 +234,7 @@ int cli_main(int argc, char** argv) {
             return kExitOk;
         }
         if (c.version) {
-            std::printf("npk %s\n", NPK_VERSION);
+            std::printf("npk %s\n", NPK_DRIVER_VERSION);
             return kExitOk;
         }
         c.opts.stdlib_dir = default_stdlib_dir();

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <npk/handle.h>
 #include <npk/jit.h>
+#include <npk/status.h>
 #include <npk/wildx.h>
 
 #include <cassert>
@@ -69,6 +70,10 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_wildx_set_audit", address_of(&npk_wildx_set_audit), {C::Void, {C::SInt32}}, false},
         {"npk_wildx_set_guard_pages", address_of(&npk_wildx_set_guard_pages), {C::Void, {C::SInt32}}, false},
         {"npk_wildx_set_quiet", address_of(&npk_wildx_set_quiet), {C::Void, {C::SInt32}}, false},
+        {"npk_last_error", address_of(&npk_last_error), {C::SInt32, {}}, false},
+        {"npk_last_error_message", address_of(&npk_last_error_message), {C::Pointer, {}}, false},
+        {"npk_status_string", address_of(&npk_status_string), {C::Pointer, {C::SInt32}}, false},
+        {"npk_rejections", address_of(&npk_rejections), {C::UInt64, {C::SInt32}}, false},
         {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, false},
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, false},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, true},
