@@ -309,3 +309,38 @@ TEST_CASE("borrows: a borrow ends with its block, an if arm included", "[borrows
     CHECK(says(live, "main.npk:3:16: note: 'r' borrows 'buf' here, until its block ends"));
     CHECK(says(live, "main.npk:7:5: error: [ARIA-023] 'buf' is released while 'r' still borrows it"));
 }
+
+TEST_CASE("handles: #[destroys_arena] on a function of the program counts like its body would", "[handles][aria032]") {
+    // The body hides the destroy from the summaries (the arena goes to C
+    // as a plain number), so only the attribute says what the call does.
+    NpkResult r = npk_on(kUse + R"(extern func:labs = int64(int64:x);
+#[destroys_arena(victim)]
+func:retire = int32(int64:victim) {
+    fixed int64:x = labs(victim);
+    pass 0i32;
+};
+func:main = int32() {
+    int64:a = raw HandleArena.create();
+    int64:h = raw HandleArena.alloc(a, 4i64);
+    drop retire(a);
+    int64:p = raw HandleArena.deref(h);
+    exit 0;
+};
+)");
+    INFO(r.err);
+    CHECK(r.status == 1);
+    CHECK(says(r, "main.npk:12:37: error: [ARIA-032] Handle 'h' is used after its arena 'a' was destroyed"));
+    CHECK(says(r, "main.npk:11:10: note: arena 'a' destroyed here, by 'retire'"));
+
+    NpkResult bad = npk_on(kUse + R"(#[destroys_arena(nobody)]
+func:retire = int32(int64:victim) {
+    pass 0i32;
+};
+func:main = int32() {
+    exit 0;
+};
+)");
+    INFO(bad.err);
+    CHECK(bad.status == 1);
+    CHECK(says(bad, "'nobody' is not a parameter of 'retire'"));
+}

@@ -9,10 +9,11 @@
 //   binding; it belongs to a's slot (a local arena or a parameter);
 // - a struct binding initialised by a literal whose fields are handle
 //   bindings holds those handles;
-// - a call destroys its argument i when the callee is an extern whose
-//   #[destroys_arena(p)] names parameter i, or a function whose body
-//   destroys parameter i (directly or through further calls: summaries
-//   are composed to a fixed point, so a wrapper of a wrapper counts).
+// - a call destroys its argument i when the callee (extern or function)
+//   says #[destroys_arena(p)] with p its parameter i (attrs.h), or is a
+//   function whose body destroys parameter i (directly or through further
+//   calls: summaries are composed to a fixed point, so a wrapper of a
+//   wrapper counts).
 //
 // Rules, in every checked function (the root file's top-level functions;
 // every body with --strict):
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "analysis/analyses.h"
+#include "analysis/attrs.h"
 #include "analysis/checked.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
@@ -77,9 +79,12 @@ class Summaries {
 public:
     Summaries(const ast::Program& prog, const Sema& sema) : s_(sema) {
         for (const auto& m : prog.modules)
-            for (const ast::ExternDecl& e : m->externs) seed_extern(e);
+            for (const ast::ExternDecl& e : m->externs) seed(&e, sema.externs.at(&e).attrs);
         std::vector<const ast::FuncDecl*> all;
-        for (const auto& [fd, info] : sema.funcs) all.push_back(fd);
+        for (const auto& [fd, info] : sema.funcs) {
+            all.push_back(fd);
+            seed(fd, info.attrs);
+        }
         // Compose to a fixed point: each round may only add destroyed
         // parameters, and there are finitely many.
         for (bool changed = true; changed;) {
@@ -99,13 +104,11 @@ public:
     }
 
 private:
-    void seed_extern(const ast::ExternDecl& e) {
-        for (const ast::Attr& a : e.attrs) {
-            if (a.name != "destroys_arena") continue;
-            for (const std::string& arg : a.args)
-                for (uint32_t i = 0; i < e.params.size(); ++i)
-                    if (e.params[i].name == arg) add(&e, i);
-        }
+    // What #[destroys_arena(p)] says (the checker mapped p to its index).
+    void seed(const void* key, const std::vector<AttrInfo>& attrs) {
+        for (const AttrInfo& a : attrs)
+            if (a.name == attrs::kDestroysArena)
+                for (uint32_t i : a.params) add(key, i);
     }
 
     bool add(const void* key, uint32_t param) {
