@@ -12,7 +12,6 @@
 // faults are C++ exceptions caught in run_program: they unwind past every
 // defer, as §5.2 wants for `exit`. No exception ever crosses a C frame:
 // C code called through libffi never calls back into the interpreter.
-#include <npk/handle.h>
 #include <npk/jit.h>
 #include <npk/wildx.h>
 #include <pthread.h>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "analysis/drops.h"
+#include "run/drops.h"
 #include "run/externs.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
@@ -624,40 +624,19 @@ private:
         }
     }
 
-    // "FILE:L:C" of a declaration, for the trace.
-    std::string where(Loc loc) const {
-        std::string path = "?";
-        for (const auto& m : prog_.modules)
-            if (m->file == loc.file) path = m->path;
-        return path + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col);
-    }
-
     void run_drop(const DropEntry& e, Frame& f) {
         const SlotInfo& si = f.fn->slots[static_cast<size_t>(e.slot)];
         const Value& v = f.slots[static_cast<size_t>(e.slot)];
-        if (opts_.trace_drops) {
-            std::string kind = drop_kind_name(e.kind);
-            if (e.kind == DropKind::Impl) kind += ":" + si.type->st->name;
-            std::fflush(stdout);
-            std::fprintf(stderr, "npk: drop %s '%s' in %s (%s)\n", kind.c_str(), si.name.c_str(),
-                         f.fn->display.c_str(), where(e.decl->name_loc).c_str());
+        if (opts_.trace_drops)
+            trace_drop(prog_, e.kind, e.kind == DropKind::Impl ? si.type->st->name : "", si.name, f.fn->display,
+                       e.decl->name_loc);
+        if (e.kind != DropKind::Impl) {
+            if (e.kind == DropKind::Wild) std::erase(heap_structs_, reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)));
+            release_raii(e.kind, v.bits);
+            return;
         }
-        void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits));
-        switch (e.kind) {
-        case DropKind::Wild:
-            std::erase(heap_structs_, p);
-            npk_free(p);
-            break;
-        case DropKind::Wildx:
-        case DropKind::Jit: npk_wildx_free(p); break;  // a failure says so on stderr
-        case DropKind::Arena: npk_handle_arena_destroy(static_cast<int64_t>(v.bits)); break;
-        case DropKind::Impl: {
-            Value self = si.heap ? load(heap_ptr(v), si.type) : v;
-            call(s_.drop_methods.at(si.type->st), {std::move(self)}, e.decl->loc);
-            break;
-        }
-        case DropKind::None: break;
-        }
+        Value self = si.heap ? load(heap_ptr(v), si.type) : v;
+        call(s_.drop_methods.at(si.type->st), {std::move(self)}, e.decl->loc);
     }
 
     const Program& prog_;
