@@ -61,7 +61,7 @@ TEST_CASE("the last status and message are per thread and survive successes", "[
     REQUIRE(npk_wildx_free(p) == 0);
 }
 
-TEST_CASE("every status has its text; reserved gaps and strangers read as unknown", "[status]") {
+TEST_CASE("every status has its text, and reserved gaps and strangers read as unknown", "[status]") {
     CHECK(std::string(npk_status_string(NPK_OK)) == "no error");
     CHECK(std::string(npk_status_string(NPK_ERR_SEALED)) == "already sealed");
     CHECK(std::string(npk_status_string(NPK_ERR_OUT_OF_MEMORY)) == "out of memory");
@@ -70,7 +70,7 @@ TEST_CASE("every status has its text; reserved gaps and strangers read as unknow
         CHECK(std::string(npk_status_string(code)) != "unknown error");
         CHECK(std::string(npk_status_string(code)) == npk_wildx_error_string(code));
     }
-    for (int32_t code : {-1, 15, 31, 32, 63, 64, 79, 85, 95, 96, 1000, INT32_MAX, INT32_MIN}) {
+    for (int32_t code : {-1, 15, 31, 32, 63, 73, 79, 85, 95, 96, 1000, INT32_MAX, INT32_MIN}) {
         CAPTURE(code);
         CHECK(std::string(npk_status_string(code)) == "unknown error");
     }

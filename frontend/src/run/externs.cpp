@@ -4,6 +4,7 @@
 #include <npk/handle.h>
 #include <npk/jit.h>
 #include <npk/status.h>
+#include <npk/validate.h>
 #include <npk/wildx.h>
 
 #include <cassert>
@@ -77,6 +78,7 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, false},
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, false},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, true},
+        {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, false},
         {"npk_handle_arena_create", address_of(&npk_handle_arena_create), {C::SInt64, {}}, false},
         {"npk_handle_arena_destroy", address_of(&npk_handle_arena_destroy), {C::Void, {C::SInt64}}, false},
         {"npk_handle_alloc", address_of(&npk_handle_alloc), {C::SInt64, {C::SInt64, C::SInt64}}, false},

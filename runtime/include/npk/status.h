@@ -39,7 +39,17 @@ enum {
     NPK_ERR_OUT_OF_MEMORY    = 14, /* "out of memory" (a runtime table could not grow) */
 
     /* 32..63: the function builder, regions, checked calls (npk/jitbuild.h). */
-    /* 64..79: the validator of user-supplied code (npk/validate.h). */
+    /* 64..79: the validator of user-supplied code (npk/validate.h): the
+     * rule a finding breaks. */
+    NPK_ERR_CODE_UNDECODABLE      = 64, /* "bytes do not decode" */
+    NPK_ERR_CODE_TRUNCATED        = 65, /* "last instruction runs past the end" */
+    NPK_ERR_CODE_PRIVILEGED       = 66, /* "privileged or system instruction" */
+    NPK_ERR_CODE_SYSCALL          = 67, /* "system call or software interrupt" */
+    NPK_ERR_CODE_TRAP             = 68, /* "trap instruction" */
+    NPK_ERR_CODE_OUTSIDE_TARGET   = 69, /* "branch target outside the code" */
+    NPK_ERR_CODE_MISALIGNED_TARGET = 70, /* "branch target not on an instruction boundary" */
+    NPK_ERR_CODE_INDIRECT         = 71, /* "indirect jump or call" */
+    NPK_ERR_CODE_FALLS_OFF_END    = 72, /* "control runs off the end" */
     /* 80..95: handle arenas (npk/handle.h). */
     NPK_ERR_HANDLE_NO_ARENA         = 80, /* "no such arena" (never created, or destroyed) */
     NPK_ERR_HANDLE_STALE            = 81, /* "stale handle" (its block was freed) */

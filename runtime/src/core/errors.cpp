@@ -45,6 +45,15 @@ constexpr StatusText kStatusText[] = {
     {NPK_ERR_INVALID_ARGUMENT, "invalid argument"},
     {NPK_ERR_HASH_MISMATCH, "code changed since seal"},
     {NPK_ERR_OUT_OF_MEMORY, "out of memory"},
+    {NPK_ERR_CODE_UNDECODABLE, "bytes do not decode"},
+    {NPK_ERR_CODE_TRUNCATED, "last instruction runs past the end"},
+    {NPK_ERR_CODE_PRIVILEGED, "privileged or system instruction"},
+    {NPK_ERR_CODE_SYSCALL, "system call or software interrupt"},
+    {NPK_ERR_CODE_TRAP, "trap instruction"},
+    {NPK_ERR_CODE_OUTSIDE_TARGET, "branch target outside the code"},
+    {NPK_ERR_CODE_MISALIGNED_TARGET, "branch target not on an instruction boundary"},
+    {NPK_ERR_CODE_INDIRECT, "indirect jump or call"},
+    {NPK_ERR_CODE_FALLS_OFF_END, "control runs off the end"},
     {NPK_ERR_HANDLE_NO_ARENA, "no such arena"},
     {NPK_ERR_HANDLE_STALE, "stale handle"},
     {NPK_ERR_HANDLE_MALFORMED, "not a handle"},
@@ -140,17 +149,37 @@ void refuse_call(uintptr_t page, const char* state) {
     emit(NPK_FACILITY_JIT);
 }
 
-void audit_line(const char* fmt, ...) {
-    if (!config::get(config::audit)) return;
-    char line[256];
-    int n = std::snprintf(line, sizeof line, "wildx: audit ");
-    va_list ap;
-    va_start(ap, fmt);
+namespace {
+
+// `head` + the formatted text + a newline, cut to one line's buffer, in one
+// write.
+void vline(const char* head, const char* fmt, va_list ap) {
+    char line[512];
+    int n = std::snprintf(line, sizeof line, "%s", head);
     n += std::vsnprintf(line + n, sizeof line - static_cast<size_t>(n) - 1, fmt, ap);
-    va_end(ap);
     if (n > static_cast<int>(sizeof line) - 2) n = static_cast<int>(sizeof line) - 2;
     line[n++] = '\n';
     std::fwrite(line, 1, static_cast<size_t>(n), stderr);
+}
+
+}  // namespace
+
+void warn_line(int32_t facility, const char* fmt, ...) {
+    assert(facility >= 0 && facility < NPK_FACILITY_COUNT);
+    char head[32];
+    std::snprintf(head, sizeof head, "%s: ", kPrefix[facility]);
+    va_list ap;
+    va_start(ap, fmt);
+    vline(head, fmt, ap);
+    va_end(ap);
+}
+
+void audit_line(const char* fmt, ...) {
+    if (!config::get(config::audit)) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vline("wildx: audit ", fmt, ap);
+    va_end(ap);
 }
 
 }  // namespace npk
