@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 // Ends the test process with 77 after saying why, naming the host.
 [[noreturn]] inline void npk_test_skip(const char* why) {
@@ -17,4 +18,13 @@
     std::printf("SKIP: %s (host: %s)\n", why, u.machine);
     std::fflush(stdout);
     std::exit(77);
+}
+
+// Whether the CPU is x86-64 as the kernel (or qemu-user) reports it: what
+// the hand-assembled add_i32 (npk_jit_install_add_i32) needs. The code
+// generator needs only npk_jit_host_supported() (x86-64 or AArch64).
+inline bool npk_test_host_is_x86_64() {
+    struct utsname u {};
+    uname(&u);
+    return std::strcmp(u.machine, "x86_64") == 0;
 }

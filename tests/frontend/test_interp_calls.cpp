@@ -198,7 +198,7 @@ TEST_CASE("externs: --load libraries are searched before the process", "[interp]
 // ---------------------------------------------------------------------
 
 TEST_CASE("jit.npk: compile, call and free add(int32, int32)", "[interp][jit]") {
-    if (!npk_jit_host_supported()) npk_test_skip("the JIT helpers need an x86-64 host");
+    if (!npk_test_host_is_x86_64()) npk_test_skip("the JIT helpers need an x86-64 host");
     uint64_t before = live_pages();
     auto r = run_text(R"(use "jit.npk".*;
 
@@ -243,7 +243,7 @@ func:main = int32() {
 }
 
 TEST_CASE("jit.npk: a failed seal frees the page once and fails with 3", "[interp][jit]") {
-    if (!npk_jit_host_supported()) npk_test_skip("the install helper needs an x86-64 host");
+    if (!npk_test_host_is_x86_64()) npk_test_skip("the install helper needs an x86-64 host");
     QuotaGuard guard;
     uint64_t before = live_pages();
     npk_wildx_stats st0{};
@@ -294,7 +294,7 @@ func:failsafe = int32(tbb32:err) {
 }
 
 TEST_CASE("examples/jit_add.npk prints and exits with 42", "[interp][jit][example]") {
-    if (!npk_jit_host_supported()) npk_test_skip("the example JITs x86-64 code");
+    if (!npk_test_host_is_x86_64()) npk_test_skip("the example JITs x86-64 code");
     auto r = run_text(slurp(kExamples + "/jit_add.npk"));
     CHECK(r.status == 42);
     CHECK(r.out == "42\n");
@@ -318,7 +318,7 @@ TEST_CASE("npk check --strict stdlib/jit.npk passes", "[interp][jit][cli]") {
 }
 
 TEST_CASE("npk run examples/jit_add.npk prints 42 and exits with it", "[interp][jit][cli][example]") {
-    if (!npk_jit_host_supported()) npk_test_skip("the example JITs x86-64 code");
+    if (!npk_test_host_is_x86_64()) npk_test_skip("the example JITs x86-64 code");
     std::string out;
     int status = run_npk({"run", kExamples + "/jit_add.npk"}, out);
     INFO(out);

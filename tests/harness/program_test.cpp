@@ -2,9 +2,10 @@
 // its header promised (see cmake/NpkProgramTests.cmake for the header
 // format). Exit status: 0 pass, 1 fail, 77 skip, 2 usage.
 //
-// The skip decision is made here, at run time, from the runtime's own
-// npk_jit_host_supported(): the same test binary skips under qemu-aarch64
-// and runs on x86-64.
+// The skip decision is made here, at run time: `requires: jit` from the
+// runtime's own npk_jit_host_supported(), `requires: x86-64` from the CPU
+// the kernel (or qemu-user) reports. The same test binary skips under
+// qemu-aarch64 and runs on x86-64.
 #include <npk/jit.h>
 
 #include <sys/utsname.h>
@@ -24,6 +25,7 @@ struct Args {
     std::string npk, mode, file, expect_error, at;
     int expect_exit = -1;
     bool requires_jit = false;
+    bool requires_x86_64 = false;
     std::vector<std::string> outputs, flags, emulator;
 };
 
@@ -31,7 +33,7 @@ struct Args {
     std::fprintf(stderr, "program_test: %s\n"
                  "usage: program_test --npk PATH --mode run|check [--expect-exit N]\n"
                  "       [--expect-error CODE [--at L:C]] [--expect-output TEXT]...\n"
-                 "       [--npk-flag F]... [--emulator E]... [--requires-jit] FILE\n", why);
+                 "       [--npk-flag F]... [--emulator E]... [--requires-jit] [--requires-x86-64] FILE\n", why);
     std::exit(2);
 }
 
@@ -52,6 +54,7 @@ Args parse(int argc, char** argv) {
         else if (s == "--npk-flag") a.flags.push_back(value());
         else if (s == "--emulator") a.emulator.push_back(value());
         else if (s == "--requires-jit") a.requires_jit = true;
+        else if (s == "--requires-x86-64") a.requires_x86_64 = true;
         else if (!s.empty() && s[0] == '-') usage(("unknown option " + s).c_str());
         else if (a.file.empty()) a.file = s;
         else usage("more than one FILE");
@@ -98,11 +101,15 @@ int run(const std::vector<std::string>& argv, std::string& out) {
 int main(int argc, char** argv) {
     Args a = parse(argc, argv);
 
+    struct utsname u {};
+    uname(&u);
     if (a.requires_jit && !npk_jit_host_supported()) {
-        struct utsname u {};
-        uname(&u);
         std::printf("SKIP: %s needs JIT support; this host is %s (npk_jit_host_supported() = 0)\n",
                     a.file.c_str(), u.machine);
+        return 77;
+    }
+    if (a.requires_x86_64 && std::strcmp(u.machine, "x86_64") != 0) {
+        std::printf("SKIP: %s needs an x86-64 host; this host is %s\n", a.file.c_str(), u.machine);
         return 77;
     }
 

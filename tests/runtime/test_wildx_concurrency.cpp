@@ -28,7 +28,7 @@ TEST_CASE("8 threads x 10000 alloc / install / seal / call / free cycles", "[con
     require_threads();
     SwitchesGuard g;
     npk_wildx_set_quota(stats_now().live_bytes + size_t{kThreads} * 4 * page_size());
-    const bool jit = npk_jit_host_supported() != 0;
+    const bool jit = npk_test_host_is_x86_64() != 0;
     StatsWatch w;
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
@@ -104,7 +104,7 @@ TEST_CASE("seal racing free: free always wins, seal either ran first or sees the
     require_threads();
     Quiet q;
     constexpr int kRounds = 2000;
-    const bool jit = npk_jit_host_supported() != 0;
+    const bool jit = npk_test_host_is_x86_64() != 0;
     StatsWatch w;
     int seals_won = 0, seals_lost = 0, frees_won = 0, odd = 0;
     std::barrier start(2);
@@ -178,7 +178,7 @@ TEST_CASE("racing seals: exactly one seal of each page wins, the others see it s
 
 TEST_CASE("checked calls on one thread while others alloc, seal and free their own pages", "[concurrency]") {
     require_threads();
-    if (!npk_jit_host_supported()) npk_test_skip("needs x86-64 machine code");
+    if (!npk_test_host_is_x86_64()) npk_test_skip("needs x86-64 machine code");
     void* mine = npk_wildx_alloc(1);
     REQUIRE(mine != nullptr);
     REQUIRE(npk_jit_install_add_i32(mine) == 0);

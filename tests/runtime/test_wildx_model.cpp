@@ -8,6 +8,7 @@
 //   - every return value, last error, state, size, hash and stats counter
 //     is what the model predicts.
 // NPK_MODEL_OPS and NPK_MODEL_SEED override the length and the seed.
+#include "skip.h"
 #include "support.h"
 #include "core/test_seams.h"
 
@@ -241,7 +242,7 @@ void Model::op_install(uintptr_t t) {
     context = "install(" + std::to_string(t) + ")";
     const Cls c = classify(t);
     const int32_t rc = npk_jit_install_add_i32(reinterpret_cast<void*>(t));
-    if (!npk_jit_host_supported()) return expect_rejection(rc, NPK_WILDX_ERR_UNSUPPORTED_HOST);
+    if (!npk_test_host_is_x86_64()) return expect_rejection(rc, NPK_WILDX_ERR_UNSUPPORTED_HOST);
     if (c != Cls::live) return expect_rejection(rc, error_for(c));
     ShadowPage& sp = live_.at(t);
     if (sp.sealed) return expect_rejection(rc, NPK_WILDX_ERR_NOT_WRITABLE);
@@ -354,7 +355,7 @@ void Model::op_query(uintptr_t t) {
 }
 
 void Model::op_call() {
-    if (!npk_jit_host_supported()) return;
+    if (!npk_test_host_is_x86_64()) return;
     std::vector<uintptr_t> callable;
     for (const auto& [a, sp] : live_) {
         if (sp.sealed && sp.callable) callable.push_back(a);

@@ -36,9 +36,25 @@ enum {
     NPK_ERR_UNSUPPORTED_HOST = 11, /* "unsupported host" */
     NPK_ERR_INVALID_ARGUMENT = 12, /* "invalid argument" */
     NPK_ERR_HASH_MISMATCH    = 13, /* "code changed since seal" */
-    NPK_ERR_OUT_OF_MEMORY    = 14  /* "out of memory" (a runtime table could not grow) */
+    NPK_ERR_OUT_OF_MEMORY    = 14, /* "out of memory" (a runtime table could not grow) */
 
     /* 32..63: the function builder, regions, checked calls (npk/jitbuild.h). */
+    NPK_ERR_JIT_BUILDER_FAILED  = 32, /* "builder failed earlier" (its first error sticks) */
+    NPK_ERR_JIT_BAD_TYPE        = 33, /* "invalid type" */
+    NPK_ERR_JIT_BAD_VAR         = 34, /* "unknown variable" */
+    NPK_ERR_JIT_TYPE_MISMATCH   = 35, /* "type mismatch" */
+    NPK_ERR_JIT_BAD_OP          = 36, /* "operation not defined for the type" */
+    NPK_ERR_JIT_BAD_LABEL       = 37, /* "unknown label" */
+    NPK_ERR_JIT_LABEL_BOUND     = 38, /* "label bound twice" */
+    NPK_ERR_JIT_LABEL_UNBOUND   = 39, /* "label never bound" */
+    NPK_ERR_JIT_TOO_MANY_PARAMS = 40, /* "too many parameters or arguments" */
+    NPK_ERR_JIT_LATE_PARAM      = 41, /* "parameter after the first instruction" */
+    NPK_ERR_JIT_CODEGEN         = 42, /* "code generation failed" */
+    NPK_ERR_JIT_NOT_FUNCTION    = 43, /* "not a built function" */
+    NPK_ERR_JIT_SIGNATURE       = 44, /* "signature mismatch" */
+    NPK_ERR_JIT_REGION_SEALED   = 45, /* "region already sealed" */
+    NPK_ERR_JIT_BUFFER_TOO_SMALL = 46 /* "buffer too small" */
+
     /* 64..79: the validator of user-supplied code (npk/validate.h). */
     /* 80..95: handle arenas (npk/handle.h). */
 };

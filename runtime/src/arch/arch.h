@@ -3,7 +3,8 @@
 // The only file of the project that tests __x86_64__ / __aarch64__: the
 // runtime, its tests and the benchmarks ask here. A CPU this file does not
 // know builds and runs the wildx heap; it just cannot run generated code,
-// and says so (kCanRunCode false, npk_jit_host_supported() 0).
+// and says so (kCanRunCode false, npk_jit_host_supported() 0). The
+// hand-assembled kAddI32 exists for x86-64 only (npk_jit_install_add_i32).
 #pragma once
 
 #include <cstddef>
@@ -24,9 +25,10 @@ inline constexpr const char* kCpuName = "unknown";
 #endif
 
 // Whether this process can run code for its CPU that the runtime wrote:
-// only x86-64 System V in this release (Windows uses another calling
-// convention for the same CPU).
-#if defined(__x86_64__) && !defined(_WIN32)
+// x86-64 System V and AArch64 AAPCS64 (Linux), the two the code generator
+// (codegen/) knows. Windows uses another calling convention for x86-64,
+// Apple another for variadics and another mapping rule (MAP_JIT).
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(_WIN32) && !defined(__APPLE__)
 inline constexpr bool kCanRunCode = true;
 #else
 inline constexpr bool kCanRunCode = false;

@@ -45,6 +45,21 @@ constexpr StatusText kStatusText[] = {
     {NPK_ERR_INVALID_ARGUMENT, "invalid argument"},
     {NPK_ERR_HASH_MISMATCH, "code changed since seal"},
     {NPK_ERR_OUT_OF_MEMORY, "out of memory"},
+    {NPK_ERR_JIT_BUILDER_FAILED, "builder failed earlier"},
+    {NPK_ERR_JIT_BAD_TYPE, "invalid type"},
+    {NPK_ERR_JIT_BAD_VAR, "unknown variable"},
+    {NPK_ERR_JIT_TYPE_MISMATCH, "type mismatch"},
+    {NPK_ERR_JIT_BAD_OP, "operation not defined for the type"},
+    {NPK_ERR_JIT_BAD_LABEL, "unknown label"},
+    {NPK_ERR_JIT_LABEL_BOUND, "label bound twice"},
+    {NPK_ERR_JIT_LABEL_UNBOUND, "label never bound"},
+    {NPK_ERR_JIT_TOO_MANY_PARAMS, "too many parameters or arguments"},
+    {NPK_ERR_JIT_LATE_PARAM, "parameter after the first instruction"},
+    {NPK_ERR_JIT_CODEGEN, "code generation failed"},
+    {NPK_ERR_JIT_NOT_FUNCTION, "not a built function"},
+    {NPK_ERR_JIT_SIGNATURE, "signature mismatch"},
+    {NPK_ERR_JIT_REGION_SEALED, "region already sealed"},
+    {NPK_ERR_JIT_BUFFER_TOO_SMALL, "buffer too small"},
 };
 
 constexpr bool codes_ascend() {

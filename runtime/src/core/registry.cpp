@@ -93,6 +93,9 @@ bool reserve_quota(size_t n) {
 
 void release_quota(size_t n) { g_committed.fetch_sub(n, kRelaxed); }
 
+// Told of every allocation about to be unmapped (set_free_listener).
+constinit std::atomic<FreeListener> g_free_listener{nullptr};
+
 uintptr_t addr_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
 
 // A page-table slot. Valid only while the registry lock is held.
@@ -406,6 +409,8 @@ int32_t seal(void* page) {
     return 0;
 }
 
+void set_free_listener(FreeListener f) { g_free_listener.store(f, std::memory_order_release); }
+
 int32_t free_page(void* page) {
     const uintptr_t a = addr_of(page);
     if (a == 0) return reject(kFree, a, NPK_WILDX_ERR_NULL);
@@ -425,6 +430,7 @@ int32_t free_page(void* page) {
         guard = f.slot.meta().guard;
     }
 
+    if (FreeListener listener = g_free_listener.load(std::memory_order_acquire)) listener(a);
     const uintptr_t lo = guard ? a - pg : a;
     const uintptr_t hi = a + usable + (guard ? pg : 0);
     const os::Status st = os::unmap(reinterpret_cast<void*>(lo), hi - lo);

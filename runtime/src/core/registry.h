@@ -32,6 +32,12 @@ void get_stats(npk_wildx_stats* out);
 // state on stderr and aborts.
 void require_executable(const void* page);
 
+// Called with the start of every allocation being freed, after it is
+// FREEING (gone to every caller) and before it is unmapped, outside the
+// lock: the code generator forgets the functions it held (codegen/code_index.h).
+using FreeListener = void (*)(uintptr_t page);
+void set_free_listener(FreeListener f);
+
 // total_rejections += 1 (for fail()).
 void count_rejection();
 

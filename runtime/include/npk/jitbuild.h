@@ -1,0 +1,323 @@
+/*
+ * npk/jitbuild.h — code generation (C ABI): a portable function builder
+ * with register allocation, code regions sealed once, and checked calls
+ * for any signature.
+ *
+ * A builder records a function as calls on typed, mutable variables;
+ * npk_jit_build (or npk_jit_region_add + npk_jit_region_seal) turns the
+ * record into machine code for the host (x86-64 System V or AArch64
+ * AAPCS64), places it in wildx memory and seals it: the code is never
+ * writable and executable at once. One program of builder calls gives
+ * the same results on every supported host.
+ *
+ *     npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+ *     int32_t x = npk_jit_param(b, NPK_JIT_I64);
+ *     int32_t k = npk_jit_var(b, NPK_JIT_I64);
+ *     npk_jit_const_i64(b, k, 3);
+ *     npk_jit_op(b, NPK_JIT_MUL, x, x, k);
+ *     npk_jit_ret(b, x);
+ *     int64_t (*f)(int64_t) = (int64_t (*)(int64_t))npk_jit_build(b);
+ *     ... f(14) == 42 ...
+ *     npk_wildx_free((void*)f);
+ *
+ * Errors. Every call that fails returns -1 (or NULL) and sets the
+ * calling thread's last status and message (npk/status.h: codes
+ * NPK_ERR_JIT_* below and the general ones). A builder keeps its first
+ * error: every later call on it is a no-op returning -1 (status
+ * NPK_ERR_JIT_BUILDER_FAILED, the message repeats the first one), and
+ * npk_jit_build / npk_jit_region_add of it return NULL with the first
+ * error. Nothing half-built ever becomes executable.
+ *
+ * Threads. A builder and a region are used by one thread at a time;
+ * different builders and regions may be used by different threads at
+ * once. Functions, once built or sealed, may be called and invoked from
+ * any thread.
+ */
+#ifndef NPK_JITBUILD_H
+#define NPK_JITBUILD_H
+
+#include <npk/api.h>
+#include <npk/status.h>
+#include <npk/wildx.h>
+
+NPK_EXTERN_C_BEGIN
+
+/* ---------------------------------------------------------------------
+ * Types and operations.
+ * ------------------------------------------------------------------- */
+
+/* Value types: of variables, parameters, results and memory accesses. */
+enum {
+    NPK_JIT_VOID = 0, /* results only: no value */
+    NPK_JIT_I32 = 1,  /* int32_t */
+    NPK_JIT_I64 = 2,  /* int64_t */
+    NPK_JIT_F64 = 3,  /* double */
+    NPK_JIT_PTR = 4   /* void*: a 64-bit integer that loads and stores take as base */
+};
+
+/*
+ * Binary operations (npk_jit_op). Both operands have one type; arithmetic
+ * writes that type, a comparison writes an I32 0 or 1.
+ *
+ * Integers (I32, I64, PTR; PTR behaves as a 64-bit integer): arithmetic
+ * wraps at the type's width; DIV and REM are signed and defined
+ * everywhere: x DIV 0 = 0, x REM 0 = x, MIN DIV -1 = MIN, MIN REM -1 = 0;
+ * shift counts are taken modulo the width; SHR is arithmetic, USHR
+ * logical. EQ..GE compare signed, ULT..UGE unsigned.
+ *
+ * F64: ADD SUB MUL DIV (IEEE 754, round to nearest) and EQ NE LT LE GT GE
+ * as in C: when an operand is NaN, NE is 1 and every other comparison 0.
+ * REM, the bitwise operations, the shifts and the unsigned comparisons
+ * are not defined for F64 (NPK_ERR_JIT_BAD_OP).
+ */
+enum {
+    NPK_JIT_ADD = 1,
+    NPK_JIT_SUB = 2,
+    NPK_JIT_MUL = 3,
+    NPK_JIT_DIV = 4,
+    NPK_JIT_REM = 5,
+    NPK_JIT_AND = 6,
+    NPK_JIT_OR = 7,
+    NPK_JIT_XOR = 8,
+    NPK_JIT_SHL = 9,
+    NPK_JIT_SHR = 10,  /* arithmetic (sign-filling) */
+    NPK_JIT_USHR = 11, /* logical (zero-filling) */
+    NPK_JIT_EQ = 12,
+    NPK_JIT_NE = 13,
+    NPK_JIT_LT = 14,
+    NPK_JIT_LE = 15,
+    NPK_JIT_GT = 16,
+    NPK_JIT_GE = 17,
+    NPK_JIT_ULT = 18,
+    NPK_JIT_ULE = 19,
+    NPK_JIT_UGT = 20,
+    NPK_JIT_UGE = 21
+};
+
+/* At most this many parameters, and arguments of a call_native. */
+#define NPK_JIT_MAX_PARAMS 8
+
+/* ---------------------------------------------------------------------
+ * The builder.
+ * ------------------------------------------------------------------- */
+
+typedef struct npk_jit_builder npk_jit_builder;
+
+/*
+ * A new, empty builder for a function returning `ret_type` (any type,
+ * VOID included). The caller owns it until npk_jit_build,
+ * npk_jit_region_add (both consume it, whatever happens) or
+ * npk_jit_builder_free. Returns NULL for an unknown type
+ * (NPK_ERR_JIT_BAD_TYPE) or when memory runs out (NPK_ERR_OUT_OF_MEMORY).
+ */
+NPK_API npk_jit_builder* npk_jit_builder_new(int32_t ret_type);
+
+/* Frees a builder that was not built. NULL is ignored. */
+NPK_API void npk_jit_builder_free(npk_jit_builder* b);
+
+/*
+ * The builder's sticky error: NPK_OK while every call so far succeeded,
+ * otherwise the status of its first failed call. -1 for NULL.
+ */
+NPK_API int32_t npk_jit_builder_error(const npk_jit_builder* b);
+
+/*
+ * Appends a parameter of `type` (not VOID) and returns its variable:
+ * parameters are in call order. Only before the first instruction
+ * (NPK_ERR_JIT_LATE_PARAM), at most NPK_JIT_MAX_PARAMS
+ * (NPK_ERR_JIT_TOO_MANY_PARAMS).
+ */
+NPK_API int32_t npk_jit_param(npk_jit_builder* b, int32_t type);
+
+/*
+ * A fresh variable of `type` (not VOID); returns its id (>= 0).
+ * Variables are mutable: assign them as often as you like. A variable
+ * that is read before any assignment holds 0 (0.0 for F64). Creating
+ * variables and labels is not an instruction: allowed before params.
+ */
+NPK_API int32_t npk_jit_var(npk_jit_builder* b, int32_t type);
+
+/* The type of variable `var` (NPK_JIT_*), or -1 for an unknown one. Not an
+ * error: the builder's state and the last error are left as they are. */
+NPK_API int32_t npk_jit_var_type(const npk_jit_builder* b, int32_t var);
+
+/*
+ * Instructions. Each returns 0 on success and -1 on misuse: an unknown
+ * variable (NPK_ERR_JIT_BAD_VAR), operands of different types
+ * (NPK_ERR_JIT_TYPE_MISMATCH), an operation the type lacks
+ * (NPK_ERR_JIT_BAD_OP), an unknown operation (NPK_ERR_JIT_BAD_OP).
+ */
+
+/* dst = value. dst is I32, I64 or PTR; an I32 dst takes the low 32 bits. */
+NPK_API int32_t npk_jit_const_i64(npk_jit_builder* b, int32_t dst, int64_t value);
+/* dst = value. dst is F64. */
+NPK_API int32_t npk_jit_const_f64(npk_jit_builder* b, int32_t dst, double value);
+/* dst = src, both of one type. */
+NPK_API int32_t npk_jit_mov(npk_jit_builder* b, int32_t dst, int32_t src);
+/* dst = lhs <op> rhs (see the operations above). dst, lhs and rhs may be
+ * the same variable. */
+NPK_API int32_t npk_jit_op(npk_jit_builder* b, int32_t op, int32_t dst, int32_t lhs, int32_t rhs);
+/* dst = -src (integers wrap: -MIN = MIN; F64 flips the sign, NaN included). */
+NPK_API int32_t npk_jit_neg(npk_jit_builder* b, int32_t dst, int32_t src);
+/* dst = ~src, integers only. */
+NPK_API int32_t npk_jit_not(npk_jit_builder* b, int32_t dst, int32_t src);
+
+/*
+ * dst = src converted to dst's type. Between integer types: I32 → I64 or
+ * PTR sign-extends, I64 or PTR → I32 keeps the low 32 bits, I64 ↔ PTR
+ * keeps the bits. Integer → F64 rounds to nearest. F64 → integer
+ * truncates toward zero and saturates at the type's MIN / MAX; NaN gives
+ * 0. Same type: a move.
+ */
+NPK_API int32_t npk_jit_convert(npk_jit_builder* b, int32_t dst, int32_t src);
+
+/*
+ * dst = *(T*)(base + offset) / *(T*)(base + offset) = src, where T is the
+ * type of dst / src (I32: 4 bytes, I64 / PTR / F64: 8) and base a PTR
+ * variable. Any alignment the host allows for T. The builder cannot
+ * check the address: the memory is the caller's business, as in C.
+ */
+NPK_API int32_t npk_jit_load(npk_jit_builder* b, int32_t dst, int32_t base, int32_t offset);
+NPK_API int32_t npk_jit_store(npk_jit_builder* b, int32_t base, int32_t offset, int32_t src);
+
+/*
+ * Control flow. npk_jit_label creates a label (its id, >= 0);
+ * npk_jit_bind places it at the current point (once: NPK_ERR_JIT_LABEL_BOUND);
+ * npk_jit_jump jumps to it; npk_jit_branch_if jumps when the I32 `cond`
+ * is not 0. Jumps may go forward or backward; every label jumped to must
+ * be bound by the time the function is built (NPK_ERR_JIT_LABEL_UNBOUND,
+ * reported by npk_jit_build / npk_jit_region_add). An unknown label is
+ * NPK_ERR_JIT_BAD_LABEL.
+ */
+NPK_API int32_t npk_jit_label(npk_jit_builder* b);
+NPK_API int32_t npk_jit_bind(npk_jit_builder* b, int32_t label);
+NPK_API int32_t npk_jit_jump(npk_jit_builder* b, int32_t label);
+NPK_API int32_t npk_jit_branch_if(npk_jit_builder* b, int32_t cond, int32_t label);
+
+/*
+ * A call from the generated code to `fn`, a C function of the host's
+ * calling convention (or a function built here: JIT code may call JIT
+ * code) taking `nargs` arguments (0..NPK_JIT_MAX_PARAMS, the variables
+ * args[0..nargs), their types are the parameter types) and returning
+ * `ret_type`. The result goes to `dst`, whose type must be ret_type;
+ * dst -1 discards it (and is required when ret_type is VOID). `fn` is
+ * not checked beyond NULL: it must stay callable while the code runs.
+ */
+NPK_API int32_t npk_jit_call_native(npk_jit_builder* b, int32_t dst, const void* fn, int32_t ret_type,
+                                    int32_t nargs, const int32_t* args);
+
+/*
+ * Returns `src` (its type must be the function's result type); in a VOID
+ * function `src` must be -1. A function that runs off its end returns 0
+ * (0.0 for F64).
+ */
+NPK_API int32_t npk_jit_ret(npk_jit_builder* b, int32_t src);
+
+/*
+ * Compiles the function for the host, allocates wildx memory for it,
+ * copies the code there, seals it (hash, instruction-cache flush,
+ * read+execute) and records its signature for npk_jit_invoke. Frees the
+ * builder whatever happens.
+ *
+ * Returns the function's entry point, the start of an EXECUTABLE wildx
+ * page: cast it to the C function type of the signature, or call it
+ * through npk_jit_invoke. Release it with npk_wildx_free (after which
+ * invoke refuses it). Returns NULL, with the last error set and nothing
+ * leaked, for NULL (NPK_ERR_NULL), a builder that failed earlier (its
+ * first error), an unbound label (NPK_ERR_JIT_LABEL_UNBOUND), a host
+ * without a code generator (NPK_ERR_UNSUPPORTED_HOST), a code generator
+ * failure (NPK_ERR_JIT_CODEGEN) or a wildx failure (quota, OS).
+ */
+NPK_API void* npk_jit_build(npk_jit_builder* b);
+
+/* ---------------------------------------------------------------------
+ * Regions: many functions, sealed once.
+ *
+ * A region owns one or more wildx allocations (it grows as functions are
+ * added); npk_jit_region_seal seals them all at once, and
+ * npk_jit_region_free releases them all. A function in a region is never
+ * released alone: npk_wildx_free of it returns -1 (an interior pointer).
+ * ------------------------------------------------------------------- */
+
+typedef struct npk_jit_region npk_jit_region;
+
+/* A new, empty region; NULL when memory runs out. */
+NPK_API npk_jit_region* npk_jit_region_new(void);
+
+/*
+ * Compiles the builder's function into the region and consumes the
+ * builder (whatever happens, as npk_jit_build). Returns where the
+ * function will live: not callable before npk_jit_region_seal. Returns
+ * NULL for a NULL region or builder (NPK_ERR_NULL), a sealed region
+ * (NPK_ERR_JIT_REGION_SEALED) and every error of npk_jit_build; the
+ * region is unchanged then.
+ */
+NPK_API void* npk_jit_region_add(npk_jit_region* r, npk_jit_builder* b);
+
+/*
+ * Seals every allocation of the region: for each, one hash, one
+ * instruction-cache flush, one mprotect to read+execute. Afterwards every
+ * function added is callable, directly and through npk_jit_invoke.
+ * Returns 0, or -1 for NULL, a region sealed already
+ * (NPK_ERR_JIT_REGION_SEALED) or when the OS refuses (NPK_ERR_OS; the
+ * allocations not yet sealed stay writable, and a later seal may retry).
+ * Sealing an empty region is allowed (and then adding is not).
+ */
+NPK_API int32_t npk_jit_region_seal(npk_jit_region* r);
+
+/*
+ * Releases the region and every function in it, sealed or not. The
+ * function pointers dangle afterwards (invoke refuses them). Returns 0;
+ * -1 for NULL, or when the OS refused an unmap (reported; everything is
+ * released all the same).
+ */
+NPK_API int32_t npk_jit_region_free(npk_jit_region* r);
+
+/* Functions added to the region so far. -1 for NULL. */
+NPK_API int64_t npk_jit_region_count(const npk_jit_region* r);
+
+/* ---------------------------------------------------------------------
+ * Checked calls.
+ * ------------------------------------------------------------------- */
+
+typedef struct npk_jit_value {
+    int32_t type; /* NPK_JIT_* */
+    union {
+        int32_t i32;
+        int64_t i64;
+        double f64;
+        void* ptr;
+    };
+} npk_jit_value;
+
+/*
+ * Calls `fn` with `nargs` arguments and stores its result in *ret (type
+ * set to the result type; `ret` may be NULL to discard it).
+ *
+ * `fn` must be the start of a live, EXECUTABLE function built by this
+ * runtime (npk_jit_build, or a sealed region), and `nargs` and the type of
+ * every argument must equal its recorded signature. Otherwise nothing is
+ * called and -1 is returned, with NPK_ERR_JIT_NOT_FUNCTION (and the
+ * page's state: freed, writable, foreign, interior) or
+ * NPK_ERR_JIT_SIGNATURE and a message naming both signatures, e.g.
+ *     invoke(0x7f..) rejected: signature mismatch (signature i64(i64, i64), called as i64(i64))
+ * `args` may be NULL when nargs is 0. Returns 0 after the call.
+ *
+ * The check takes no lock. A function freed by another thread while this
+ * call runs is a use-after-free in the caller, as with any pointer.
+ */
+NPK_API int32_t npk_jit_invoke(const void* fn, const npk_jit_value* args, int32_t nargs, npk_jit_value* ret);
+
+/*
+ * Writes the recorded signature of `fn` as text, such as "i64(i64, f64)"
+ * or "void()", NUL-terminated, into buf[0..n). Returns its length
+ * (without the NUL). Returns -1 if `fn` is not the start of a live
+ * EXECUTABLE built function (NPK_ERR_JIT_NOT_FUNCTION), `buf` is NULL
+ * (NPK_ERR_NULL) or too small (NPK_ERR_JIT_BUFFER_TOO_SMALL; nothing
+ * written). 64 bytes always suffice.
+ */
+NPK_API int32_t npk_jit_signature(const void* fn, char* buf, size_t n);
+
+NPK_EXTERN_C_END
+
+#endif /* NPK_JITBUILD_H */

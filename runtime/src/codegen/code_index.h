@@ -1,0 +1,55 @@
+// code_index.h — the signature table: which built functions are live and
+// callable, and their signatures, found without a lock (private).
+//
+// Every sealed allocation that holds built code (one function from
+// npk_jit_build, or a region's chunk of many) has one CodeIndex: its
+// entry offsets, sorted, each with its signature. An index is published
+// for every page of its allocation only once the allocation is
+// EXECUTABLE, and forgotten (unpublished, then freed) when the
+// allocation is freed, before it is unmapped: the registry calls
+// forget() for every page it frees. So a published entry is always the
+// start of a live EXECUTABLE function.
+//
+// Readers (invoke, signature) take no lock: three dependent acquire
+// loads find the index, a binary search the entry. Writers hold one
+// mutex. Table nodes are never freed, so a reader never touches freed
+// table memory; an index freed while a reader still uses it is the
+// caller's use-after-free (a function freed while being invoked).
+#pragma once
+
+#include "codegen/program.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace npk::codegen {
+
+struct Entry {
+    uint32_t offset;  // from the allocation's start
+    Sig sig;
+};
+
+struct CodeIndex {
+    uintptr_t base;  // the wildx allocation's start
+    size_t span;     // its usable bytes (whole pages)
+    uint32_t count;
+    Entry* entries;  // sorted by offset; malloc'd, owned
+};
+
+// Takes ownership of `entries` (malloc'd, sorted by offset).
+CodeIndex* make_index(uintptr_t base, size_t span, Entry* entries, uint32_t count);
+void free_index(CodeIndex* idx);
+
+// Publishes `idx` for every page of its allocation, which must be
+// EXECUTABLE. Returns false (nothing published) if a table node could not
+// be allocated.
+bool publish(CodeIndex* idx);
+
+// The registry's free listener: unpublishes and frees the index of the
+// allocation starting at `base`, if it has one.
+void forget(uintptr_t base);
+
+// The signature of the live function starting exactly at `fn`.
+bool lookup(const void* fn, Sig* out);
+
+}  // namespace npk::codegen

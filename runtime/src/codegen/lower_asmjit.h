@@ -1,0 +1,186 @@
+// lower_asmjit.h — what the two lowerings share (private; asmjit only
+// appears in the code generator's .cpp files and here).
+#pragma once
+
+#include "codegen/program.h"
+
+#include "codegen/vec.h"
+
+#include <asmjit/core.h>
+
+#include <cstdlib>
+#include <new>
+
+namespace npk::codegen {
+
+// Records the program as one function into `code` (initialised for the
+// lowering's architecture) and finalises it. Returns asmjit's first error.
+asmjit::Error lower_x86(const Program& p, asmjit::CodeHolder& code);
+asmjit::Error lower_a64(const Program& p, asmjit::CodeHolder& code);
+
+struct Compiled;
+// The finished CodeHolder of a compile (lower.h), for the benchmarks that
+// hand the very same code to asmjit's JitRuntime.
+asmjit::CodeHolder& code_of(Compiled* c);
+
+// A fixed array of asmjit operands (registers, labels: not trivially
+// copyable, so not for Vec), one per variable or label.
+template <class T>
+class RegArray {
+public:
+    RegArray() = default;
+    RegArray(const RegArray&) = delete;
+    RegArray& operator=(const RegArray&) = delete;
+    ~RegArray() {
+        for (size_t i = 0; i < n_; ++i) p_[i].~T();
+        std::free(p_);
+    }
+    [[nodiscard]] bool init(size_t n) {
+        p_ = static_cast<T*>(std::malloc((n ? n : 1) * sizeof(T)));
+        if (p_ == nullptr) return false;
+        for (; n_ < n; ++n_) new (p_ + n_) T();
+        return true;
+    }
+    T& operator[](size_t i) { return p_[i]; }
+
+private:
+    T* p_ = nullptr;
+    size_t n_ = 0;
+};
+
+inline asmjit::TypeId type_id(Type t) {
+    switch (t) {
+        case Type::i32: return asmjit::TypeId::kInt32;
+        case Type::i64: return asmjit::TypeId::kInt64;
+        case Type::f64: return asmjit::TypeId::kFloat64;
+        case Type::ptr: return asmjit::TypeId::kUInt64;
+        case Type::void_: break;
+    }
+    return asmjit::TypeId::kVoid;
+}
+
+// The host C signature of the program itself, and of a call it makes.
+inline asmjit::FuncSignatureBuilder func_signature(const Program& p) {
+    asmjit::FuncSignatureBuilder s(asmjit::CallConvId::kHost);
+    s.setRet(type_id(p.ret));
+    for (int32_t v : p.params) s.addArg(type_id(p.vars[static_cast<size_t>(v)]));
+    return s;
+}
+
+inline asmjit::FuncSignatureBuilder call_signature(const Program& p, const Inst& in) {
+    asmjit::FuncSignatureBuilder s(asmjit::CallConvId::kHost);
+    s.setRet(type_id(in.ret));
+    for (int i = 0; i < in.nargs; ++i) {
+        s.addArg(type_id(p.vars[static_cast<size_t>(p.call_args[static_cast<size_t>(in.args + i)])]));
+    }
+    return s;
+}
+
+// What both lowerings do the same way, over their own compiler and
+// registers (CRTP: `Arch` supplies the instructions). One virtual
+// register per variable, one asmjit label per label; parameters arrive in
+// their registers, every other variable starts at 0, and a function that
+// runs off its end returns 0. `Arch` provides new_reg(Type),
+// zero_reg(reg, Type), address(uint64) (a register holding it), and one
+// emitter per kind of instruction: const_int, const_f64, mov, int_binop,
+// f64_binop, neg, not_, convert (between different types), load, store,
+// jump, branch.
+template <class Arch, class CompilerT, class RegT>
+class Lowering {
+public:
+    Lowering(CompilerT& cc, const Program& p) : cc_(cc), p_(p) {}
+
+    asmjit::Error run() {
+        asmjit::FuncNode* fn = cc_.addFunc(func_signature(p_));
+        if (fn == nullptr) return asmjit::kErrorOutOfMemory;
+        Vec<uint8_t> is_param;
+        if (!regs_.init(p_.vars.size()) || !labels_.init(p_.label_bound.size()) ||
+            !is_param.reserve(p_.vars.size())) {
+            return asmjit::kErrorOutOfMemory;
+        }
+        for (size_t v = 0; v < p_.vars.size(); ++v) {
+            regs_[v] = arch().new_reg(p_.vars[v]);
+            (void)is_param.push(0);  // reserved above
+        }
+        for (size_t l = 0; l < p_.label_bound.size(); ++l) labels_[l] = cc_.newLabel();
+        for (size_t i = 0; i < p_.params.size(); ++i) {
+            fn->setArg(i, regs_[static_cast<size_t>(p_.params[i])]);
+            is_param[static_cast<size_t>(p_.params[i])] = 1;
+        }
+        for (size_t v = 0; v < p_.vars.size(); ++v) {
+            if (!is_param[v]) arch().zero_reg(regs_[v], p_.vars[v]);
+        }
+        for (const Inst& in : p_.insts) emit(in);
+        if (p_.ret == Type::void_) {
+            cc_.ret();
+        } else {
+            const RegT r = arch().new_reg(p_.ret);
+            arch().zero_reg(r, p_.ret);
+            cc_.ret(r);
+        }
+        cc_.endFunc();
+        return cc_.finalize();
+    }
+
+protected:
+    CompilerT& cc_;
+    const Program& p_;
+    RegArray<RegT> regs_;
+    RegArray<asmjit::Label> labels_;
+
+    Arch& arch() { return static_cast<Arch&>(*this); }
+    Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
+    const RegT& reg(int32_t v) { return regs_[static_cast<size_t>(v)]; }
+    asmjit::Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
+
+    void emit(const Inst& in) {
+        switch (in.kind) {
+            case Kind::const_int: arch().const_int(in); break;
+            case Kind::const_f64: arch().const_f64(in); break;
+            case Kind::mov: arch().mov(in.dst, in.a); break;
+            case Kind::binop:
+                if (type(in.a) == Type::f64) {
+                    arch().f64_binop(in);
+                } else {
+                    arch().int_binop(in);
+                }
+                break;
+            case Kind::neg: arch().neg(in); break;
+            case Kind::not_: arch().not_(in); break;
+            case Kind::convert:
+                if (type(in.dst) == type(in.a)) {
+                    arch().mov(in.dst, in.a);
+                } else {
+                    arch().convert(in.dst, in.a);
+                }
+                break;
+            case Kind::load: arch().load(in); break;
+            case Kind::store: arch().store(in); break;
+            case Kind::bind: cc_.bind(label(in.a)); break;
+            case Kind::jump: arch().jump(label(in.a)); break;
+            case Kind::branch: arch().branch(reg(in.b), label(in.a)); break;
+            case Kind::call: call(in); break;
+            case Kind::ret:
+                if (in.a < 0) {
+                    cc_.ret();
+                } else {
+                    cc_.ret(reg(in.a));
+                }
+                break;
+        }
+    }
+
+    // Through a register holding the callee's address: any distance.
+    void call(const Inst& in) {
+        asmjit::InvokeNode* node = nullptr;
+        const asmjit::Error err =
+            cc_.invoke(&node, arch().address(static_cast<uint64_t>(in.imm)), call_signature(p_, in));
+        if (err != asmjit::kErrorOk) return;  // the CodeHolder's error handler has it
+        for (int i = 0; i < in.nargs; ++i) {
+            node->setArg(static_cast<size_t>(i), reg(p_.call_args[static_cast<size_t>(in.args + i)]));
+        }
+        if (in.dst >= 0) node->setRet(0, reg(in.dst));
+    }
+};
+
+}  // namespace npk::codegen

@@ -1,0 +1,262 @@
+// region.cpp — npk_jit_build (one function, one allocation) and regions
+// (many functions, a few allocations, one seal).
+//
+// A region's allocations ("chunks") grow geometrically, 16 KiB up to
+// 1 MiB, so a million functions take a few hundred mappings instead of a
+// million (vm.max_map_count is 65530 by default). A chunk starts with 16
+// trapping bytes, so no function begins at an allocation's start:
+// npk_wildx_free of a region function is always an interior pointer.
+// Functions start 16-byte aligned; the gaps trap too.
+//
+// Per live function the region keeps 8 bytes (its Entry: offset and
+// signature) beside its code, which becomes the chunk's CodeIndex at seal.
+#include "codegen/region.h"
+
+#include "codegen/builder.h"
+#include "codegen/code_index.h"
+#include "codegen/fail.h"
+#include "codegen/lower.h"
+
+#include "core/registry.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace npk::codegen {
+namespace {
+
+constexpr size_t kHeader = 16;
+constexpr size_t kAlign = 16;
+constexpr size_t kFirstChunk = size_t{16} << 10;
+constexpr size_t kMaxChunk = size_t{1} << 20;
+
+size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+struct Chunk {
+    Chunk* next = nullptr;
+    uint8_t* base = nullptr;
+    size_t cap = 0;   // usable bytes of the allocation
+    size_t used = 0;  // header + functions so far
+    Vec<Entry> entries;
+    bool sealed = false;     // the allocation is EXECUTABLE
+    bool published = false;  // its CodeIndex owns the entries
+};
+
+}  // namespace
+}  // namespace npk::codegen
+
+struct npk_jit_region {
+    npk::codegen::Chunk* first = nullptr;
+    npk::codegen::Chunk* last = nullptr;
+    size_t chunks = 0;
+    int64_t count = 0;
+    bool sealed = false;
+};
+
+namespace npk::codegen {
+namespace {
+
+void free_chunk_record(Chunk* c) {
+    c->~Chunk();
+    std::free(c);
+}
+
+// A chunk with room for `len` more bytes at an aligned offset, or NULL
+// after reporting for `op`.
+Chunk* chunk_with_room(npk_jit_region* r, size_t len, const char* op) {
+    Chunk* c = r->last;
+    if (c != nullptr && round_up(c->used, kAlign) + len <= c->cap) return c;
+    const size_t grow = r->chunks >= 6 ? kMaxChunk : kFirstChunk << r->chunks;
+    const size_t want = kHeader + len > grow ? kHeader + len : grow;
+    void* mem = std::calloc(1, sizeof(Chunk));
+    if (mem == nullptr) {
+        fail(op, r, NPK_ERR_OUT_OF_MEMORY, "no memory for a region chunk record");
+        return nullptr;
+    }
+    void* base = wildx::alloc(want);  // reports its own errors (quota, OS)
+    if (base == nullptr) {
+        std::free(mem);
+        return nullptr;
+    }
+    c = new (mem) Chunk;
+    c->base = static_cast<uint8_t*>(base);
+    c->cap = wildx::size(base);
+    trap_fill(c->base, kHeader);
+    c->used = kHeader;
+    if (r->last != nullptr) {
+        r->last->next = c;
+    } else {
+        r->first = c;
+    }
+    r->last = c;
+    ++r->chunks;
+    return c;
+}
+
+// Seals and publishes one chunk; a retry after a failure resumes.
+int32_t seal_chunk(npk_jit_region* r, Chunk* c, const char* op) {
+    if (!c->sealed) {
+        trap_fill(c->base + c->used, round_up(c->used, kAlign) - c->used);
+        if (wildx::seal(c->base) != 0) return -1;  // reported by the registry
+        c->sealed = true;
+    }
+    if (!c->published) {
+        const auto n = static_cast<uint32_t>(c->entries.size());
+        CodeIndex* idx = make_index(reinterpret_cast<uintptr_t>(c->base), c->cap, c->entries.data(), n);
+        if (idx == nullptr || !publish(idx)) {
+            if (idx != nullptr) std::free(idx);  // the entries stay the chunk's
+            return fail(op, r, NPK_ERR_OUT_OF_MEMORY, "no memory for the signature table");
+        }
+        (void)c->entries.release();  // the index owns them now
+        c->published = true;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void* region_add_code(npk_jit_region* r, const void* code, size_t len, Sig sig, const char* op) {
+    Chunk* c = chunk_with_room(r, len, op);
+    if (c == nullptr) return nullptr;
+    const size_t at = round_up(c->used, kAlign);
+    if (!c->entries.push(Entry{static_cast<uint32_t>(at), sig})) {
+        fail(op, r, NPK_ERR_OUT_OF_MEMORY, "no memory for the region's signature list");
+        return nullptr;
+    }
+    trap_fill(c->base + c->used, at - c->used);
+    std::memcpy(c->base + at, code, len);
+    c->used = at + len;
+    ++r->count;
+    return c->base + at;
+}
+
+namespace {
+
+// What npk_jit_build and npk_jit_region_add share: checks and compiles
+// the builder, then frees it. NULL after reporting.
+Compiled* take_and_compile(npk_jit_builder* b, const char* op, Sig* sig) {
+    Compiled* c = nullptr;
+    if (check_complete(b, op) == 0) {
+        *sig = signature_of(b->prog);
+        c = compile(b->prog, op, b);
+    }
+    destroy(b);
+    return c;
+}
+
+// Places compiled code in the region (room reserved at its upper bound).
+void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* op) {
+    const size_t room = max_size(comp);
+    Chunk* c = chunk_with_room(r, room, op);
+    if (c == nullptr) return nullptr;
+    const size_t at = round_up(c->used, kAlign);
+    if (!c->entries.reserve(c->entries.size() + 1)) {
+        fail(op, r, NPK_ERR_OUT_OF_MEMORY, "no memory for the region's signature list");
+        return nullptr;
+    }
+    const size_t len = place(comp, c->base + at, op);
+    if (len == 0) return nullptr;
+    (void)c->entries.push(Entry{static_cast<uint32_t>(at), sig});  // reserved above
+    trap_fill(c->base + c->used, at - c->used);
+    c->used = at + len;
+    ++r->count;
+    return c->base + at;
+}
+
+// Records the one function of a sealed page in the signature table.
+bool publish_alone(void* page, Sig sig, const char* op) {
+    auto* entry = static_cast<Entry*>(std::malloc(sizeof(Entry)));
+    CodeIndex* idx = nullptr;
+    if (entry != nullptr) {
+        *entry = Entry{0, sig};
+        idx = make_index(reinterpret_cast<uintptr_t>(page), npk::wildx::size(page), entry, 1);
+        if (idx != nullptr && publish(idx)) return true;
+    }
+    if (idx != nullptr) {
+        free_index(idx);
+    } else {
+        std::free(entry);
+    }
+    fail(op, page, NPK_ERR_OUT_OF_MEMORY, "no memory for the signature table");
+    return false;
+}
+
+}  // namespace
+}  // namespace npk::codegen
+
+using namespace npk::codegen;
+
+extern "C" {
+
+void* npk_jit_build(npk_jit_builder* b) {
+    constexpr const char* op = "npk_jit_build";
+    Sig sig = 0;
+    Compiled* comp = take_and_compile(b, op, &sig);
+    if (comp == nullptr) return nullptr;
+    void* page = npk::wildx::alloc(max_size(comp));  // reports its own errors (quota, OS)
+    if (page == nullptr) {
+        destroy(comp);
+        return nullptr;
+    }
+    const size_t len = place(comp, page, op);
+    destroy(comp);
+    if (len != 0 && npk::wildx::seal(page) == 0 && publish_alone(page, sig, op)) return page;
+    npk::wildx::free_page(page);
+    return nullptr;
+}
+
+npk_jit_region* npk_jit_region_new(void) {
+    void* mem = std::calloc(1, sizeof(npk_jit_region));
+    if (mem == nullptr) {
+        fail("npk_jit_region_new", nullptr, NPK_ERR_OUT_OF_MEMORY, "no memory for a region");
+        return nullptr;
+    }
+    return new (mem) npk_jit_region;
+}
+
+void* npk_jit_region_add(npk_jit_region* r, npk_jit_builder* b) {
+    constexpr const char* op = "npk_jit_region_add";
+    if (r == nullptr || r->sealed) {
+        destroy(b);
+        if (r == nullptr) fail(op, nullptr, NPK_ERR_NULL, "region is NULL");
+        if (r != nullptr) fail(op, r, NPK_ERR_JIT_REGION_SEALED, "the region is sealed: nothing can be added");
+        return nullptr;
+    }
+    Sig sig = 0;
+    Compiled* comp = take_and_compile(b, op, &sig);
+    if (comp == nullptr) return nullptr;
+    void* fn = region_place(r, comp, sig, op);
+    destroy(comp);
+    return fn;
+}
+
+int32_t npk_jit_region_seal(npk_jit_region* r) {
+    constexpr const char* op = "npk_jit_region_seal";
+    if (r == nullptr) return fail(op, nullptr, NPK_ERR_NULL, "region is NULL");
+    if (r->sealed) return fail(op, r, NPK_ERR_JIT_REGION_SEALED, "the region is sealed already");
+    for (Chunk* c = r->first; c != nullptr; c = c->next) {
+        if (seal_chunk(r, c, op) != 0) return -1;
+    }
+    r->sealed = true;
+    return 0;
+}
+
+int32_t npk_jit_region_free(npk_jit_region* r) {
+    if (r == nullptr) return fail("npk_jit_region_free", nullptr, NPK_ERR_NULL, "region is NULL");
+    int32_t rc = 0;
+    for (Chunk* c = r->first; c != nullptr;) {
+        Chunk* next = c->next;
+        // The registry's free listener forgets the chunk's CodeIndex before the unmap.
+        if (npk::wildx::free_page(c->base) != 0) rc = -1;
+        free_chunk_record(c);
+        c = next;
+    }
+    r->~npk_jit_region();
+    std::free(r);
+    return rc;
+}
+
+int64_t npk_jit_region_count(const npk_jit_region* r) { return r == nullptr ? -1 : r->count; }
+
+}  // extern "C"
