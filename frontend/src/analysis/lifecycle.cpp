@@ -28,13 +28,27 @@
 //   "Memory leak: wild variable 'p' was overwritten before being
 //   freed". A binding covered by a defer stays covered (the defer frees
 //   whatever `p` holds when it runs). `p.f = e` is not a use of `p`.
+// - A call releases the arguments its callee's attributes name
+//   (#[releases(p)], #[consumes(p)]: analysis/attrs.h), besides the first
+//   argument of the release names of §8.2.
+// - `while`: the state at the loop head is the join of the state before
+//   the loop and of every path back to it (the body's end, `continue`),
+//   found by walking the body quietly until it no longer changes; then
+//   the body is walked once more, reporting, from that state. The loop
+//   is left by its condition (from the head state; not for `while
+//   (true)`) and by every `break`. A binding declared in the body must
+//   be released before each iteration ends and before a `break` or
+//   `continue` leaves its scope (ARIA-014); a `p[i]` or `p[i] = v` is a
+//   use of p.
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "analysis/analyses.h"
+#include "analysis/attrs.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
 
@@ -125,6 +139,33 @@ struct Scope {
     std::vector<DeferEntry> defers;
 };
 
+// A `while` being walked: where its body's scopes start, and the flow
+// states that `break` and `continue` leave with.
+struct LoopFrame {
+    size_t scope_depth;
+    std::vector<Flow> breaks, continues;
+};
+
+// Control from `from` reaches `into` too (either may be unreachable).
+void merge_into(Flow& into, const Flow& from) {
+    if (!from.reachable) return;
+    if (!into.reachable) {
+        into = from;
+        return;
+    }
+    join_into(into, from);
+}
+
+bool same_state(const Flow& a, const Flow& b, size_t n) {
+    if (a.reachable != b.reachable) return false;
+    for (size_t i = 0; i < n && i < a.vars.size() && i < b.vars.size(); ++i) {
+        const VarState& x = a.vars[i];
+        const VarState& y = b.vars[i];
+        if (x.life != y.life || x.pending != y.pending || x.deferred != y.deferred) return false;
+    }
+    return true;
+}
+
 // Releases seen while checking a defer body, for that defer.
 struct DeferFrame {
     uint32_t first_inner;  // bindings from here on are the body's own
@@ -166,9 +207,19 @@ private:
     }
     VarState& var(uint32_t b) { return flow_.vars[b]; }
     const std::string& name_of(uint32_t b) const { return bindings_[b].name; }
-    void note_declared(uint32_t b) { diag_.note(bindings_[b].decl, quoted(name_of(b)) + " declared here"); }
+    // Every report goes through these: a loop's quiet passes report nothing.
+    void error(Loc at, const char* code, const std::string& text) {
+        if (!quiet_) diag_.error(at, code, text);
+    }
+    void warning(Loc at, const std::string& text) {
+        if (!quiet_) diag_.warning(at, "", text);
+    }
+    void note(Loc at, const std::string& text) {
+        if (!quiet_) diag_.note(at, text);
+    }
+    void note_declared(uint32_t b) { note(bindings_[b].decl, quoted(name_of(b)) + " declared here"); }
     void note_at(Loc at, const std::string& text) {
-        if (at.line != 0) diag_.note(at, text);
+        if (at.line != 0) note(at, text);
     }
 
     // ---- statements --------------------------------------------------
@@ -191,7 +242,84 @@ private:
             leave(s, static_cast<const ast::Return&>(s).value.get(), true);
             break;
         case ast::StmtKind::ExprStmt: expr(*static_cast<const ast::ExprStmt&>(s).expr); break;
+        case ast::StmtKind::While: while_stmt(static_cast<const ast::While&>(s)); break;
+        case ast::StmtKind::Break: loop_jump(s, true); break;
+        case ast::StmtKind::Continue: loop_jump(s, false); break;
         }
+    }
+
+    // One walk of the loop from `head`: the condition, then the body.
+    // Returns the state that goes back to the head; `breaks` gets the
+    // states that leave the loop by `break`.
+    Flow loop_pass(const ast::While& s, const Flow& head, std::vector<Flow>& breaks) {
+        flow_ = head;
+        expr(*s.cond);
+        loops_.push_back({scopes_.size(), {}, {}});
+        block(*s.body);
+        LoopFrame frame = std::move(loops_.back());
+        loops_.pop_back();
+        Flow back = std::move(flow_);
+        for (const Flow& c : frame.continues) merge_into(back, c);
+        breaks = std::move(frame.breaks);
+        return back;
+    }
+
+    void while_stmt(const ast::While& s) {
+        const bool live = flow_.reachable;
+        Flow entry = flow_;
+        entry.reachable = true;  // as for `if`: dead loops are checked by what they do
+        const size_t known = bindings_.size();
+        Flow head = entry;
+        std::vector<Flow> breaks;
+        const bool was_quiet = quiet_;
+        quiet_ = true;
+        // The states only move up a finite lattice (live → maybe,
+        // discharged → pending), so this ends after a few rounds.
+        for (int round = 0; round < 8; ++round) {
+            Flow next = entry;
+            merge_into(next, loop_pass(s, head, breaks));
+            if (same_state(next, head, known)) break;
+            head = std::move(next);
+        }
+        quiet_ = was_quiet;
+        loop_pass(s, head, breaks);
+        const bool forever = s.cond->kind == ast::ExprKind::BoolLit && static_cast<const ast::BoolLit&>(*s.cond).value;
+        Flow out = head;
+        if (forever) out.reachable = false;
+        for (const Flow& b : breaks) merge_into(out, b);
+        if (!out.reachable) {  // nothing leaves the loop: the code after it is dead
+            out = std::move(head);
+            out.reachable = false;
+        }
+        flow_ = std::move(out);
+        flow_.reachable = flow_.reachable && live;
+    }
+
+    // break / continue: leaves the scopes opened inside the loop, whose
+    // bindings must be released by now and whose defers run.
+    void loop_jump(const ast::Stmt& s, bool is_break) {
+        assert(!loops_.empty() && "the type checker rejects break / continue outside a loop");
+        LoopFrame& loop = loops_.back();
+        Flow out = flow_;
+        for (size_t i = loop.scope_depth; i < scopes_.size(); ++i) {
+            const Scope& sc = scopes_[i];
+            for (uint32_t b : sc.tracked) {
+                if (!flow_.reachable || !var(b).pending) continue;
+                error(s.loc, kLeak,
+                      "Memory leak: wild variable " + quoted(name_of(b)) + " was not freed before " +
+                          (is_break ? "break" : "continue"));
+                note_declared(b);
+            }
+            for (const DeferEntry& d : sc.defers) {
+                VarState& v = out.vars[d.binding];
+                if (v.life != Life::Released) v.life = d.sure ? Life::Released : Life::Maybe;
+                v.freed_at = d.release;
+                v.pending = false;
+                v.deferred = Deferred::No;
+            }
+        }
+        (is_break ? loop.breaks : loop.continues).push_back(std::move(out));
+        flow_.reachable = false;
     }
 
     void block(const ast::Block& b) { ast::walk_scope(*this, ast::block_scope(b)); }
@@ -202,7 +330,7 @@ private:
         if (flow_.reachable) {
             for (uint32_t b : sc.tracked) {
                 if (!var(b).pending) continue;
-                diag_.error(end, kLeak,
+                error(end, kLeak,
                             "Memory leak: wild variable " + quoted(name_of(b)) +
                                 " was not freed before scope exit");
                 note_declared(b);
@@ -277,10 +405,10 @@ private:
             seen.push_back(b);
             const bool sure = body_end.vars[b].life == Life::Released;
             if (!sure) {
-                diag_.warning(d.loc, "",
+                warning(d.loc,
                               "Defer block contains conditional/loop - free of " +
                                   quoted(name_of(b)) + " may not execute on all paths");
-                diag_.note(loc, quoted(name_of(b)) + " is freed here");
+                note(loc, quoted(name_of(b)) + " is freed here");
             }
             VarState& v = var(b);
             v.pending = false;
@@ -303,7 +431,7 @@ private:
         for (const Scope& sc : scopes_) {
             for (uint32_t b : sc.tracked) {
                 if (!var(b).pending) continue;
-                diag_.error(s.loc, kLeak,
+                error(s.loc, kLeak,
                             "Memory leak on early exit: wild variable " + quoted(name_of(b)) +
                                 " was not freed before pass/fail/return/exit");
                 note_declared(b);
@@ -342,6 +470,10 @@ private:
             break;
         case K::Raw: expr(*static_cast<const ast::Raw&>(e).operand); break;
         case K::Drop: expr(*static_cast<const ast::Drop&>(e).operand); break;  // ⚑ a use, not a release
+        case K::Index:
+            expr(*static_cast<const ast::Index&>(e).object);
+            expr(*static_cast<const ast::Index&>(e).index);
+            break;
         }
     }
 
@@ -357,11 +489,11 @@ private:
         const auto b = static_cast<uint32_t>(found);
         const VarState& v = var(b);
         if (v.life == Life::Released) {
-            diag_.error(n.loc, kUseAfterFree,
+            error(n.loc, kUseAfterFree,
                         "Use after free: variable " + quoted(n.name) + " was already freed");
             note_at(v.freed_at, "freed here");
         } else if (v.life == Life::Maybe) {
-            diag_.error(n.loc, kUseAfterFree,
+            error(n.loc, kUseAfterFree,
                         "Use of wild pointer " + quoted(n.name) +
                             " with unknown state (may have been freed or moved in a branch)");
             note_at(v.freed_at, "may have been freed here");
@@ -372,11 +504,22 @@ private:
         // A Name callee names a function; a Type method's object is a Type.
         if (c.callee->kind == ast::ExprKind::Member)
             member_object(*static_cast<const ast::Member&>(*c.callee).object);
-        int64_t released = -1;
-        if (!c.args.empty() && is_release_name(callee_name(s_.callee[c.id]))) released = binding_of(*c.args.front());
-        for (size_t i = 0; i < c.args.size(); ++i)
-            if (i != 0 || released < 0) expr(*c.args[i]);  // the released argument is no use
-        if (released >= 0) release(static_cast<uint32_t>(released), c.loc);
+        // Which arguments the call releases: the first one of a release
+        // name (§8.2), and every one its callee's attributes name.
+        const Callee& callee = s_.callee[c.id];
+        std::vector<bool> releases(c.args.size(), false);
+        if (!c.args.empty() && is_release_name(callee_name(callee))) releases[0] = true;
+        for (const AttrInfo& a : s_.attrs_of(callee))
+            if (attr_releases_argument(a.name))
+                for (uint32_t p : a.params)
+                    if (p < releases.size()) releases[p] = true;
+        std::vector<uint32_t> released;
+        for (size_t i = 0; i < c.args.size(); ++i) {
+            const int64_t b = releases[i] ? binding_of(*c.args[i]) : -1;
+            if (b >= 0) released.push_back(static_cast<uint32_t>(b));
+            else expr(*c.args[i]);  // a released argument is no use
+        }
+        for (uint32_t b : released) release(b, c.loc);
     }
 
     void release(uint32_t b, Loc at) {
@@ -385,15 +528,15 @@ private:
         VarState& v = var(b);
         const std::string message = "Double free of variable " + quoted(name_of(b)) + " (already freed)";
         if (v.life == Life::Released) {
-            diag_.error(at, kDoubleFree, message);
+            error(at, kDoubleFree, message);
             note_at(v.freed_at, "first freed here");
             return;
         }
         if (v.life == Life::Maybe) {
-            diag_.error(at, kDoubleFree, message);
+            error(at, kDoubleFree, message);
             note_at(v.freed_at, "first freed here (on some path)");
         } else if (v.deferred != Deferred::No) {
-            diag_.error(at, kDoubleFree, message);
+            error(at, kDoubleFree, message);
             note_at(v.deferred_at, "first freed here, by a defer that runs when its block ends");
         }
         v.life = Life::Released;
@@ -416,7 +559,7 @@ private:
         VarState& v = var(b);
         const bool owed = v.life != Life::Released && (v.pending || v.deferred != Deferred::No);
         if (owed) {
-            diag_.error(a.loc, kLeak,
+            error(a.loc, kLeak,
                         "Memory leak: wild variable " + quoted(name_of(b)) +
                             " was overwritten before being freed");
             note_declared(b);
@@ -432,6 +575,8 @@ private:
     std::vector<Binding> bindings_;  // by id, in declaration order
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
+    std::vector<LoopFrame> loops_;
+    bool quiet_ = false;
     Flow flow_;
 };
 

@@ -2,9 +2,11 @@
 
 #include <dlfcn.h>
 #include <npk/jit.h>
+#include <npk/jitbuild.h>
 #include <npk/status.h>
 #include <npk/wildx.h>
 
+#include <bit>
 #include <cassert>
 #include <cstring>
 
@@ -33,6 +35,7 @@ ffi_type* ffi_type_for(CType t) {
     case CType::UInt32: return &ffi_type_uint32;
     case CType::UInt64: return &ffi_type_uint64;
     case CType::Pointer: return &ffi_type_pointer;
+    case CType::Double: return &ffi_type_double;
     }
     return nullptr;
 }
@@ -76,6 +79,41 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, false},
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, false},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, true},
+        // npk/jitbuild.h: the builder, regions and checked calls.
+        {"npk_jit_builder_new", address_of(&npk_jit_builder_new), {C::Pointer, {C::SInt32}}, false},
+        {"npk_jit_builder_free", address_of(&npk_jit_builder_free), {C::Void, {C::Pointer}}, false},
+        {"npk_jit_builder_error", address_of(&npk_jit_builder_error), {C::SInt32, {C::Pointer}}, false},
+        {"npk_jit_param", address_of(&npk_jit_param), {C::SInt32, {C::Pointer, C::SInt32}}, false},
+        {"npk_jit_var", address_of(&npk_jit_var), {C::SInt32, {C::Pointer, C::SInt32}}, false},
+        {"npk_jit_var_type", address_of(&npk_jit_var_type), {C::SInt32, {C::Pointer, C::SInt32}}, false},
+        {"npk_jit_const_i64", address_of(&npk_jit_const_i64), {C::SInt32, {C::Pointer, C::SInt32, C::SInt64}}, false},
+        {"npk_jit_const_f64", address_of(&npk_jit_const_f64), {C::SInt32, {C::Pointer, C::SInt32, C::Double}}, false},
+        {"npk_jit_mov", address_of(&npk_jit_mov), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_op", address_of(&npk_jit_op),
+         {C::SInt32, {C::Pointer, C::SInt32, C::SInt32, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_neg", address_of(&npk_jit_neg), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_not", address_of(&npk_jit_not), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_convert", address_of(&npk_jit_convert), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_load", address_of(&npk_jit_load), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_store", address_of(&npk_jit_store), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_label", address_of(&npk_jit_label), {C::SInt32, {C::Pointer}}, false},
+        {"npk_jit_bind", address_of(&npk_jit_bind), {C::SInt32, {C::Pointer, C::SInt32}}, false},
+        {"npk_jit_jump", address_of(&npk_jit_jump), {C::SInt32, {C::Pointer, C::SInt32}}, false},
+        {"npk_jit_branch_if", address_of(&npk_jit_branch_if), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, false},
+        {"npk_jit_call_native", address_of(&npk_jit_call_native),
+         {C::SInt32, {C::Pointer, C::SInt32, C::Pointer, C::SInt32, C::SInt32, C::Pointer}}, false},
+        {"npk_jit_ret", address_of(&npk_jit_ret), {C::SInt32, {C::Pointer, C::SInt32}}, false},
+        {"npk_jit_build", address_of(&npk_jit_build), {C::Pointer, {C::Pointer}}, false},
+        {"npk_jit_region_new", address_of(&npk_jit_region_new), {C::Pointer, {}}, false},
+        {"npk_jit_region_add", address_of(&npk_jit_region_add), {C::Pointer, {C::Pointer, C::Pointer}}, false},
+        {"npk_jit_region_seal", address_of(&npk_jit_region_seal), {C::SInt32, {C::Pointer}}, false},
+        {"npk_jit_region_free", address_of(&npk_jit_region_free), {C::SInt32, {C::Pointer}}, false},
+        {"npk_jit_region_count", address_of(&npk_jit_region_count), {C::SInt64, {C::Pointer}}, false},
+        // A refused checked call (-1: wrong signature, not a live built
+        // function) stops the program with the runtime's reason; nothing ran.
+        {"npk_jit_invoke", address_of(&npk_jit_invoke),
+         {C::SInt32, {C::Pointer, C::Pointer, C::SInt32, C::Pointer}}, false, true},
+        {"npk_jit_signature", address_of(&npk_jit_signature), {C::SInt32, {C::Pointer, C::Pointer, kSizeT}}, false},
     };
     return table;
 }
@@ -124,6 +162,7 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
                 b->fn = rs.address;
                 b->found_in = "the runtime";
                 b->arg0_is_code_page = rs.arg0_is_code_page;
+                b->traps_on_failure = rs.traps_on_failure;
                 break;
             }
             if (mismatch) {
@@ -178,6 +217,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         uint32_t u32;
         uint64_t u64;
         void* p;
+        double d;
     };
     std::vector<Slot> slots(args.size());
     std::vector<void*> ptrs(args.size());
@@ -195,6 +235,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         case CType::UInt32: s.u32 = static_cast<uint32_t>(v); break;
         case CType::UInt64: s.u64 = v; break;
         case CType::Pointer: s.p = reinterpret_cast<void*>(static_cast<uintptr_t>(v)); break;
+        case CType::Double: std::memcpy(&s.d, &v, sizeof s.d); break;  // the word holds the bits
         case CType::Void: assert(false && "void parameter"); break;
         }
         ptrs[i] = &s;
@@ -204,6 +245,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         ffi_arg a;
         uint64_t u64;
         void* p;
+        double d;
     } ret{};
     ffi_call(const_cast<ffi_cif*>(&b.cif), reinterpret_cast<void (*)()>(b.fn), &ret,
              ptrs.empty() ? nullptr : ptrs.data());
@@ -219,6 +261,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
     case CType::UInt32: return static_cast<uint32_t>(ret.a);
     case CType::UInt64: return ret.u64;
     case CType::Pointer: return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(ret.p));
+    case CType::Double: return std::bit_cast<uint64_t>(ret.d);
     }
     return 0;
 }

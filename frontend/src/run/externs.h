@@ -34,6 +34,9 @@ struct BoundExtern {
     // there is a fault npk reports (§6.1) instead of letting the runtime
     // abort.
     bool arg0_is_code_page = false;
+    // A result of -1 means the runtime refused the call and did nothing
+    // (npk_jit_invoke): npk stops the program with the runtime's reason.
+    bool traps_on_failure = false;
 };
 
 class ExternTable {
@@ -69,6 +72,7 @@ struct RuntimeSymbol {
     void* address;
     CSignature sig;
     bool arg0_is_code_page;
+    bool traps_on_failure = false;
 };
 const std::vector<RuntimeSymbol>& runtime_symbols();
 

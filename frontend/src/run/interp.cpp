@@ -51,6 +51,8 @@ struct Fault {
     Loc loc;
     std::string message;
     int32_t code;
+    Loc note_loc = {};       // optional: the other half of the story
+    std::string note = {};
 };
 
 // Interpreted calls nest C++ frames (call → block → statement →
@@ -134,7 +136,9 @@ private:
         std::vector<std::vector<const Block*>> defers;  // one list per active block
         Value ret;
     };
-    enum class Flow { Normal, Return };
+    // Break / Continue travel out of the scopes of a loop body to its
+    // `while` (the checker allows them only there).
+    enum class Flow { Normal, Return, Break, Continue };
 
     // ------------------------------------------------------------------
     // Faults (§6.1): print, then failsafe(code); its `exit` decides the
@@ -143,7 +147,9 @@ private:
     int fault(const Fault& f) {
         std::fflush(stdout);  // the program's output so far comes first
         diag_.runtime_error(f.loc, f.message);
+        if (f.note_loc.line != 0) diag_.note(f.note_loc, f.note);
         depth_ = 0;
+        call_sites_.clear();
         try {
             Value code = int_value(normalize(static_cast<uint64_t>(f.code), s_.func(s_.failsafe).params[0]));
             call(s_.failsafe, {code}, f.loc);
@@ -231,11 +237,13 @@ private:
                                 fi.display + "'?)",
                         NPK_FAULT_CALL_DEPTH};
         ++depth_;
+        call_sites_.push_back(at);
         Frame f;
         f.fn = &fi;
         f.slots.resize(fi.slots.size());
         for (size_t i = 0; i < args.size(); ++i) f.slots[i] = std::move(args[i]);
         Flow flow = exec_block(*fd->body, f);
+        call_sites_.pop_back();
         --depth_;
         if (fi.role == FuncRole::Main) return int_value(0);
         if (flow == Flow::Return) return std::move(f.ret);
@@ -275,8 +283,37 @@ private:
         words.reserve(args.size());
         for (const Value& v : args) words.push_back(v.bits);
         uint64_t r = ExternTable::call(b, words);
+        if (b.traps_on_failure && static_cast<int32_t>(r) == -1) rejected_call(c, b);
         const Type* rt = s_.type_of(c);
         return int_value(rt->is_integer() ? normalize(r, rt) : r);
+    }
+
+    // A checked call the runtime refused (npk_jit_invoke: wrong signature,
+    // freed or foreign function): nothing ran. Reported at the program's
+    // own call, the innermost call site in the root file, with a note at
+    // the library's extern call when that is elsewhere.
+    [[noreturn]] void rejected_call(const Call& c, const BoundExtern& b) {
+        const uint32_t root = prog_.root().file;
+        Loc at = c.loc;
+        for (auto it = call_sites_.rbegin(); at.file != root && it != call_sites_.rend(); ++it)
+            if (it->file == root) at = *it;
+        const char* why = npk_last_error_message();
+        Fault f{at, std::string("Call rejected by the runtime, nothing was called: ") + (why && *why ? why : "no reason given"),
+                NPK_FAULT_REJECTED_CALL};
+        if (at.offset != c.loc.offset || at.file != c.loc.file) {
+            f.note_loc = c.loc;
+            f.note = "rejected in this call of '" + b.decl->name + "'";
+        }
+        throw f;
+    }
+
+    // p[i]: the address of element i of the integers at p.
+    unsigned char* element(const Index& ix, Frame& f) {
+        const uint64_t base = eval(*ix.object, f).bits;
+        const uint64_t i = eval(*ix.index, f).bits;
+        if (base == 0) throw Fault{ix.loc, "Index into a NULL pointer", NPK_FAULT_NULL_POINTER};
+        const uint64_t size = c_size_of(s_.type_of(*ix.object)->elem);
+        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(base + i * size));
     }
 
     // ------------------------------------------------------------------
@@ -387,6 +424,17 @@ private:
             return Flow::Return;
         }
         case StmtKind::ExprStmt: eval(*static_cast<const ExprStmt&>(st).expr, f); return Flow::Normal;
+        case StmtKind::While: {
+            const auto& w = static_cast<const While&>(st);
+            while (eval(*w.cond, f).bits != 0) {
+                Flow flow = exec_block(*w.body, f);
+                if (flow == Flow::Break) break;
+                if (flow == Flow::Return) return flow;
+            }
+            return Flow::Normal;
+        }
+        case StmtKind::Break: return Flow::Break;
+        case StmtKind::Continue: return Flow::Continue;
         }
         return Flow::Normal;
     }
@@ -421,7 +469,10 @@ private:
         switch (e.kind) {
         case ExprKind::IntLit:
             return int_value(normalize(static_cast<const IntLit&>(e).value, s_.type_of(e)));
-        case ExprKind::StrLit: return Value{};
+        case ExprKind::StrLit:
+            // A C string for an extern (the checker allows no other use):
+            // the tree outlives the run, so its bytes stay put.
+            return int_value(reinterpret_cast<uintptr_t>(static_cast<const StrLit&>(e).value.c_str()));
         case ExprKind::BoolLit: return int_value(static_cast<const BoolLit&>(e).value ? 1 : 0);
         case ExprKind::Name: {
             int32_t sl = s_.slot[e.id];
@@ -484,12 +535,17 @@ private:
             return r.sub.empty() ? Value{} : std::move(r.sub[0]);
         }
         case ExprKind::Drop: eval(*static_cast<const Drop&>(e).operand, f); return Value{};
+        case ExprKind::Index: return load(element(static_cast<const Index&>(e), f), s_.type_of(e));
         }
         return Value{};
     }
 
     void eval_assign(const Assign& a, Frame& f) {
         Value v = eval(*a.value, f);
+        if (a.target->kind == ExprKind::Index) {
+            store(element(static_cast<const Index&>(*a.target), f), s_.type_of(*a.target), v);
+            return;
+        }
         if (a.target->kind == ExprKind::Name) {
             int32_t sl = s_.slot[a.target->id];
             const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
@@ -581,6 +637,7 @@ private:
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
     Frame* frame_ = nullptr;   // the frame whose scope is being walked
+    std::vector<Loc> call_sites_;  // of the interpreted calls under way, outermost first
 };
 
 struct Job {
