@@ -266,6 +266,10 @@ private:
         case Builtin::WildxAlloc: return addr(npk_wildx_alloc(size_arg(*c.args[0], args[0])));
         case Builtin::WildxSeal: return i32(npk_wildx_seal(ptr(args[0])));
         case Builtin::WildxFree: return i32(npk_wildx_free(ptr(args[0])));
+        case Builtin::PrintI64:
+            std::printf("%" PRId64 "\n", as_signed(args[0].bits));
+            std::fflush(stdout);
+            return Value{};
         case Builtin::PrintI32:
             std::printf("%" PRId32 "\n", static_cast<int32_t>(as_signed(args[0].bits)));
             std::fflush(stdout);

@@ -19,9 +19,9 @@
 
 namespace npk {
 
-// Builtins (§7), plus print_i32 (npk only: prints a decimal int32 and a
-// newline on stdout; for example programs).
-enum class Builtin : uint8_t { Alloc, Free, WildxAlloc, WildxSeal, WildxFree, PrintI32 };
+// Builtins (§7), plus print_i32 and print_i64 (npk only: print a decimal
+// int32 / int64 and a newline on stdout; for example programs).
+enum class Builtin : uint8_t { Alloc, Free, WildxAlloc, WildxSeal, WildxFree, PrintI32, PrintI64 };
 const char* builtin_name(Builtin b);
 
 // What a Call expression calls.
