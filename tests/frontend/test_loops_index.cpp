@@ -27,7 +27,7 @@ TEST_CASE("parser: while, break, continue and p[i]", "[parser][loops]") {
     CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());  // every node has its own id
 }
 
-TEST_CASE("parser: a while body is a block; break needs its ';'", "[parser][loops]") {
+TEST_CASE("parser: a while body is a block, and break needs its semicolon", "[parser][loops]") {
     expect_error("func:f = int32() { while (a) b = 1; };", 1, 30, "Expected '{' for the 'while' body");
     expect_error("func:f = int32() { while (a) { break } };", 1, 37, "Expected ';' after 'break'");
     expect_error("func:f = int32() { x = a[1; };", 1, 27, "Expected ']' to close the index");
