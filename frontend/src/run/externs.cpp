@@ -4,6 +4,7 @@
 #include <npk/jit.h>
 #include <npk/jitbuild.h>
 #include <npk/status.h>
+#include <npk/validate.h>
 #include <npk/wildx.h>
 
 #include <bit>
@@ -114,6 +115,7 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_invoke", address_of(&npk_jit_invoke),
          {C::SInt32, {C::Pointer, C::Pointer, C::SInt32, C::Pointer}}, false, true},
         {"npk_jit_signature", address_of(&npk_jit_signature), {C::SInt32, {C::Pointer, C::Pointer, kSizeT}}, false},
+        {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, false},
     };
     return table;
 }
