@@ -21,6 +21,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -150,6 +151,7 @@ private:
         if (f.note_loc.line != 0) diag_.note(f.note_loc, f.note);
         depth_ = 0;
         call_sites_.clear();
+        rejection_.reset();
         try {
             Value code = int_value(normalize(static_cast<uint64_t>(f.code), s_.func(s_.failsafe).params[0]));
             call(s_.failsafe, {code}, f.loc);
@@ -243,6 +245,7 @@ private:
         f.slots.resize(fi.slots.size());
         for (size_t i = 0; i < args.size(); ++i) f.slots[i] = std::move(args[i]);
         Flow flow = exec_block(*fd->body, f);
+        if (rejection_ && rejection_depth_ == depth_) throw take_rejection();
         call_sites_.pop_back();
         --depth_;
         if (fi.role == FuncRole::Main) return int_value(0);
@@ -287,7 +290,7 @@ private:
         words.reserve(args.size());
         for (const Value& v : args) words.push_back(v.bits);
         uint64_t r = ExternTable::call(b, words);
-        if (b.traps_on_failure && static_cast<int32_t>(r) == -1) rejected_call(c, b);
+        if (b.traps_on_failure && static_cast<int32_t>(r) == -1) rejected_call(c, b, frame_);
         const Type* rt = s_.type_of(c);
         return int_value(rt->is_integer() ? normalize(r, rt) : r);
     }
@@ -295,8 +298,11 @@ private:
     // A checked call the runtime refused (npk_jit_invoke: wrong signature,
     // freed or foreign function): nothing ran. Reported at the program's
     // own call, the innermost call site in the root file, with a note at
-    // the library's extern call when that is elsewhere.
-    [[noreturn]] void rejected_call(const Call& c, const BoundExtern& b) {
+    // the library's extern call when that is elsewhere. The fault is
+    // raised when the function that made the call returns, so that a
+    // library helper (jit.npk's invoke_i64) releases its argument blocks
+    // first; in main or failsafe, which may `exit` instead, at once.
+    void rejected_call(const Call& c, const BoundExtern& b, const Frame* in) {
         const uint32_t root = prog_.root().file;
         Loc at = c.loc;
         for (auto it = call_sites_.rbegin(); at.file != root && it != call_sites_.rend(); ++it)
@@ -308,7 +314,17 @@ private:
             f.note_loc = c.loc;
             f.note = "rejected in this call of '" + b.decl->name + "'";
         }
-        throw f;
+        if (!in || in->fn->role != FuncRole::Normal) throw f;
+        if (!rejection_) {  // the first refusal is the one to report
+            rejection_ = std::make_unique<Fault>(std::move(f));
+            rejection_depth_ = depth_;
+        }
+    }
+
+    Fault take_rejection() {
+        Fault f = std::move(*rejection_);
+        rejection_.reset();
+        return f;
     }
 
     // p[i]: the address of element i of the integers at p.
@@ -642,6 +658,8 @@ private:
     uintptr_t stack_base_ = 0;
     Frame* frame_ = nullptr;   // the frame whose scope is being walked
     std::vector<Loc> call_sites_;  // of the interpreted calls under way, outermost first
+    std::unique_ptr<Fault> rejection_;  // a refused checked call, raised when its caller returns
+    int rejection_depth_ = 0;
 };
 
 struct Job {
