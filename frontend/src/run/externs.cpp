@@ -105,7 +105,9 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_call_native", address_of(&npk_jit_call_native),
          {C::SInt32, {C::Pointer, C::SInt32, C::Pointer, C::SInt32, C::SInt32, C::Pointer}}, R::None},
         {"npk_jit_ret", address_of(&npk_jit_ret), {C::SInt32, {C::Pointer, C::SInt32}}, R::None},
-        {"npk_jit_build", address_of(&npk_jit_build), {C::Pointer, {C::Pointer}}, R::None},
+        // A built function is a whole sealed W^X page (released by
+        // npk_wildx_free): the gate adds it to its table like a wildx_alloc page.
+        {"npk_jit_build", address_of(&npk_jit_build), {C::Pointer, {C::Pointer}}, R::PageAlloc},
         {"npk_jit_region_new", address_of(&npk_jit_region_new), {C::Pointer, {}}, R::None},
         {"npk_jit_region_add", address_of(&npk_jit_region_add), {C::Pointer, {C::Pointer, C::Pointer}}, R::None},
         {"npk_jit_region_seal", address_of(&npk_jit_region_seal), {C::SInt32, {C::Pointer}}, R::None},
