@@ -62,12 +62,14 @@
 
 #include "analysis/analyses.h"
 #include "analysis/attrs.h"
-#include "analysis/flow_state.h"
+#include "analysis/lifecycle_state.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
 
 namespace npk {
 namespace {
+
+using namespace lifecycle;
 
 constexpr const char* kLeak = "ARIA-014";
 constexpr const char* kUseAfterFree = "ARIA-015";
@@ -75,91 +77,6 @@ constexpr const char* kDoubleFree = "ARIA-022";
 
 std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
-// Which allocator a block came from, and which one a release is for.
-enum class Origin : uint8_t { Unknown, Heap, Page };
-
-const char* origin_text(Origin o) {
-    return o == Origin::Heap ? "a heap block from alloc, which only free releases"
-                             : "a W^X page from wildx_alloc, which only wildx_free releases";
-}
-
-enum class Life : uint8_t { Live, Released, Maybe };  // Maybe: released on some path only
-enum class Deferred : uint8_t { No, Maybe, Sure };    // freed by a pending defer
-
-struct VarState {
-    Life life = Life::Live;
-    bool pending = true;              // the release obligation
-    Deferred deferred = Deferred::No;
-    Origin freed_as = Origin::Unknown;  // the kind of the release behind Released / Maybe
-    Loc freed_at;                     // the release behind Released / Maybe
-    Loc deferred_at;                  // the release inside the covering defer
-};
-
-// Control from two flowing paths meets (§8.2 "Branches").
-void join_var(VarState& x, const VarState& y) {
-    if (x.life != y.life) {
-        if (x.freed_at.line == 0) {
-            x.freed_at = y.freed_at;
-            x.freed_as = y.freed_as;
-        }
-        x.life = Life::Maybe;
-    }
-    x.pending = x.pending || y.pending;
-    if (y.deferred > x.deferred) {
-        x.deferred = y.deferred;
-        x.deferred_at = y.deferred_at;
-    }
-}
-
-using Flow = FlowState<VarState>;
-
-// What a callee releases: by parameter index, the kind of release (-1:
-// none). Builtins, #[releases] and bodies fill it in.
-using Releases = std::vector<int8_t>;
-using Summaries = std::unordered_map<const ast::FuncDecl*, Releases>;
-
-struct Binding {
-    std::string name;
-    Loc decl;
-    uint32_t block;       // its flow entry (shared by aliases)
-};
-
-struct BlockInfo {
-    Origin origin = Origin::Unknown;
-    int64_t owner = -1;   // the binding that owes its release (-1: none)
-};
-
-struct DeferEntry {  // a block a `defer` of this scope releases
-    uint32_t block;
-    bool sure;
-    Loc release;
-};
-
-struct Scope {
-    std::vector<uint32_t> owned;   // blocks whose owner is declared here
-    std::vector<DeferEntry> defers;
-};
-
-// A flow state kept aside (what a `break` or `continue` leaves with, a
-// loop head): the entries that differ from the state before the loop.
-struct Snapshot {
-    bool reachable = true;
-    std::unordered_map<uint32_t, VarState> vals;
-};
-
-// A `while` being walked: where its body's scopes and its pass's journal
-// start, and the states that `break` and `continue` leave with.
-struct LoopFrame {
-    size_t scope_depth;
-    size_t journal;
-    std::vector<Snapshot> breaks, continues;
-};
-
-// Releases seen while checking a defer body, for that defer.
-struct DeferFrame {
-    uint32_t first_inner;  // blocks from here on are the body's own
-    std::vector<std::pair<uint32_t, Loc>> released;
-};
 
 class FunctionChecker {
 public:
@@ -311,42 +228,7 @@ private:
         }
     }
 
-    // ---- loops -------------------------------------------------------
-    VarState value_in(const Snapshot& sn, uint32_t k) const {
-        auto it = sn.vals.find(k);
-        return it != sn.vals.end() ? it->second : flow_.get(k);
-    }
-
-    // Control from `from` reaches `into` too (either may be unreachable);
-    // both are relative to the current state.
-    void merge_into(Snapshot& into, const Snapshot& from) const {
-        if (!from.reachable) return;
-        if (!into.reachable) {
-            into = from;
-            return;
-        }
-        for (const auto& [k, v] : from.vals) {
-            VarState x = value_in(into, k);
-            join_var(x, v);
-            into.vals[k] = x;
-        }
-        for (auto& [k, x] : into.vals)
-            if (!from.vals.count(k)) join_var(x, flow_.get(k));
-    }
-
-    // Whether two head states agree on the blocks older than the loop.
-    bool same_head(const Snapshot& a, const Snapshot& b, uint32_t known) const {
-        auto differs = [&](const Snapshot& x, const Snapshot& y) {
-            for (const auto& [k, v] : x.vals) {
-                if (k >= known) continue;
-                const VarState w = value_in(y, k);
-                if (v.life != w.life || v.pending != w.pending || v.deferred != w.deferred) return true;
-            }
-            return false;
-        };
-        return a.reachable == b.reachable && !differs(a, b) && !differs(b, a);
-    }
-
+    // ---- loops (the snapshots: analysis/lifecycle_state.h) -------------
     // One walk of the loop from `head`: the condition, then the body.
     // Returns the state that goes back to the head; `breaks` gets the
     // states that leave the loop by `break`. The flow state is left as
@@ -365,7 +247,7 @@ private:
         Snapshot back;
         back.reachable = d.reachable;
         for (auto& [k, v] : d.after) back.vals[k] = v;
-        for (const Snapshot& c : frame.continues) merge_into(back, c);
+        for (const Snapshot& c : frame.continues) merge_into(flow_, back, c);
         breaks = std::move(frame.breaks);
         return back;
     }
@@ -381,8 +263,8 @@ private:
         // discharged → pending), so this ends after a few rounds.
         for (int round = 0; round < 8; ++round) {
             Snapshot next;
-            merge_into(next, loop_pass(s, head, breaks));
-            if (same_head(next, head, known)) break;
+            merge_into(flow_, next, loop_pass(s, head, breaks));
+            if (same_head(flow_, next, head, known)) break;
             head = std::move(next);
         }
         quiet_ = was_quiet;
@@ -390,7 +272,7 @@ private:
         const bool forever = s.cond->kind == ast::ExprKind::BoolLit && static_cast<const ast::BoolLit&>(*s.cond).value;
         Snapshot out = head;
         if (forever) out = Snapshot{false, {}};
-        for (const Snapshot& b : breaks) merge_into(out, b);
+        for (const Snapshot& b : breaks) merge_into(flow_, out, b);
         if (!out.reachable) {  // nothing leaves the loop: the code after it is dead
             out = std::move(head);
             out.reachable = false;

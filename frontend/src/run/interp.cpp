@@ -1,11 +1,10 @@
 // The interpreter: a tree walk over a checked program, reading the
 // checker's facts from Sema (nitpick-subset.md §5–§7).
 //
-// Values are 64-bit words (integers in canonical form: sign-extended for
-// int/tbb, zero-extended for uint; bool 0/1; pointers as addresses),
-// Results and structs. Widening within a signedness family therefore
-// never changes a word, and every operation re-normalises its result to
-// its width, which is what makes wrapping exact for every width.
+// Values are canonical 64-bit words, Results and structs (run/value.h):
+// widening within a signedness family never changes a word, and every
+// operation re-normalises its result to its width, which is what makes
+// wrapping exact for every width.
 //
 // Control leaves a function by Flow::Return (pass / fail / return, after
 // running the defers of every block on the way out). `exit` and run-time
@@ -16,7 +15,6 @@
 #include <npk/wildx.h>
 #include <pthread.h>
 
-#include <bit>
 #include <cassert>
 #include <cinttypes>
 #include <cstdio>
@@ -29,6 +27,7 @@
 #include <vector>
 
 #include "run/externs.h"
+#include "run/value.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
 
@@ -37,13 +36,7 @@ namespace npk {
 namespace {
 
 using namespace ast;
-
-struct Value {
-    uint64_t bits = 0;       // integer, bool or pointer
-    bool is_error = false;   // Result
-    int64_t err = 0;         // Result
-    std::vector<Value> sub;  // struct fields; Result: {value} ({} for Result<NIL>)
-};
+using namespace run;
 
 struct ExitSignal {
     int32_t status;
@@ -72,31 +65,6 @@ constexpr int kMaxCallDepth = 1000;
 constexpr size_t kInterpStack = size_t{64} << 20;
 constexpr size_t kStackBudget = kInterpStack / 2;
 
-uint64_t mask_of(uint32_t bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
-
-// The canonical word of the low `t->bits` bits of `raw`.
-uint64_t normalize(uint64_t raw, const Type* t) {
-    uint32_t bits = t->bits;
-    if (bits >= 64 || bits == 0) return raw;
-    uint64_t m = mask_of(bits);
-    raw &= m;
-    if (t->is_signed() && ((raw >> (bits - 1)) & 1)) raw |= ~m;
-    return raw;
-}
-
-int64_t as_signed(uint64_t w) { return static_cast<int64_t>(w); }
-
-// tbbN: symmetric range ±(2^(N-1) - 1); the minimum word is ERR, which
-// every operation propagates and every overflow (or division by zero)
-// produces.
-int64_t tbb_max(const Type* t) { return static_cast<int64_t>(mask_of(t->bits - 1)); }
-uint64_t tbb_err(const Type* t) { return static_cast<uint64_t>(-tbb_max(t) - 1); }
-
-Value int_value(uint64_t w) {
-    Value v;
-    v.bits = w;
-    return v;
-}
 
 class Interp {
 public:
