@@ -113,6 +113,12 @@ inline void collect_ids(const Stmt& s, std::multiset<uint32_t>& ids) {
         if (static_cast<const Return&>(s).value) collect_ids(*static_cast<const Return&>(s).value, ids);
         break;
     case StmtKind::ExprStmt: collect_ids(*static_cast<const ExprStmt&>(s).expr, ids); break;
+    case StmtKind::While:
+        collect_ids(*static_cast<const While&>(s).cond, ids);
+        collect_ids(*static_cast<const While&>(s).body, ids);
+        break;
+    case StmtKind::Break:
+    case StmtKind::Continue: break;
     }
 }
 inline void collect_ids(const Expr& e, std::multiset<uint32_t>& ids) {
@@ -138,6 +144,10 @@ inline void collect_ids(const Expr& e, std::multiset<uint32_t>& ids) {
     case ExprKind::Raw: collect_ids(*static_cast<const Raw&>(e).operand, ids); break;
     case ExprKind::Drop: collect_ids(*static_cast<const Drop&>(e).operand, ids); break;
     case ExprKind::Cast: collect_ids(*static_cast<const Cast&>(e).operand, ids); break;
+    case ExprKind::Index:
+        collect_ids(*static_cast<const Index&>(e).object, ids);
+        collect_ids(*static_cast<const Index&>(e).index, ids);
+        break;
     default: break;
     }
 }

@@ -101,7 +101,7 @@ TEST_CASE("parser errors: statements and expressions", "[parser][errors]") {
     expect_error("func:f = int32() { else { } };", 1, 20, "'else' without a matching 'if'");
     expect_error("func:f = int32() { x = ; };", 1, 24, "Expected expression, found ';'");
     expect_error("func:f = int32() { x = 1 +; };", 1, 27, "Expected expression, found ';'");
-    expect_error("func:f = int32() { while (a) { } };", 1, 20, "Expected expression, found 'while' (a reserved word)");
+    expect_error("func:f = int32() { loop (a) { } };", 1, 20, "Expected expression, found 'loop' (a reserved word)");
     expect_error("func:f = int32() { x = NULL; };", 1, 24, "Expected expression, found 'NULL' (a reserved word)");
     expect_error("func:f = int32() { x = NIL; };", 1, 24, "NIL is a type");
     expect_error("func:f = int32() { f(1) = 2; };", 1, 25, "Invalid assignment target");
@@ -124,7 +124,7 @@ TEST_CASE("parser errors: statements and expressions", "[parser][errors]") {
 
 TEST_CASE("parser errors: declarations", "[parser][errors]") {
     expect_error("func:f = int32() { int32 x = 1; };", 1, 26, "Expected ':' between the type and the variable's name, found 'x'");
-    expect_error("func:f = int32() { int32:while = 1; };", 1, 26, "Expected a name for the variable, found 'while', which is a reserved word");
+    expect_error("func:f = int32() { int32:loop = 1; };", 1, 26, "Expected a name for the variable, found 'loop', which is a reserved word");
     expect_error("func:f = int32() { int32:if = 1; };", 1, 26, "which is a reserved word");
     expect_error("func:f = int32() { int32:5 = 1; };", 1, 26, "Expected a name for the variable, found '5'");
     expect_error("func:f = int32() { wild wild int8->:p = q; };", 1, 25, "Duplicate qualifier 'wild'");
@@ -143,7 +143,7 @@ TEST_CASE("parser errors: items", "[parser][errors]") {
     expect_error("func:f = int32();", 1, 17, "Function 'f' has no body (declare C functions with 'extern func:')");
     expect_error("func f = int32() { };", 1, 6, "Expected ':' after 'func', found 'f'");
     expect_error("func:1 = int32() { };", 1, 6, "Expected a function name after 'func:', found '1'");
-    expect_error("func:while = int32() { };", 1, 6, "Expected a function name after 'func:', found 'while' (a reserved word)");
+    expect_error("func:loop = int32() { };", 1, 6, "Expected a function name after 'func:', found 'loop' (a reserved word)");
     expect_error("func:f int32() { };", 1, 8, "Expected '=' after the function's name, found 'int32'");
     expect_error("func:f = int32 { };", 1, 16, "Expected '(' to open the parameter list, found '{'");
     expect_error("func:f = int32(int32 a) { };", 1, 22, "Expected ':' between the parameter's type and name, found 'a'");

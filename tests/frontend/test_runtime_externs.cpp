@@ -105,6 +105,7 @@ bool ctype_of_c(const std::string& spelled, CType& out) {
         {"int32_t", CType::SInt32}, {"int64_t", CType::SInt64}, {"uint8_t", CType::UInt8},
         {"uint16_t", CType::UInt16}, {"uint32_t", CType::UInt32}, {"uint64_t", CType::UInt64},
         {"int", CType::SInt32},     {"bool", CType::Bool},      {"_Bool", CType::Bool},
+        {"double", CType::Double},
         {"size_t", sizeof(size_t) == 8 ? CType::UInt64 : CType::UInt32},
         {"npk_handle_t", CType::SInt64},  // npk/handle.h: typedef int64_t npk_handle_t
     };

@@ -1,11 +1,17 @@
-// The attribute names the analyses give a meaning to. The checker only
-// verifies that an attribute's arguments name parameters (sema.h,
-// AttrInfo); an attribute not listed here is recorded and ignored.
+// The attribute names the analyses give a meaning to. The type checker
+// records every attribute with its arguments resolved to parameter
+// indexes (sema.h, AttrInfo) and gives none a meaning; an analysis looks
+// up here the names it knows, so a library declares what its functions
+// do to their arguments (stdlib/jit.npk, stdlib/handle.npk) and no
+// analysis hard-codes a function name. An attribute not listed here is
+// recorded and ignored.
 #pragma once
 
 #include <string_view>
 
-namespace npk::attrs {
+namespace npk {
+
+namespace attrs {
 
 // #[destroys_arena(p)] on an extern or a function: a call destroys the
 // handle arena passed as parameter p, so every handle into it is dead
@@ -13,4 +19,13 @@ namespace npk::attrs {
 // destroys its parameter when its body does (summaries to a fixed point).
 inline constexpr std::string_view kDestroysArena = "destroys_arena";
 
-}  // namespace npk::attrs
+}  // namespace attrs
+
+// #[releases(p)]: the call frees p; #[consumes(p)]: the call takes p
+// over (it is released as far as the caller is concerned: e.g.
+// Jit.compile_function(b) frees the builder b whatever happens). Either
+// way, a later use of the caller's binding is ARIA-015 and a second
+// release ARIA-022 (nitpick-subset.md §8.2).
+inline bool attr_releases_argument(std::string_view name) { return name == "releases" || name == "consumes"; }
+
+}  // namespace npk

@@ -10,6 +10,7 @@
 // changed (before and after), with the state put back as it was.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <unordered_set>
 #include <utility>
@@ -60,6 +61,20 @@ public:
         }
         reachable = was_reachable;
         return d;
+    }
+
+    // The number of open journals (isolated() calls under way).
+    size_t depth() const { return journals_.size(); }
+
+    // Every entry set since journal `level` was opened, with its value
+    // now: with the state at that point, the whole state now (a `break`
+    // keeps it for after its loop). Costs what those journals hold.
+    template <class F>
+    void each_changed_since(size_t level, F&& f) const {
+        std::unordered_set<uint32_t> done;
+        for (size_t j = level; j < journals_.size(); ++j)
+            for (const auto& [i, old] : journals_[j].old)
+                if (done.insert(i).second) f(i, vals_[i]);
     }
 
     // Makes the changes of `d` (journaled) and takes its reachability.

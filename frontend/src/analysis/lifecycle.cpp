@@ -41,7 +41,19 @@
 //   "Memory leak: wild variable 'p' was overwritten before being
 //   freed". A binding covered by a defer stays covered (the defer frees
 //   whatever `p` holds when it runs). `p.f = e` is not a use of `p`.
+// - `#[consumes(p)]` is `#[releases(p)]` by another name (a builder that
+//   `build` takes over: analysis/attrs.h).
+// - `while`: the state at the loop head is the join of the state before
+//   the loop and of every path back to it (the body's end, `continue`),
+//   found by walking the body quietly until it no longer changes; then
+//   the body is walked once more, reporting, from that state. The loop
+//   is left by its condition (from the head state; not for `while
+//   (true)`) and by every `break`. A binding declared in the body must
+//   be released before each iteration ends and before a `break` or
+//   `continue` leaves its scope (ARIA-014); a `p[i]` or `p[i] = v` is a
+//   use of p.
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -49,94 +61,24 @@
 #include <vector>
 
 #include "analysis/analyses.h"
+#include "analysis/attrs.h"
 #include "analysis/drops.h"
 #include "analysis/flow_state.h"
+#include "analysis/lifecycle_state.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
 
 namespace npk {
 namespace {
 
+using namespace lifecycle;
+
 constexpr const char* kLeak = "ARIA-014";
 constexpr const char* kUseAfterFree = "ARIA-015";
 constexpr const char* kDoubleFree = "ARIA-022";
 
-// The attribute that declares a release: #[releases(p, ...)].
-constexpr const char* kReleasesAttr = "releases";
-
 std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
-// Which allocator a block came from, and which one a release is for.
-enum class Origin : uint8_t { Unknown, Heap, Page };
-
-const char* origin_text(Origin o) {
-    return o == Origin::Heap ? "a heap block from alloc, which only free releases"
-                             : "a W^X page from wildx_alloc, which only wildx_free releases";
-}
-
-enum class Life : uint8_t { Live, Released, Maybe };  // Maybe: released on some path only
-enum class Deferred : uint8_t { No, Maybe, Sure };    // freed by a pending defer
-
-struct VarState {
-    Life life = Life::Live;
-    bool pending = true;              // the release obligation
-    Deferred deferred = Deferred::No;
-    Origin freed_as = Origin::Unknown;  // the kind of the release behind Released / Maybe
-    Loc freed_at;                     // the release behind Released / Maybe
-    Loc deferred_at;                  // the release inside the covering defer
-    bool raii = false;                // released by drop.npk when its block ends (§9.2)
-};
-
-// Control from two flowing paths meets (§8.2 "Branches").
-void join_var(VarState& x, const VarState& y) {
-    if (x.life != y.life) {
-        if (x.freed_at.line == 0) {
-            x.freed_at = y.freed_at;
-            x.freed_as = y.freed_as;
-        }
-        x.life = Life::Maybe;
-    }
-    x.pending = x.pending || y.pending;
-    if (y.deferred > x.deferred) {
-        x.deferred = y.deferred;
-        x.deferred_at = y.deferred_at;
-    }
-}
-
-using Flow = FlowState<VarState>;
-
-// What a callee releases: by parameter index, the kind of release (-1:
-// none). Builtins, #[releases] and bodies fill it in.
-using Releases = std::vector<int8_t>;
-using Summaries = std::unordered_map<const ast::FuncDecl*, Releases>;
-
-struct Binding {
-    std::string name;
-    Loc decl;
-    uint32_t block;       // its flow entry (shared by aliases)
-};
-
-struct BlockInfo {
-    Origin origin = Origin::Unknown;
-    int64_t owner = -1;   // the binding that owes its release (-1: none)
-};
-
-struct DeferEntry {  // a block a `defer` of this scope releases
-    uint32_t block;
-    bool sure;
-    Loc release;
-};
-
-struct Scope {
-    std::vector<uint32_t> owned;   // blocks whose owner is declared here
-    std::vector<DeferEntry> defers;
-};
-
-// Releases seen while checking a defer body, for that defer.
-struct DeferFrame {
-    uint32_t first_inner;  // blocks from here on are the body's own
-    std::vector<std::pair<uint32_t, Loc>> released;
-};
 
 class FunctionChecker {
 public:
@@ -180,14 +122,15 @@ public:
 
 private:
     // ---- reporting (nothing in a quiet walk) ----------------------------
+    // A loop's quiet passes report nothing either.
     void error(Loc at, const char* code, const std::string& msg) {
-        if (diag_) diag_->error(at, code, msg);
+        if (diag_ && !quiet_) diag_->error(at, code, msg);
     }
     void warning(Loc at, const std::string& msg) {
-        if (diag_) diag_->warning(at, "", msg);
+        if (diag_ && !quiet_) diag_->warning(at, "", msg);
     }
     void note_at(Loc at, const std::string& text) {
-        if (diag_ && at.line != 0) diag_->note(at, text);
+        if (diag_ && !quiet_ && at.line != 0) diag_->note(at, text);
     }
     void note_declared(uint32_t block) {
         const int64_t owner = blocks_[block].owner;
@@ -240,7 +183,7 @@ private:
             return out;
         }
         for (const AttrInfo& a : s_.attrs_of(c))
-            if (a.name == kReleasesAttr)
+            if (attr_releases_argument(a.name))
                 for (uint32_t p : a.params) mark(p, Origin::Unknown);
         if (c.kind == Callee::Kind::Func) {
             auto it = summaries_.find(c.fn);
@@ -281,7 +224,93 @@ private:
             leave(s, static_cast<const ast::Return&>(s).value.get(), true);
             break;
         case ast::StmtKind::ExprStmt: expr(*static_cast<const ast::ExprStmt&>(s).expr); break;
+        case ast::StmtKind::While: while_stmt(static_cast<const ast::While&>(s)); break;
+        case ast::StmtKind::Break: loop_jump(s, true); break;
+        case ast::StmtKind::Continue: loop_jump(s, false); break;
         }
+    }
+
+    // ---- loops (the snapshots: analysis/lifecycle_state.h) -------------
+    // One walk of the loop from `head`: the condition, then the body.
+    // Returns the state that goes back to the head; `breaks` gets the
+    // states that leave the loop by `break`. The flow state is left as
+    // it was.
+    Snapshot loop_pass(const ast::While& s, const Snapshot& head, std::vector<Snapshot>& breaks) {
+        LoopFrame frame{};
+        Flow::Delta d = flow_.isolated([&] {
+            for (const auto& [k, v] : head.vals) flow_.set(k) = v;
+            flow_.reachable = true;
+            expr(*s.cond);
+            loops_.push_back({scopes_.size(), flow_.depth() - 1, {}, {}});
+            block(*s.body);
+            frame = std::move(loops_.back());
+            loops_.pop_back();
+        });
+        Snapshot back;
+        back.reachable = d.reachable;
+        for (auto& [k, v] : d.after) back.vals[k] = v;
+        for (const Snapshot& c : frame.continues) merge_into(flow_, back, c);
+        breaks = std::move(frame.breaks);
+        return back;
+    }
+
+    void while_stmt(const ast::While& s) {
+        const bool live = flow_.reachable;
+        const auto known = static_cast<uint32_t>(blocks_.size());
+        Snapshot head;  // the state before the loop: as for `if`, a dead loop is checked by what it does
+        std::vector<Snapshot> breaks;
+        const bool was_quiet = quiet_;
+        quiet_ = true;
+        // The states only move up a finite lattice (live → maybe,
+        // discharged → pending), so this ends after a few rounds.
+        for (int round = 0; round < 8; ++round) {
+            Snapshot next;
+            merge_into(flow_, next, loop_pass(s, head, breaks));
+            if (same_head(flow_, next, head, known)) break;
+            head = std::move(next);
+        }
+        quiet_ = was_quiet;
+        loop_pass(s, head, breaks);
+        const bool forever = s.cond->kind == ast::ExprKind::BoolLit && static_cast<const ast::BoolLit&>(*s.cond).value;
+        Snapshot out = head;
+        if (forever) out = Snapshot{false, {}};
+        for (const Snapshot& b : breaks) merge_into(flow_, out, b);
+        if (!out.reachable) {  // nothing leaves the loop: the code after it is dead
+            out = std::move(head);
+            out.reachable = false;
+        }
+        for (const auto& [k, v] : out.vals) flow_.set(k) = v;
+        flow_.reachable = out.reachable && live;
+    }
+
+    // break / continue: leaves the scopes opened inside the loop, whose
+    // blocks must be released by now and whose defers run.
+    void loop_jump(const ast::Stmt& s, bool is_break) {
+        assert(!loops_.empty() && "the type checker rejects break / continue outside a loop");
+        LoopFrame& loop = loops_.back();
+        Snapshot out;
+        out.reachable = flow_.reachable;
+        flow_.each_changed_since(loop.journal, [&](uint32_t k, const VarState& v) { out.vals[k] = v; });
+        for (size_t i = loop.scope_depth; i < scopes_.size(); ++i) {
+            const Scope& sc = scopes_[i];
+            for (uint32_t k : sc.owned) {
+                if (!flow_.reachable || !flow_.get(k).pending) continue;
+                error(s.loc, kLeak,
+                      "Memory leak: wild variable " + quoted(owner_name(k)) + " was not freed before " +
+                          (is_break ? "break" : "continue"));
+                note_declared(k);
+            }
+            for (const DeferEntry& d : sc.defers) {
+                VarState v = flow_.get(d.block);
+                if (v.life != Life::Released) v.life = d.sure ? Life::Released : Life::Maybe;
+                v.freed_at = d.release;
+                v.pending = false;
+                v.deferred = Deferred::No;
+                out.vals[d.block] = v;
+            }
+        }
+        (is_break ? loop.breaks : loop.continues).push_back(std::move(out));
+        flow_.reachable = false;
     }
 
     void block(const ast::Block& b) { ast::walk_scope(*this, ast::block_scope(b)); }
@@ -481,6 +510,10 @@ private:
         case K::Raw: expr(*static_cast<const ast::Raw&>(e).operand); break;
         case K::Drop: expr(*static_cast<const ast::Drop&>(e).operand); break;  // ⚑ a use, not a release
         case K::Cast: expr(*static_cast<const ast::Cast&>(e).operand); break;
+        case K::Index:
+            expr(*static_cast<const ast::Index&>(e).object);
+            expr(*static_cast<const ast::Index&>(e).index);
+            break;
         }
     }
 
@@ -601,6 +634,8 @@ private:
     Releases released_;
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
+    std::vector<LoopFrame> loops_;
+    bool quiet_ = false;
     Flow flow_;
 };
 

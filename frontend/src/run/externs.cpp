@@ -3,10 +3,12 @@
 #include <dlfcn.h>
 #include <npk/handle.h>
 #include <npk/jit.h>
+#include <npk/jitbuild.h>
 #include <npk/status.h>
 #include <npk/validate.h>
 #include <npk/wildx.h>
 
+#include <bit>
 #include <cassert>
 #include <cstring>
 
@@ -35,6 +37,7 @@ ffi_type* ffi_type_for(CType t) {
     case CType::UInt32: return &ffi_type_uint32;
     case CType::UInt64: return &ffi_type_uint64;
     case CType::Pointer: return &ffi_type_pointer;
+    case CType::Double: return &ffi_type_double;
     }
     return nullptr;
 }
@@ -79,6 +82,43 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, R::None},
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, R::None},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::CodeCall},
+        // npk/jitbuild.h: the builder, regions and checked calls.
+        {"npk_jit_builder_new", address_of(&npk_jit_builder_new), {C::Pointer, {C::SInt32}}, R::None},
+        {"npk_jit_builder_free", address_of(&npk_jit_builder_free), {C::Void, {C::Pointer}}, R::None},
+        {"npk_jit_builder_error", address_of(&npk_jit_builder_error), {C::SInt32, {C::Pointer}}, R::None},
+        {"npk_jit_param", address_of(&npk_jit_param), {C::SInt32, {C::Pointer, C::SInt32}}, R::None},
+        {"npk_jit_var", address_of(&npk_jit_var), {C::SInt32, {C::Pointer, C::SInt32}}, R::None},
+        {"npk_jit_var_type", address_of(&npk_jit_var_type), {C::SInt32, {C::Pointer, C::SInt32}}, R::None},
+        {"npk_jit_const_i64", address_of(&npk_jit_const_i64), {C::SInt32, {C::Pointer, C::SInt32, C::SInt64}}, R::None},
+        {"npk_jit_const_f64", address_of(&npk_jit_const_f64), {C::SInt32, {C::Pointer, C::SInt32, C::Double}}, R::None},
+        {"npk_jit_mov", address_of(&npk_jit_mov), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_op", address_of(&npk_jit_op),
+         {C::SInt32, {C::Pointer, C::SInt32, C::SInt32, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_neg", address_of(&npk_jit_neg), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_not", address_of(&npk_jit_not), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_convert", address_of(&npk_jit_convert), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_load", address_of(&npk_jit_load), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_store", address_of(&npk_jit_store), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_label", address_of(&npk_jit_label), {C::SInt32, {C::Pointer}}, R::None},
+        {"npk_jit_bind", address_of(&npk_jit_bind), {C::SInt32, {C::Pointer, C::SInt32}}, R::None},
+        {"npk_jit_jump", address_of(&npk_jit_jump), {C::SInt32, {C::Pointer, C::SInt32}}, R::None},
+        {"npk_jit_branch_if", address_of(&npk_jit_branch_if), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::None},
+        {"npk_jit_call_native", address_of(&npk_jit_call_native),
+         {C::SInt32, {C::Pointer, C::SInt32, C::Pointer, C::SInt32, C::SInt32, C::Pointer}}, R::None},
+        {"npk_jit_ret", address_of(&npk_jit_ret), {C::SInt32, {C::Pointer, C::SInt32}}, R::None},
+        // A built function is a whole sealed W^X page (released by
+        // npk_wildx_free): the gate adds it to its table like a wildx_alloc page.
+        {"npk_jit_build", address_of(&npk_jit_build), {C::Pointer, {C::Pointer}}, R::PageAlloc},
+        {"npk_jit_region_new", address_of(&npk_jit_region_new), {C::Pointer, {}}, R::None},
+        {"npk_jit_region_add", address_of(&npk_jit_region_add), {C::Pointer, {C::Pointer, C::Pointer}}, R::None},
+        {"npk_jit_region_seal", address_of(&npk_jit_region_seal), {C::SInt32, {C::Pointer}}, R::None},
+        {"npk_jit_region_free", address_of(&npk_jit_region_free), {C::SInt32, {C::Pointer}}, R::None},
+        {"npk_jit_region_count", address_of(&npk_jit_region_count), {C::SInt64, {C::Pointer}}, R::None},
+        // A refused checked call (-1: wrong signature, not a live built
+        // function) stops the program with the runtime's reason; nothing ran.
+        {"npk_jit_invoke", address_of(&npk_jit_invoke),
+         {C::SInt32, {C::Pointer, C::Pointer, C::SInt32, C::Pointer}}, R::CheckedCall},
+        {"npk_jit_signature", address_of(&npk_jit_signature), {C::SInt32, {C::Pointer, C::Pointer, kSizeT}}, R::None},
         {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, R::None},
         {"npk_handle_arena_create", address_of(&npk_handle_arena_create), {C::SInt64, {}}, R::None},
         {"npk_handle_arena_destroy", address_of(&npk_handle_arena_destroy), {C::Void, {C::SInt64}}, R::None},
@@ -206,6 +246,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         uint32_t u32;
         uint64_t u64;
         void* p;
+        double d;
     };
     std::vector<Slot> slots(args.size());
     std::vector<void*> ptrs(args.size());
@@ -223,6 +264,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         case CType::UInt32: s.u32 = static_cast<uint32_t>(v); break;
         case CType::UInt64: s.u64 = v; break;
         case CType::Pointer: s.p = reinterpret_cast<void*>(static_cast<uintptr_t>(v)); break;
+        case CType::Double: std::memcpy(&s.d, &v, sizeof s.d); break;  // the word holds the bits
         case CType::Void: assert(false && "void parameter"); break;
         }
         ptrs[i] = &s;
@@ -232,6 +274,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         ffi_arg a;
         uint64_t u64;
         void* p;
+        double d;
     } ret{};
     ffi_call(const_cast<ffi_cif*>(&b.cif), reinterpret_cast<void (*)()>(b.fn), &ret,
              ptrs.empty() ? nullptr : ptrs.data());
@@ -247,6 +290,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
     case CType::UInt32: return static_cast<uint32_t>(ret.a);
     case CType::UInt64: return ret.u64;
     case CType::Pointer: return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(ret.p));
+    case CType::Double: return std::bit_cast<uint64_t>(ret.d);
     }
     return 0;
 }

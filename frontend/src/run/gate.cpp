@@ -88,6 +88,7 @@ void RuntimeGate::after(RuntimeRole role, const std::vector<uint64_t>& args, uin
     case RuntimeRole::None:
     case RuntimeRole::PageSeal:
     case RuntimeRole::CodeCall:
+    case RuntimeRole::CheckedCall:
         break;
     }
     if (!user_quiet_ && rejections() != rejections_before_)

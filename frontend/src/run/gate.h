@@ -32,10 +32,11 @@ enum class RuntimeRole : uint8_t {
     None,
     HeapAlloc,   // npk_alloc(size) -> block
     HeapFree,    // npk_free(block)
-    PageAlloc,   // npk_wildx_alloc(size) -> page
+    PageAlloc,   // npk_wildx_alloc(size), npk_jit_build(b) -> page
     PageSeal,    // npk_wildx_seal(page)
     PageFree,    // npk_wildx_free(page) -> 0 / -1
     CodeCall,    // calls its first argument, a sealed page
+    CheckedCall, // npk_jit_invoke: the runtime checks the function itself; -1 is a refusal
 };
 
 struct Refusal {

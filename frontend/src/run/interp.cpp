@@ -1,11 +1,10 @@
 // The interpreter: a tree walk over a checked program, reading the
 // checker's facts from Sema (nitpick-subset.md §5–§7).
 //
-// Values are 64-bit words (integers in canonical form: sign-extended for
-// int/tbb, zero-extended for uint; bool 0/1; pointers as addresses),
-// Results and structs. Widening within a signedness family therefore
-// never changes a word, and every operation re-normalises its result to
-// its width, which is what makes wrapping exact for every width.
+// Values are canonical 64-bit words, Results and structs (run/value.h):
+// widening within a signedness family never changes a word, and every
+// operation re-normalises its result to its width, which is what makes
+// wrapping exact for every width.
 //
 // Control leaves a function by Flow::Return (pass / fail / return, after
 // running the defers of every block on the way out). `exit` and run-time
@@ -16,11 +15,11 @@
 #include <npk/wildx.h>
 #include <pthread.h>
 
-#include <bit>
 #include <cassert>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <unordered_map>
@@ -30,6 +29,7 @@
 #include "analysis/drops.h"
 #include "run/drops.h"
 #include "run/externs.h"
+#include "run/value.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
 
@@ -38,13 +38,7 @@ namespace npk {
 namespace {
 
 using namespace ast;
-
-struct Value {
-    uint64_t bits = 0;       // integer, bool or pointer
-    bool is_error = false;   // Result
-    int64_t err = 0;         // Result
-    std::vector<Value> sub;  // struct fields; Result: {value} ({} for Result<NIL>)
-};
+using namespace run;
 
 struct ExitSignal {
     int32_t status;
@@ -54,6 +48,8 @@ struct Fault {
     Loc loc;
     std::string message;
     int32_t code;
+    Loc note_loc = {};       // optional: the other half of the story
+    std::string note = {};
 };
 
 // Interpreted calls nest C++ frames (call → block → statement →
@@ -71,31 +67,6 @@ constexpr int kMaxCallDepth = 1000;
 constexpr size_t kInterpStack = size_t{64} << 20;
 constexpr size_t kStackBudget = kInterpStack / 2;
 
-uint64_t mask_of(uint32_t bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
-
-// The canonical word of the low `t->bits` bits of `raw`.
-uint64_t normalize(uint64_t raw, const Type* t) {
-    uint32_t bits = t->bits;
-    if (bits >= 64 || bits == 0) return raw;
-    uint64_t m = mask_of(bits);
-    raw &= m;
-    if (t->is_signed() && ((raw >> (bits - 1)) & 1)) raw |= ~m;
-    return raw;
-}
-
-int64_t as_signed(uint64_t w) { return static_cast<int64_t>(w); }
-
-// tbbN: symmetric range ±(2^(N-1) - 1); the minimum word is ERR, which
-// every operation propagates and every overflow (or division by zero)
-// produces.
-int64_t tbb_max(const Type* t) { return static_cast<int64_t>(mask_of(t->bits - 1)); }
-uint64_t tbb_err(const Type* t) { return static_cast<uint64_t>(-tbb_max(t) - 1); }
-
-Value int_value(uint64_t w) {
-    Value v;
-    v.bits = w;
-    return v;
-}
 
 class Interp {
 public:
@@ -144,7 +115,9 @@ private:
         std::vector<std::vector<DropEntry>> drops;      // likewise, in registration order
         Value ret;
     };
-    enum class Flow { Normal, Return };
+    // Break / Continue travel out of the scopes of a loop body to its
+    // `while` (the checker allows them only there).
+    enum class Flow { Normal, Return, Break, Continue };
 
     // ------------------------------------------------------------------
     // Faults (§6.1): print, then failsafe(code); its `exit` decides the
@@ -153,7 +126,10 @@ private:
     int fault(const Fault& f) {
         std::fflush(stdout);  // the program's output so far comes first
         diag_.runtime_error(f.loc, f.message);
+        if (f.note_loc.line != 0) diag_.note(f.note_loc, f.note);
         depth_ = 0;
+        call_sites_.clear();
+        rejection_.reset();
         try {
             Value code = int_value(normalize(static_cast<uint64_t>(f.code), s_.func(s_.failsafe).params[0]));
             call(s_.failsafe, {code}, f.loc);
@@ -241,11 +217,14 @@ private:
                                 fi.display + "'?)",
                         NPK_FAULT_CALL_DEPTH};
         ++depth_;
+        call_sites_.push_back(at);
         Frame f;
         f.fn = &fi;
         f.slots.resize(fi.slots.size());
         for (size_t i = 0; i < args.size(); ++i) f.slots[i] = std::move(args[i]);
         Flow flow = exec_block(*fd->body, f);
+        if (rejection_ && rejection_depth_ == depth_) throw take_rejection();
+        call_sites_.pop_back();
         --depth_;
         if (fi.role == FuncRole::Main) return int_value(0);
         if (flow == Flow::Return) return std::move(f.ret);
@@ -259,13 +238,19 @@ private:
         case Builtin::WildxAlloc: return RuntimeRole::PageAlloc;
         case Builtin::WildxSeal: return RuntimeRole::PageSeal;
         case Builtin::WildxFree: return RuntimeRole::PageFree;
-        case Builtin::PrintI32: break;
+        case Builtin::PrintI32:
+        case Builtin::PrintI64: break;
         }
         return RuntimeRole::None;
     }
 
     Value call_builtin(const Call& c, std::vector<Value>& args) {
         Builtin b = s_.callee[c.id].builtin;
+        if (b == Builtin::PrintI64) {
+            std::printf("%" PRId64 "\n", as_signed(args[0].bits));
+            std::fflush(stdout);
+            return Value{};
+        }
         if (b == Builtin::PrintI32) {
             std::printf("%" PRId32 "\n", static_cast<int32_t>(as_signed(args[0].bits)));
             std::fflush(stdout);
@@ -286,7 +271,8 @@ private:
         case Builtin::WildxAlloc: r = reinterpret_cast<uintptr_t>(npk_wildx_alloc(words[0])); break;
         case Builtin::WildxSeal: r = static_cast<uint64_t>(static_cast<int64_t>(npk_wildx_seal(p))); break;
         case Builtin::WildxFree: r = static_cast<uint64_t>(static_cast<int64_t>(npk_wildx_free(p))); break;
-        case Builtin::PrintI32: break;
+        case Builtin::PrintI32:
+        case Builtin::PrintI64: break;
         }
         gate_.after(role, words, r, c.loc);
         return int_value(r);
@@ -307,8 +293,50 @@ private:
         if (b.in_runtime) gate_.before();
         uint64_t r = ExternTable::call(b, words);
         if (b.in_runtime) gate_.after(b.role, words, r, c.loc);
+        if (b.role == RuntimeRole::CheckedCall && static_cast<int32_t>(r) == -1) rejected_call(c, b, frame_);
         const Type* rt = s_.type_of(c);
         return int_value(rt->is_integer() ? normalize(r, rt) : r);
+    }
+
+    // A checked call the runtime refused (npk_jit_invoke: wrong signature,
+    // freed or foreign function): nothing ran. Reported at the program's
+    // own call, the innermost call site in the root file, with a note at
+    // the library's extern call when that is elsewhere. The fault is
+    // raised when the function that made the call returns, so that a
+    // library helper (jit.npk's invoke_i64) releases its argument blocks
+    // first; in main or failsafe, which may `exit` instead, at once.
+    void rejected_call(const Call& c, const BoundExtern& b, const Frame* in) {
+        const uint32_t root = prog_.root().file;
+        Loc at = c.loc;
+        for (auto it = call_sites_.rbegin(); at.file != root && it != call_sites_.rend(); ++it)
+            if (it->file == root) at = *it;
+        const char* why = npk_last_error_message();
+        Fault f{at, std::string("Call rejected by the runtime, nothing was called: ") + (why && *why ? why : "no reason given"),
+                NPK_FAULT_REJECTED_CALL};
+        if (at.offset != c.loc.offset || at.file != c.loc.file) {
+            f.note_loc = c.loc;
+            f.note = "rejected in this call of '" + b.decl->name + "'";
+        }
+        if (!in || in->fn->role != FuncRole::Normal) throw f;
+        if (!rejection_) {  // the first refusal is the one to report
+            rejection_ = std::make_unique<Fault>(std::move(f));
+            rejection_depth_ = depth_;
+        }
+    }
+
+    Fault take_rejection() {
+        Fault f = std::move(*rejection_);
+        rejection_.reset();
+        return f;
+    }
+
+    // p[i]: the address of element i of the integers at p.
+    unsigned char* element(const Index& ix, Frame& f) {
+        const uint64_t base = eval(*ix.object, f).bits;
+        const uint64_t i = eval(*ix.index, f).bits;
+        if (base == 0) throw Fault{ix.loc, "Index into a NULL pointer", NPK_FAULT_NULL_POINTER};
+        const uint64_t size = c_size_of(s_.type_of(*ix.object)->elem);
+        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(base + i * size));
     }
 
     // ------------------------------------------------------------------
@@ -430,6 +458,17 @@ private:
             return Flow::Return;
         }
         case StmtKind::ExprStmt: eval(*static_cast<const ExprStmt&>(st).expr, f); return Flow::Normal;
+        case StmtKind::While: {
+            const auto& w = static_cast<const While&>(st);
+            while (eval(*w.cond, f).bits != 0) {
+                Flow flow = exec_block(*w.body, f);
+                if (flow == Flow::Break) break;
+                if (flow == Flow::Return) return flow;
+            }
+            return Flow::Normal;
+        }
+        case StmtKind::Break: return Flow::Break;
+        case StmtKind::Continue: return Flow::Continue;
         }
         return Flow::Normal;
     }
@@ -464,7 +503,10 @@ private:
         switch (e.kind) {
         case ExprKind::IntLit:
             return int_value(normalize(static_cast<const IntLit&>(e).value, s_.type_of(e)));
-        case ExprKind::StrLit: return Value{};
+        case ExprKind::StrLit:
+            // A C string for an extern (the checker allows no other use):
+            // the tree outlives the run, so its bytes stay put.
+            return int_value(reinterpret_cast<uintptr_t>(static_cast<const StrLit&>(e).value.c_str()));
         case ExprKind::BoolLit: return int_value(static_cast<const BoolLit&>(e).value ? 1 : 0);
         case ExprKind::Name: {
             int32_t sl = s_.slot[e.id];
@@ -534,12 +576,17 @@ private:
             const Type* t = s_.type_of(e);
             return int_value(t->is_integer() ? normalize(v.bits, t) : v.bits);
         }
+        case ExprKind::Index: return load(element(static_cast<const Index&>(e), f), s_.type_of(e));
         }
         return Value{};
     }
 
     void eval_assign(const Assign& a, Frame& f) {
         Value v = eval(*a.value, f);
+        if (a.target->kind == ExprKind::Index) {
+            store(element(static_cast<const Index&>(*a.target), f), s_.type_of(*a.target), v);
+            return;
+        }
         if (a.target->kind == ExprKind::Name) {
             int32_t sl = s_.slot[a.target->id];
             const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
@@ -673,6 +720,9 @@ private:
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
     Frame* frame_ = nullptr;   // the frame whose scope is being walked
+    std::vector<Loc> call_sites_;  // of the interpreted calls under way, outermost first
+    std::unique_ptr<Fault> rejection_;  // a refused checked call, raised when its caller returns
+    int rejection_depth_ = 0;
 };
 
 struct Job {

@@ -55,6 +55,11 @@ const Type* Checker::check_builtin(const Call& c, Facts& facts, Builtin b) {
         convert(arg, t, T.int32(), "the argument of 'print_i32'");
         return T.void_type();
     }
+    case Builtin::PrintI64: {
+        const Type* t = check_expr(arg, facts, T.int64());
+        convert(arg, t, T.int64(), "the argument of 'print_i64'");
+        return T.void_type();
+    }
     }
     return T.error();
 }

@@ -155,6 +155,13 @@ private:
     void check_fail(const Fail& s, Facts& facts);
     const char* role_name() const { return fn_->role == FuncRole::Main ? "main" : "failsafe"; }
 
+    // ---- loops and element access (loops.cpp) -------------------------
+    bool check_while(const While& s, Facts& facts);
+    void check_loop_jump(const Stmt& s, const char* what);
+    NPK_COLD const Type* check_index(const Index& ix, Facts& facts);
+    NPK_COLD const Type* check_index_assign(const Assign& a, Facts& facts);
+    NPK_COLD const Type* check_str_lit(const StrLit& lit, const Type* target);
+
     // ---- expressions (exprs.cpp) --------------------------------------
     bool convertible(const Type* from, const Type* to) const;
     bool convert(const Expr& e, const Type* from, const Type* to, const std::string& what);
@@ -188,6 +195,7 @@ private:
     uint32_t module_ = 0;
     Facts* facts_ = nullptr;   // the facts of the scope being walked
     int defer_depth_ = 0;
+    int loop_depth_ = 0;       // enclosing `while` loops (a defer body starts at 0)
     // Locals in scope: by name, the slots of that name, innermost last;
     // and per open scope, the names it declared (to close it). Lookup
     // and declaration cost O(1) however many locals a body has.

@@ -102,9 +102,7 @@ const Type* Checker::set(const Expr& e, const Type* t) {
 const Type* Checker::check_expr(const Expr& e, Facts& facts, const Type* target) {
     switch (e.kind) {
     case ExprKind::IntLit: return set(e, check_int_lit(static_cast<const IntLit&>(e), false, target));
-    case ExprKind::StrLit:
-        error(e.loc, "A string literal can only be a 'use' path");
-        return set(e, s_.types.error());
+    case ExprKind::StrLit: return set(e, check_str_lit(static_cast<const StrLit&>(e), target));
     case ExprKind::BoolLit: return set(e, s_.types.boolean());
     case ExprKind::Name: return set(e, check_name(static_cast<const Name&>(e)));
     case ExprKind::Unary: return set(e, check_unary(static_cast<const Unary&>(e), facts, target));
@@ -121,6 +119,7 @@ const Type* Checker::check_expr(const Expr& e, Facts& facts, const Type* target)
         check_expr(*static_cast<const Drop&>(e).operand, facts);
         return set(e, s_.types.void_type());
     case ExprKind::Cast: return set(e, check_cast(static_cast<const Cast&>(e), facts));
+    case ExprKind::Index: return set(e, check_index(static_cast<const Index&>(e), facts));
     }
     return set(e, s_.types.error());
 }
@@ -359,6 +358,7 @@ const Type* Checker::check_assign(const Assign& a, Facts& facts) {
         }
         return T.void_type();
     }
+    if (a.target->kind == ExprKind::Index) return check_index_assign(a, facts);
     error(a.target->loc, "The left side of '=' must be a variable or a field of a variable");
     check_expr(*a.value, facts);
     return T.void_type();

@@ -16,6 +16,7 @@ const char* builtin_name(Builtin b) {
     case Builtin::WildxSeal: return "wildx_seal";
     case Builtin::WildxFree: return "wildx_free";
     case Builtin::PrintI32: return "print_i32";
+    case Builtin::PrintI64: return "print_i64";
     }
     return "?";
 }
@@ -27,6 +28,7 @@ bool lookup_builtin(const std::string& name, Builtin& out) {
         {"alloc", Builtin::Alloc},           {"free", Builtin::Free},
         {"wildx_alloc", Builtin::WildxAlloc}, {"wildx_seal", Builtin::WildxSeal},
         {"wildx_free", Builtin::WildxFree},   {"print_i32", Builtin::PrintI32},
+        {"print_i64", Builtin::PrintI64},
     };
     for (const auto& [n, b] : table)
         if (name == n) {

@@ -19,9 +19,9 @@
 
 namespace npk {
 
-// Builtins (§7), plus print_i32 (npk only: prints a decimal int32 and a
-// newline on stdout; for example programs).
-enum class Builtin : uint8_t { Alloc, Free, WildxAlloc, WildxSeal, WildxFree, PrintI32 };
+// Builtins (§7), plus print_i32 and print_i64 (npk only: print a decimal
+// int32 / int64 and a newline on stdout; for example programs).
+enum class Builtin : uint8_t { Alloc, Free, WildxAlloc, WildxSeal, WildxFree, PrintI32, PrintI64 };
 const char* builtin_name(Builtin b);
 
 // What a Call expression calls.
@@ -95,6 +95,8 @@ enum FaultCode : int32_t {
     NPK_FAULT_OUT_OF_MEMORY = 104,    // a `wild S` heap struct could not be allocated
     NPK_FAULT_BAD_FREE = 105,         // free of a pointer that is not a live block from alloc
     NPK_FAULT_BAD_CODE_PAGE = 106,    // a call through a page that is not sealed executable
+    NPK_FAULT_NULL_POINTER = 107,     // p[i] with p NULL
+    NPK_FAULT_REJECTED_CALL = 108,    // a checked call (npk_jit_invoke) the runtime refused
 };
 
 struct Sema {

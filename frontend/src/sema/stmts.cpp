@@ -11,6 +11,7 @@ void Checker::check_body(const FuncDecl& f) {
     fn_ = &s_.funcs.at(&f);
     module_ = fn_->module;
     defer_depth_ = 0;
+    loop_depth_ = 0;
     locals_.clear();
     open_scopes_.clear();
     slot_depth_.clear();
@@ -44,10 +45,16 @@ bool Checker::check_stmt(const Stmt& st, Facts& facts) {
     case StmtKind::Defer: {
         Facts inner = facts;  // a deferred body's effects do not flow on
         ++defer_depth_;
+        const int loops = loop_depth_;  // break / continue cannot leave a defer body
+        loop_depth_ = 0;
         check_scope(block_scope(*static_cast<const Defer&>(st).body), inner);
+        loop_depth_ = loops;
         --defer_depth_;
         return false;
     }
+    case StmtKind::While: return check_while(static_cast<const While&>(st), facts);
+    case StmtKind::Break: check_loop_jump(st, "break"); return false;
+    case StmtKind::Continue: check_loop_jump(st, "continue"); return false;
     case StmtKind::Block: return check_scope(block_scope(static_cast<const Block&>(st)), facts);
     case StmtKind::Exit: check_exit(static_cast<const Exit&>(st), facts); return true;
     case StmtKind::Pass: check_pass(static_cast<const Pass&>(st), facts); return true;

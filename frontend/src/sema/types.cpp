@@ -130,6 +130,7 @@ const char* ctype_name(CType t) {
     case CType::UInt64: return "uint64";
     case CType::Bool: return "bool";
     case CType::Pointer: return "?*";
+    case CType::Double: return "double";
     }
     return "?";
 }
@@ -147,6 +148,7 @@ uint32_t ctype_size(CType t) {
     case CType::SInt64:
     case CType::UInt64: return 8;
     case CType::Pointer: return static_cast<uint32_t>(sizeof(void*));
+    case CType::Double: return 8;
     }
     return 0;
 }
@@ -182,7 +184,7 @@ bool ctype_of(const Type* t, bool is_return, CType& out) {
 
 bool ctype_compatible(CType a, CType b) {
     if (a == b) return true;
-    auto is_int = [](CType c) { return c != CType::Void && c != CType::Pointer && c != CType::Bool; };
+    auto is_int = [](CType c) { return c != CType::Void && c != CType::Pointer && c != CType::Bool && c != CType::Double; };
     return is_int(a) && is_int(b) && ctype_size(a) == ctype_size(b);
 }
 

@@ -127,6 +127,8 @@ enum class CType : uint8_t {
     UInt8, UInt16, UInt32, UInt64,
     Bool,     // C _Bool: one byte
     Pointer,  // void* / T*
+    Double,   // C double: only in the runtime's own table (npk_jit_const_f64);
+              // no Nitpick type of the subset lowers to it
 };
 
 struct CSignature {

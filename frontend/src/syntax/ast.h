@@ -69,6 +69,7 @@ enum class ExprKind {
     IntLit, StrLit, BoolLit, Name,
     Unary, Binary, Assign, Call, Member, StructLit,
     Raw, Drop, Cast,
+    Index,
 };
 
 enum class UnaryOp { Neg, Not };
@@ -193,10 +194,18 @@ struct Cast : Expr {
     Cast() : Expr(ExprKind::Cast) {}
 };
 
+// p[i]: the i-th integer of the memory p points at (upstream's pointer
+// subscript; docs/language.md). The element's type and width are p's
+// pointee type; also an assignment target.
+struct Index : Expr {
+    ExprPtr object, index;
+    Index() : Expr(ExprKind::Index) {}
+};
+
 // ---------------------------------------------------------------------
 // Statements.
 // ---------------------------------------------------------------------
-enum class StmtKind { VarDecl, If, Defer, Block, Exit, Pass, Fail, Return, ExprStmt };
+enum class StmtKind { VarDecl, If, Defer, Block, Exit, Pass, Fail, Return, ExprStmt, While, Break, Continue };
 
 struct Stmt {
     StmtKind kind;
@@ -255,6 +264,19 @@ struct Return : Stmt {
 struct ExprStmt : Stmt {
     ExprPtr expr;
     ExprStmt() : Stmt(StmtKind::ExprStmt) {}
+};
+
+// while (cond) { body }; break; continue; (docs/language.md)
+struct While : Stmt {
+    ExprPtr cond;
+    std::unique_ptr<Block> body;
+    While() : Stmt(StmtKind::While) {}
+};
+struct Break : Stmt {
+    Break() : Stmt(StmtKind::Break) {}
+};
+struct Continue : Stmt {
+    Continue() : Stmt(StmtKind::Continue) {}
 };
 
 // ---------------------------------------------------------------------

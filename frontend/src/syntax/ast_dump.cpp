@@ -131,6 +131,10 @@ std::string dump_expr(const Expr& e) {
         const auto& c = static_cast<const Cast&>(e);
         return "(@cast<" + dump_type(c.type) + "> " + dump_expr(*c.operand) + ")";
     }
+    case ExprKind::Index: {
+        const auto& n = static_cast<const Index&>(e);
+        return "(index " + dump_expr(*n.object) + " " + dump_expr(*n.index) + ")";
+    }
     }
     return "?";
 }
@@ -167,6 +171,12 @@ std::string dump_stmt(const Stmt& st) {
         return n.value ? "(return " + dump_expr(*n.value) + ")" : "(return)";
     }
     case StmtKind::ExprStmt: return dump_expr(*static_cast<const ExprStmt&>(st).expr) + ";";
+    case StmtKind::While: {
+        const auto& n = static_cast<const While&>(st);
+        return "(while " + dump_expr(*n.cond) + " " + dump_stmt(*n.body) + ")";
+    }
+    case StmtKind::Break: return "(break)";
+    case StmtKind::Continue: return "(continue)";
     }
     return "?";
 }

@@ -55,11 +55,12 @@ const std::unordered_map<std::string_view, Tok>& keyword_table() {
             {"extern", Tok::KwExtern}, {"as", Tok::KwAs},         {"for", Tok::KwFor},
             {"true", Tok::KwTrue},     {"false", Tok::KwFalse},   {"NIL", Tok::KwNil},
             {"Result", Tok::KwResult}, {"bool", Tok::KwBool},
+            {"while", Tok::KwWhile},   {"break", Tok::KwBreak},   {"continue", Tok::KwContinue},
         };
         // Reserved upstream, outside the subset's grammar.
         for (std::string_view w : {
-                 "move", "while", "loop", "till", "when", "then", "end", "pick", "fall",
-                 "break", "continue", "ok", "defaults", "prove", "assert_static", "async",
+                 "move", "loop", "till", "when", "then", "end", "pick", "fall",
+                 "ok", "defaults", "prove", "assert_static", "async",
                  "await", "catch", "in", "is", "enum", "opaque", "trait", "Rules", "limit",
                  "mod", "cfg", "comptime", "inline", "noinline", "macro", "derive",
                  "requires", "ensures", "invariant", "NULL", "ERR", "unknown",
@@ -180,6 +181,9 @@ const char* tok_name(Tok k) {
     case Tok::KwExtern: return "'extern'";
     case Tok::KwAs: return "'as'";
     case Tok::KwFor: return "'for'";
+    case Tok::KwWhile: return "'while'";
+    case Tok::KwBreak: return "'break'";
+    case Tok::KwContinue: return "'continue'";
     case Tok::KwTrue: return "'true'";
     case Tok::KwFalse: return "'false'";
     case Tok::KwNil: return "'NIL'";

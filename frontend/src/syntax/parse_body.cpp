@@ -40,15 +40,25 @@ std::unique_ptr<Block> Parser::parse_block(const std::string& context) {
     return b;
 }
 
-// stmt = var_decl | if_stmt | "defer" block | block
+// stmt = var_decl | if_stmt | while_stmt | "defer" block | block
 //      | "exit" expr ";" | "pass" [ expr ] ";" | "fail" expr ";"
-//      | "return" [ expr ] ";" | expr ";" ;
+//      | "return" [ expr ] ";" | "break" ";" | "continue" ";" | expr ";" ;
 StmtPtr Parser::parse_stmt() {
     const Token& t = peek();
     Loc loc = t.loc;
     switch (t.kind) {
     case Tok::KwIf:
         return parse_if();
+    case Tok::KwWhile:
+        return parse_while();
+    case Tok::KwBreak:
+        advance();
+        expect_semi("after 'break'");
+        return node<Break>(loc);
+    case Tok::KwContinue:
+        advance();
+        expect_semi("after 'continue'");
+        return node<Continue>(loc);
     case Tok::LBrace:
         return parse_block("to open a block");
     case Tok::KwDefer: {
@@ -159,6 +169,20 @@ StmtPtr Parser::parse_if() {
     return s;
 }
 
+// while_stmt = "while" "(" expr ")" block ;
+// Upstream's loop body is always a block; so is ours.
+StmtPtr Parser::parse_while() {
+    const Token& kw = peek();
+    Nest nest(*this, kw.loc);
+    auto s = node<While>(kw.loc);
+    advance();
+    expect(Tok::LParen, "after 'while'");
+    s->cond = parse_expr();
+    expect(Tok::RParen, "to close the 'while' condition");
+    s->body = parse_block("for the 'while' body");
+    return s;
+}
+
 // body = block | stmt ;
 StmtPtr Parser::parse_body() {
     if (check(Tok::LBrace)) return parse_block("to open a block");
@@ -172,18 +196,18 @@ StmtPtr Parser::parse_body() {
 // Expressions
 // ---------------------------------------------------------------------
 
-// expr = or_expr [ "=" expr ] ;      (* target: NAME or NAME "." IDENT *)
+// expr = or_expr [ "=" expr ] ;  (* target: NAME, NAME "." IDENT or postfix "[" expr "]" *)
 ExprPtr Parser::parse_expr() {
     Nest nest(*this, peek().loc);
     ExprPtr lhs = parse_binary(1);
     if (!check(Tok::Assign)) return lhs;
     Loc eq = advance().loc;
-    bool ok = lhs->kind == ExprKind::Name ||
+    bool ok = lhs->kind == ExprKind::Name || lhs->kind == ExprKind::Index ||
               (lhs->kind == ExprKind::Member &&
                static_cast<const Member&>(*lhs).object->kind == ExprKind::Name);
     if (!ok)
-        report(eq, "Invalid assignment target: only a variable or a field of a variable "
-                   "(x or x.f) can be assigned");
+        report(eq, "Invalid assignment target: only a variable, a field of a variable or an "
+                   "element (x, x.f or p[i]) can be assigned");
     auto a = node<Assign>(lhs->loc);
     a->target = std::move(lhs);
     a->value = parse_expr();
@@ -254,7 +278,7 @@ ExprPtr Parser::parse_unary() {
     }
 }
 
-// postfix = primary { "(" [ expr { "," expr } ] ")" | "." MEMBER } ;
+// postfix = primary { "(" [ expr { "," expr } ] ")" | "." MEMBER | "[" expr "]" } ;
 // MEMBER  = NAME | "drop" | type word
 ExprPtr Parser::parse_postfix(bool negated_literal) {
     ExprPtr e = parse_primary(negated_literal);
@@ -292,6 +316,16 @@ ExprPtr Parser::parse_postfix(bool negated_literal) {
             mem->member_loc = m.loc;
             const Expr* o = mem->object.get();
             e = finish(std::move(mem), {o});
+        } else if (check(Tok::LBracket)) {
+            Loc open = advance().loc;
+            auto ix = node<Index>(e->loc);
+            ix->object = std::move(e);
+            ix->index = parse_expr();
+            if (!check(Tok::RBracket)) fail_expected("']' to close the index" + opened_at(open));
+            advance();
+            const Expr* o = ix->object.get();
+            const Expr* i = ix->index.get();
+            e = finish(std::move(ix), {o, i});
         } else {
             return e;
         }

@@ -68,7 +68,8 @@ void Parser::sync_stmt() {
             if (!skip_keywords && !at_error) switch (k) {
             case Tok::KwIf: case Tok::KwDefer: case Tok::KwExit: case Tok::KwPass:
             case Tok::KwFail: case Tok::KwReturn: case Tok::KwWild: case Tok::KwWildx:
-            case Tok::KwFixed: case Tok::KwConst:
+            case Tok::KwFixed: case Tok::KwConst: case Tok::KwWhile: case Tok::KwBreak:
+            case Tok::KwContinue:
                 return;
             default: break;
             }

@@ -284,6 +284,7 @@ private:
     bool is_decl_start();
     StmtPtr parse_var_decl();
     StmtPtr parse_if();
+    StmtPtr parse_while();
     StmtPtr parse_body();
 
     ExprPtr parse_expr();

@@ -31,6 +31,7 @@ enum class Tok : uint8_t {
     KwDefer, KwIf, KwElse, KwReturn, KwPass, KwFail, KwExit, KwRaw, KwDrop,
     KwFunc, KwStruct, KwType, KwImpl, KwUse, KwPub, KwExtern, KwAs, KwFor,
     KwTrue, KwFalse, KwNil, KwResult, KwBool,
+    KwWhile, KwBreak, KwContinue,
 
     // A type word other than bool / Result: int8, uint32, tbb32, int128,
     // flt32, string, buffer, process, ... (Token::type says which).

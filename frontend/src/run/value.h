@@ -1,0 +1,47 @@
+// The interpreter's values (run/interp.cpp) and the arithmetic on their
+// 64-bit words: integers in canonical form (sign-extended for int/tbb,
+// zero-extended for uint; bool 0/1; pointers as addresses), Results and
+// structs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sema/types.h"
+
+namespace npk::run {
+
+struct Value {
+    uint64_t bits = 0;       // integer, bool or pointer
+    bool is_error = false;   // Result
+    int64_t err = 0;         // Result
+    std::vector<Value> sub;  // struct fields; Result: {value} ({} for Result<NIL>)
+};
+
+inline uint64_t mask_of(uint32_t bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
+
+// The canonical word of the low `t->bits` bits of `raw`.
+inline uint64_t normalize(uint64_t raw, const Type* t) {
+    uint32_t bits = t->bits;
+    if (bits >= 64 || bits == 0) return raw;
+    uint64_t m = mask_of(bits);
+    raw &= m;
+    if (t->is_signed() && ((raw >> (bits - 1)) & 1)) raw |= ~m;
+    return raw;
+}
+
+inline int64_t as_signed(uint64_t w) { return static_cast<int64_t>(w); }
+
+// tbbN: symmetric range ±(2^(N-1) - 1); the minimum word is ERR, which
+// every operation propagates and every overflow (or division by zero)
+// produces.
+inline int64_t tbb_max(const Type* t) { return static_cast<int64_t>(mask_of(t->bits - 1)); }
+inline uint64_t tbb_err(const Type* t) { return static_cast<uint64_t>(-tbb_max(t) - 1); }
+
+inline Value int_value(uint64_t w) {
+    Value v;
+    v.bits = w;
+    return v;
+}
+
+}  // namespace npk::run
