@@ -122,6 +122,19 @@ NPK_API void npk_jit_builder_free(npk_jit_builder* b);
 NPK_API int32_t npk_jit_builder_error(const npk_jit_builder* b);
 
 /*
+ * Names the function the builder makes: perf (NPK_JIT_PERF) and gdb
+ * (NPK_JIT_GDB) show it, npk_jit_name returns it. `name` is copied: 1 to
+ * NPK_JIT_MAX_NAME bytes of printable ASCII without space (0x21..0x7E),
+ * so that it is one token in a perf map line or a gdb command. Allowed at
+ * any time before the build; a later call renames. A function never
+ * named is "jit_fn_<address in lowercase hex>", e.g. jit_fn_7f3a1c000010.
+ * Returns 0, or -1 for a NULL builder, a builder that failed earlier, or
+ * an invalid name (NPK_ERR_INVALID_ARGUMENT, sticky as any misuse).
+ */
+#define NPK_JIT_MAX_NAME 127
+NPK_API int32_t npk_jit_builder_name(npk_jit_builder* b, const char* name);
+
+/*
  * Appends a parameter of `type` (not VOID) and returns its variable:
  * parameters are in call order. Only before the first instruction
  * (NPK_ERR_JIT_LATE_PARAM), at most NPK_JIT_MAX_PARAMS
@@ -317,6 +330,16 @@ NPK_API int32_t npk_jit_invoke(const void* fn, const npk_jit_value* args, int32_
  * written). 64 bytes always suffice.
  */
 NPK_API int32_t npk_jit_signature(const void* fn, char* buf, size_t n);
+
+/*
+ * Writes the name of the live built function `fn` (npk_jit_builder_name,
+ * or "jit_fn_<address>") with its NUL into buf (n bytes) and returns its
+ * length. -1 for a NULL fn or buf (NPK_ERR_NULL), anything but the start
+ * of a live EXECUTABLE built function (NPK_ERR_JIT_NOT_FUNCTION) or a
+ * buffer too small (NPK_ERR_JIT_BUFFER_TOO_SMALL; NPK_JIT_MAX_NAME + 1
+ * bytes are always enough); buf is unchanged then.
+ */
+NPK_API int32_t npk_jit_name(const void* fn, char* buf, size_t n);
 
 NPK_EXTERN_C_END
 

@@ -22,6 +22,8 @@ public:
     Error run() {
         FuncNode* fn = cc_.addFunc(func_signature(p_));
         if (fn == nullptr) return kErrorOutOfMemory;
+        // A frame-pointer frame: what gdb and perf walk JIT frames by (tools/).
+        fn->frame().setPreservedFP();
         if (!regs_.init(p_.vars.size()) || !labels_.init(p_.label_bound.size())) return kErrorOutOfMemory;
         for (size_t v = 0; v < p_.vars.size(); ++v) regs_[v] = new_reg(p_.vars[v]);
         for (size_t l = 0; l < p_.label_bound.size(); ++l) labels_[l] = cc_.newLabel();
