@@ -190,7 +190,7 @@ void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* name,
         return nullptr;
     }
     (void)c->entries.push(Entry{static_cast<uint32_t>(at), sig});  // reserved above
-    if (!c->names.empty()) (void)c->names.push(copy);                // reserved by prepare_name
+    if (copy != nullptr || !c->names.empty()) (void)c->names.push(copy);  // reserved by prepare_name
     trap_fill(c->base + c->used, at - c->used);
     c->used = at + len;
     ++r->count;
