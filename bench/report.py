@@ -63,6 +63,32 @@ ROWS += [
     ("process/npk_run", "process/c_abi", None, "npk run bugs/bug264_jit_add_i32_smoke.npk"),
 ]
 
+ROWS += [
+    ("codegen/build/floor", "codegen/build/floor", None,
+     "the same asmjit compile + bare mmap/copy/mprotect/call/munmap"),
+    ("codegen/build/npk", "codegen/build/floor", 1.15, "npk_jit_build + call + npk_wildx_free: x*K+C"),
+    ("codegen/build/asmjit_jitruntime", "codegen/build/floor", None, "asmjit JitRuntime (RWX pages), same code"),
+    ("codegen/region/asmjit_jitruntime_1000", "codegen/region/asmjit_jitruntime_1000", None,
+     "1,000 functions: JitRuntime add, call, release"),
+    ("codegen/region/npk_1000", "codegen/region/asmjit_jitruntime_1000", 1.10,
+     "1,000 functions in one region: add, seal once, call, free once"),
+    ("codegen/call/fn_ptr", "codegen/call/fn_ptr", None, "plain call of a built x*K+C"),
+    ("codegen/call/invoke", "codegen/call/fn_ptr", 10.0, "npk_jit_invoke of it (signature checked)"),
+    ("codegen/loop/c_O2", "codegen/loop/c_O2", None, "sum of a[i]*K over 1M i64, C at -O2 -fno-tree-vectorize"),
+    ("codegen/loop/builder", "codegen/loop/c_O2", 1.5, "the same loop built with npk/jitbuild.h"),
+]
+
+# Goals on absolute values: (case, counter or None for the median time in
+# ns, largest allowed value, unit, what).
+ABS_ROWS = [
+    ("codegen/install/region_4096_per_fn", None, 40.0, "ns",
+     "install + seal per function, 4,096 pre-encoded in one region"),
+    ("codegen/install/region_4096_per_fn", "bytes_per_fn_beyond_code", 64.0, "B",
+     "memory per live function in that region, beyond its code"),
+]
+
+MILLION_GOAL = 1000000
+
 MANY_PAGES_GOAL = 60000
 MANY_PAGES_WHAT = {
     "mixed": "60,000 pages live, every 2nd sealed (no VMA merging)",
@@ -116,7 +142,7 @@ def load_bench(path):
         elif "child_cpu_ns" in b:  # a spawned process: its own CPU time
             cpu.setdefault(name, []).append(b["child_cpu_ns"])
         ex = extras.setdefault(name, {})
-        for key in ("maps", "rwx_mappings"):
+        for key in ("maps", "rwx_mappings", "bytes_per_fn_beyond_code", "code_bytes"):
             if key in b:
                 ex[key] = b[key]
         if b.get("label"):
@@ -211,6 +237,49 @@ def main(argv):
         if "maps" in ex and case.startswith("registry/") and "live:15000" in case and "threads" not in case \
                 and "state" not in case:
             notes.append(f"{case}: {int(ex['maps'])} mappings in /proc/self/maps with the background live")
+
+    for case, counter, limit, unit, what in ABS_ROWS:
+        if filtered and case not in errors and case not in runs:
+            continue
+        name = case if counter is None else f"{case}:{counter}"
+        if case not in runs:
+            all_goals_met = False
+            table.append([name, "-", "-", "-", "0", "-", "-", "-", "-", f"<= {limit:g} {unit}", "MISS", what])
+            notes.append(f"{name}: {errors.get(case, 'not run')}")
+            continue
+        if counter is None:
+            value, shown = medians[case], fmt_time(medians[case])
+            lo, hi = fmt_time(min(runs[case])), fmt_time(max(runs[case]))
+        else:
+            value = extras.get(case, {}).get(counter)
+            shown, lo, hi = (f"{value:.1f} {unit}" if value is not None else "-"), "-", "-"
+        ok = value is not None and value <= limit
+        if not ok:
+            all_goals_met = False
+        table.append([name, shown, lo, hi, str(len(runs[case])), "-", "-", "-", "-", f"<= {limit:g} {unit}",
+                      "PASS" if ok else "MISS", what])
+        if counter is not None and "code_bytes" in extras.get(case, {}):
+            notes.append(f"{name}: each function's code is {int(extras[case]['code_bytes'])} B")
+
+    million = [m for m in many if "functions" in m]
+    many = [m for m in many if "functions" not in m]
+    for m in million:
+        ok = m.get("live", 0) >= MILLION_GOAL and m.get("add_failures", 1) == 0 and \
+            m.get("seal_failures", 1) == 0 and m.get("calls_bad", 1) == 0 and m.get("free_failures", 1) == 0
+        if not ok:
+            all_goals_met = False
+        table.append(["codegen/million_functions", f"{m.get('live', 0)} live", "-", "-", "1", "-",
+                      f"{m.get('maps_at_peak', '?')} maps", "-", "-", f">= {MILLION_GOAL}", "PASS" if ok else "MISS",
+                      "built functions live at once in regions of 10,000"])
+        notes.append(f"codegen/million_functions: {m.get('live')} live in {m.get('regions')} regions, "
+                     f"{m.get('wildx_allocations')} wildx allocations, {m.get('wildx_bytes')} bytes, "
+                     f"{m.get('maps_at_peak')} mappings at peak (vm.max_map_count {m.get('max_map_count')}), "
+                     f"{m.get('calls_ok')} sampled invokes ok, built in {m.get('build_seconds')} s")
+    if not million and not filtered:
+        all_goals_met = False
+        table.append(["codegen/million_functions", "-", "-", "-", "0", "-", "-", "-", "-", f">= {MILLION_GOAL}",
+                      "MISS", "built functions live at once in regions of 10,000"])
+        notes.append("codegen/million_functions: did not run")
 
     for m in many:
         mode = m.get("mode", "?")

@@ -94,6 +94,10 @@ bool publish(CodeIndex* idx) {
 }
 
 void forget(uintptr_t base) {
+    // Every wildx free comes here: most pages never held built code, and
+    // only this thread can still publish at `base` (it owns the page).
+    const std::atomic<CodeIndex*>* seen = slot(base, false);
+    if (seen == nullptr || seen->load(std::memory_order_acquire) == nullptr) return;
     CodeIndex* idx = nullptr;
     {
         Lock lk(g_mu);

@@ -45,6 +45,8 @@ struct Compiled {
     FirstError errors;
 };
 
+asmjit::CodeHolder& code_of(Compiled* c) { return c->code; }
+
 bool host_has_codegen() { return kHost != Target::none; }
 
 Compiled* compile(const Program& p, const char* op, const void* subject) {

@@ -15,47 +15,15 @@ namespace {
 using namespace asmjit;
 using arm::CondCode;
 
-class A64Lowering {
+class A64Lowering : public Lowering<A64Lowering, a64::Compiler, a64::Reg> {
 public:
-    A64Lowering(a64::Compiler& cc, const Program& p) : cc_(cc), p_(p) {}
-
-    Error run() {
-        FuncNode* fn = cc_.addFunc(func_signature(p_));
-        if (fn == nullptr) return kErrorOutOfMemory;
-        // A frame-pointer frame: what gdb and perf walk JIT frames by (tools/).
-        fn->frame().setPreservedFP();
-        if (!regs_.init(p_.vars.size()) || !labels_.init(p_.label_bound.size())) return kErrorOutOfMemory;
-        for (size_t v = 0; v < p_.vars.size(); ++v) regs_[v] = new_reg(p_.vars[v]);
-        for (size_t l = 0; l < p_.label_bound.size(); ++l) labels_[l] = cc_.newLabel();
-        // Parameters arrive in their registers; every other variable starts at 0.
-        Vec<uint8_t> is_param;
-        if (!is_param.reserve(p_.vars.size())) return kErrorOutOfMemory;
-        for (size_t v = 0; v < p_.vars.size(); ++v) (void)is_param.push(0);
-        for (size_t i = 0; i < p_.params.size(); ++i) {
-            fn->setArg(i, regs_[static_cast<size_t>(p_.params[i])]);
-            is_param[static_cast<size_t>(p_.params[i])] = 1;
-        }
-        for (size_t v = 0; v < p_.vars.size(); ++v) {
-            if (!is_param[v]) zero_reg(regs_[v], p_.vars[v]);
-        }
-        for (const Inst& in : p_.insts) emit(in);
-        // Running off the end returns 0.
-        if (p_.ret == Type::void_) {
-            cc_.ret();
-        } else {
-            const a64::Reg r = new_reg(p_.ret);
-            zero_reg(r, p_.ret);
-            cc_.ret(r);
-        }
-        cc_.endFunc();
-        return cc_.finalize();
-    }
+    using Lowering::Lowering;
 
 private:
-    a64::Compiler& cc_;
-    const Program& p_;
-    RegArray<a64::Reg> regs_;
-    RegArray<Label> labels_;
+    friend Lowering;
+
+    a64::Gp gp(int32_t v) { return reg(v).as<a64::Gp>(); }
+    a64::Vec vec(int32_t v) { return reg(v).as<a64::Vec>(); }
 
     a64::Reg new_reg(Type t) {
         switch (t) {
@@ -64,10 +32,6 @@ private:
             default: return cc_.newGpx();
         }
     }
-    Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
-    a64::Gp gp(int32_t v) { return regs_[static_cast<size_t>(v)].as<a64::Gp>(); }
-    a64::Vec vec(int32_t v) { return regs_[static_cast<size_t>(v)].as<a64::Vec>(); }
-    Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
 
     // Any constant, 16 bits at a time (movz, then movk for each non-zero half).
     void load_imm(const a64::Gp& r, uint64_t v) {
@@ -86,63 +50,42 @@ private:
         if (first) cc_.movz(r, Imm(0), Imm(0));
     }
 
+    a64::Gp address(uint64_t a) {
+        const a64::Gp r = cc_.newGpx();
+        load_imm(r, a);
+        return r;
+    }
+
     void zero_reg(const a64::Reg& r, Type t) {
         if (t == Type::f64) {
-            const a64::Gp z = cc_.newGpx();
-            load_imm(z, 0);
-            cc_.fmov(r.as<a64::Vec>(), z);
+            cc_.fmov(r.as<a64::Vec>(), address(0));
         } else {
             load_imm(r.as<a64::Gp>(), 0);
         }
     }
 
-    void emit(const Inst& in) {
-        switch (in.kind) {
-            case Kind::const_int: load_imm(gp(in.dst), static_cast<uint64_t>(in.imm)); break;
-            case Kind::const_f64: {
-                const a64::Gp t = cc_.newGpx();
-                load_imm(t, static_cast<uint64_t>(in.imm));
-                cc_.fmov(vec(in.dst), t);
-                break;
-            }
-            case Kind::mov:
-                if (type(in.dst) == Type::f64) {
-                    cc_.fmov(vec(in.dst), vec(in.a));
-                } else {
-                    cc_.mov(gp(in.dst), gp(in.a));
-                }
-                break;
-            case Kind::binop:
-                if (type(in.a) == Type::f64) {
-                    f64_binop(in);
-                } else {
-                    int_binop(in);
-                }
-                break;
-            case Kind::neg:
-                if (type(in.dst) == Type::f64) {
-                    cc_.fneg(vec(in.dst), vec(in.a));
-                } else {
-                    cc_.neg(gp(in.dst), gp(in.a));
-                }
-                break;
-            case Kind::not_: cc_.mvn(gp(in.dst), gp(in.a)); break;
-            case Kind::convert: convert(in.dst, in.a); break;
-            case Kind::load:
-            case Kind::store: memory(in); break;
-            case Kind::bind: cc_.bind(label(in.a)); break;
-            case Kind::jump: cc_.b(label(in.a)); break;
-            case Kind::branch: cc_.cbnz(gp(in.b), label(in.a)); break;
-            case Kind::call: call(in); break;
-            case Kind::ret:
-                if (in.a < 0) {
-                    cc_.ret();
-                } else {
-                    cc_.ret(regs_[static_cast<size_t>(in.a)]);
-                }
-                break;
+    void const_int(const Inst& in) { load_imm(gp(in.dst), static_cast<uint64_t>(in.imm)); }
+    void const_f64(const Inst& in) { cc_.fmov(vec(in.dst), address(static_cast<uint64_t>(in.imm))); }
+
+    void mov(int32_t dst, int32_t src) {
+        if (type(dst) == Type::f64) {
+            cc_.fmov(vec(dst), vec(src));
+        } else {
+            cc_.mov(gp(dst), gp(src));
         }
     }
+
+    void neg(const Inst& in) {
+        if (type(in.dst) == Type::f64) {
+            cc_.fneg(vec(in.dst), vec(in.a));
+        } else {
+            cc_.neg(gp(in.dst), gp(in.a));
+        }
+    }
+
+    void not_(const Inst& in) { cc_.mvn(gp(in.dst), gp(in.a)); }
+    void jump(const Label& l) { cc_.b(l); }
+    void branch(const a64::Reg& cond, const Label& l) { cc_.cbnz(cond.as<a64::Gp>(), l); }
 
     // Three-operand forms read both operands before writing: any aliasing is fine.
     void int_binop(const Inst& in) {
@@ -196,15 +139,9 @@ private:
         }
     }
 
+    // Between different types (the same type is a move).
     void convert(int32_t dst, int32_t src) {
         const Type td = type(dst), ts = type(src);
-        if (td == ts) {
-            Inst mv{};
-            mv.kind = Kind::mov;
-            mv.dst = dst;
-            mv.a = src;
-            return emit(mv);
-        }
         if (td == Type::f64) return void(cc_.scvtf(vec(dst), gp(src)));
         if (ts == Type::f64) return void(cc_.fcvtzs(gp(dst), vec(src)));
         if (ts == Type::i32) {
@@ -218,6 +155,9 @@ private:
 
     // ldr / str take a scaled unsigned 12-bit offset, ldur / stur a signed
     // 9-bit one; anything else is added to the base first.
+    void load(const Inst& in) { memory(in); }
+    void store(const Inst& in) { memory(in); }
+
     void memory(const Inst& in) {
         const int32_t v = in.kind == Kind::load ? in.dst : in.b;
         const Type t = type(v);
@@ -228,10 +168,8 @@ private:
         const bool scaled = off >= 0 && off % size == 0 && off / size <= 4095;
         const bool unscaled = off >= -256 && off <= 255;
         if (!scaled && !unscaled) {
-            const a64::Gp t2 = cc_.newGpx();
-            load_imm(t2, static_cast<uint64_t>(off));
             const a64::Gp addr = cc_.newGpx();
-            cc_.add(addr, base, t2);
+            cc_.add(addr, base, address(static_cast<uint64_t>(off)));
             base = addr;
             disp = 0;
         }
@@ -250,17 +188,6 @@ private:
                 u ? cc_.stur(gp(v), m) : cc_.str(gp(v), m);
             }
         }
-    }
-
-    void call(const Inst& in) {
-        const a64::Gp target = cc_.newGpx();
-        load_imm(target, static_cast<uint64_t>(in.imm));
-        InvokeNode* node = nullptr;
-        if (cc_.invoke(&node, target, call_signature(p_, in)) != kErrorOk) return;  // reported to the handler
-        for (int i = 0; i < in.nargs; ++i) {
-            node->setArg(static_cast<size_t>(i), regs_[static_cast<size_t>(p_.call_args[static_cast<size_t>(in.args + i)])]);
-        }
-        if (in.dst >= 0) node->setRet(0, regs_[static_cast<size_t>(in.dst)]);
     }
 };
 

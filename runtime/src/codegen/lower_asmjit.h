@@ -4,6 +4,8 @@
 
 #include "codegen/program.h"
 
+#include "codegen/vec.h"
+
 #include <asmjit/core.h>
 
 #include <cstdlib>
@@ -15,6 +17,11 @@ namespace npk::codegen {
 // lowering's architecture) and finalises it. Returns asmjit's first error.
 asmjit::Error lower_x86(const Program& p, asmjit::CodeHolder& code);
 asmjit::Error lower_a64(const Program& p, asmjit::CodeHolder& code);
+
+struct Compiled;
+// The finished CodeHolder of a compile (lower.h), for the benchmarks that
+// hand the very same code to asmjit's JitRuntime.
+asmjit::CodeHolder& code_of(Compiled* c);
 
 // A fixed array of asmjit operands (registers, labels: not trivially
 // copyable, so not for Vec), one per variable or label.
@@ -68,5 +75,114 @@ inline asmjit::FuncSignatureBuilder call_signature(const Program& p, const Inst&
     }
     return s;
 }
+
+// What both lowerings do the same way, over their own compiler and
+// registers (CRTP: `Arch` supplies the instructions). One virtual
+// register per variable, one asmjit label per label; parameters arrive in
+// their registers, every other variable starts at 0, and a function that
+// runs off its end returns 0. `Arch` provides new_reg(Type),
+// zero_reg(reg, Type), address(uint64) (a register holding it), and one
+// emitter per kind of instruction: const_int, const_f64, mov, int_binop,
+// f64_binop, neg, not_, convert (between different types), load, store,
+// jump, branch.
+template <class Arch, class CompilerT, class RegT>
+class Lowering {
+public:
+    Lowering(CompilerT& cc, const Program& p) : cc_(cc), p_(p) {}
+
+    asmjit::Error run() {
+        asmjit::FuncNode* fn = cc_.addFunc(func_signature(p_));
+        if (fn == nullptr) return asmjit::kErrorOutOfMemory;
+        // A frame-pointer frame: what gdb and perf walk JIT frames by (tools/).
+        fn->frame().setPreservedFP();
+        Vec<uint8_t> is_param;
+        if (!regs_.init(p_.vars.size()) || !labels_.init(p_.label_bound.size()) ||
+            !is_param.reserve(p_.vars.size())) {
+            return asmjit::kErrorOutOfMemory;
+        }
+        for (size_t v = 0; v < p_.vars.size(); ++v) {
+            regs_[v] = arch().new_reg(p_.vars[v]);
+            (void)is_param.push(0);  // reserved above
+        }
+        for (size_t l = 0; l < p_.label_bound.size(); ++l) labels_[l] = cc_.newLabel();
+        for (size_t i = 0; i < p_.params.size(); ++i) {
+            fn->setArg(i, regs_[static_cast<size_t>(p_.params[i])]);
+            is_param[static_cast<size_t>(p_.params[i])] = 1;
+        }
+        for (size_t v = 0; v < p_.vars.size(); ++v) {
+            if (!is_param[v]) arch().zero_reg(regs_[v], p_.vars[v]);
+        }
+        for (const Inst& in : p_.insts) emit(in);
+        if (p_.ret == Type::void_) {
+            cc_.ret();
+        } else {
+            const RegT r = arch().new_reg(p_.ret);
+            arch().zero_reg(r, p_.ret);
+            cc_.ret(r);
+        }
+        cc_.endFunc();
+        return cc_.finalize();
+    }
+
+protected:
+    CompilerT& cc_;
+    const Program& p_;
+    RegArray<RegT> regs_;
+    RegArray<asmjit::Label> labels_;
+
+    Arch& arch() { return static_cast<Arch&>(*this); }
+    Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
+    const RegT& reg(int32_t v) { return regs_[static_cast<size_t>(v)]; }
+    asmjit::Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
+
+    void emit(const Inst& in) {
+        switch (in.kind) {
+            case Kind::const_int: arch().const_int(in); break;
+            case Kind::const_f64: arch().const_f64(in); break;
+            case Kind::mov: arch().mov(in.dst, in.a); break;
+            case Kind::binop:
+                if (type(in.a) == Type::f64) {
+                    arch().f64_binop(in);
+                } else {
+                    arch().int_binop(in);
+                }
+                break;
+            case Kind::neg: arch().neg(in); break;
+            case Kind::not_: arch().not_(in); break;
+            case Kind::convert:
+                if (type(in.dst) == type(in.a)) {
+                    arch().mov(in.dst, in.a);
+                } else {
+                    arch().convert(in.dst, in.a);
+                }
+                break;
+            case Kind::load: arch().load(in); break;
+            case Kind::store: arch().store(in); break;
+            case Kind::bind: cc_.bind(label(in.a)); break;
+            case Kind::jump: arch().jump(label(in.a)); break;
+            case Kind::branch: arch().branch(reg(in.b), label(in.a)); break;
+            case Kind::call: call(in); break;
+            case Kind::ret:
+                if (in.a < 0) {
+                    cc_.ret();
+                } else {
+                    cc_.ret(reg(in.a));
+                }
+                break;
+        }
+    }
+
+    // Through a register holding the callee's address: any distance.
+    void call(const Inst& in) {
+        asmjit::InvokeNode* node = nullptr;
+        const asmjit::Error err =
+            cc_.invoke(&node, arch().address(static_cast<uint64_t>(in.imm)), call_signature(p_, in));
+        if (err != asmjit::kErrorOk) return;  // the CodeHolder's error handler has it
+        for (int i = 0; i < in.nargs; ++i) {
+            node->setArg(static_cast<size_t>(i), reg(p_.call_args[static_cast<size_t>(in.args + i)]));
+        }
+        if (in.dst >= 0) node->setRet(0, reg(in.dst));
+    }
+};
 
 }  // namespace npk::codegen

@@ -14,48 +14,15 @@ namespace {
 using namespace asmjit;
 using x86::CondCode;
 
-class X86Lowering {
+class X86Lowering : public Lowering<X86Lowering, x86::Compiler, x86::Reg> {
 public:
-    X86Lowering(x86::Compiler& cc, const Program& p) : cc_(cc), p_(p) {}
-
-    Error run() {
-        FuncNode* fn = cc_.addFunc(func_signature(p_));
-        if (fn == nullptr) return kErrorOutOfMemory;
-        // A frame-pointer frame: what gdb and perf walk JIT frames by (tools/).
-        fn->frame().setPreservedFP();
-        if (!regs_.init(p_.vars.size()) || !labels_.init(p_.label_bound.size())) return kErrorOutOfMemory;
-        for (size_t v = 0; v < p_.vars.size(); ++v) regs_[v] = new_reg(p_.vars[v]);
-        for (size_t l = 0; l < p_.label_bound.size(); ++l) labels_[l] = cc_.newLabel();
-        // Parameters arrive in their registers; every other variable starts at 0.
-        Vec<uint8_t> is_param;
-        if (!is_param.reserve(p_.vars.size())) return kErrorOutOfMemory;
-        for (size_t v = 0; v < p_.vars.size(); ++v) (void)is_param.push(0);
-        for (size_t i = 0; i < p_.params.size(); ++i) {
-            fn->setArg(i, regs_[static_cast<size_t>(p_.params[i])]);
-            is_param[static_cast<size_t>(p_.params[i])] = 1;
-        }
-        for (size_t v = 0; v < p_.vars.size(); ++v) {
-            if (!is_param[v]) zero(static_cast<int32_t>(v));
-        }
-        for (const Inst& in : p_.insts) emit(in);
-        // Running off the end returns 0.
-        if (p_.ret == Type::void_) {
-            cc_.ret();
-        } else {
-            const x86::Reg r = new_reg(p_.ret);
-            zero_reg(r, p_.ret);
-            cc_.ret(r);
-        }
-        cc_.endFunc();
-        return cc_.finalize();
-    }
+    using Lowering::Lowering;
 
 private:
-    x86::Compiler& cc_;
-    const Program& p_;
-    RegArray<x86::Reg> regs_;
-    RegArray<Label> labels_;
+    friend Lowering;
 
+    x86::Gp gp(int32_t v) { return reg(v).as<x86::Gp>(); }
+    x86::Xmm xmm(int32_t v) { return reg(v).as<x86::Xmm>(); }
     x86::Gp similar(const x86::Gp& r) { return r.size() == 4 ? cc_.newGpd() : cc_.newGpq(); }
 
     x86::Reg new_reg(Type t) {
@@ -65,10 +32,6 @@ private:
             default: return cc_.newGpq();
         }
     }
-    Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
-    x86::Gp gp(int32_t v) { return regs_[static_cast<size_t>(v)].as<x86::Gp>(); }
-    x86::Xmm xmm(int32_t v) { return regs_[static_cast<size_t>(v)].as<x86::Xmm>(); }
-    Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
 
     void zero_reg(const x86::Reg& r, Type t) {
         if (t == Type::f64) {
@@ -77,76 +40,54 @@ private:
             cc_.xor_(r.as<x86::Gp>().r32(), r.as<x86::Gp>().r32());  // also clears the upper half
         }
     }
-    void zero(int32_t v) { zero_reg(regs_[static_cast<size_t>(v)], type(v)); }
 
-    void emit(const Inst& in) {
-        switch (in.kind) {
-            case Kind::const_int:
-                if (in.imm == 0) {
-                    zero(in.dst);
-                } else {
-                    cc_.mov(gp(in.dst), Imm(in.imm));
-                }
-                break;
-            case Kind::const_f64:
-                if (in.imm == 0) {
-                    zero(in.dst);
-                } else {
-                    const x86::Gp t = cc_.newGpq();
-                    cc_.mov(t, Imm(in.imm));
-                    cc_.movq(xmm(in.dst), t);
-                }
-                break;
-            case Kind::mov:
-                if (type(in.dst) == Type::f64) {
-                    cc_.movapd(xmm(in.dst), xmm(in.a));
-                } else {
-                    cc_.mov(gp(in.dst), gp(in.a));
-                }
-                break;
-            case Kind::binop:
-                if (type(in.a) == Type::f64) {
-                    f64_binop(in);
-                } else {
-                    int_binop(in);
-                }
-                break;
-            case Kind::neg:
-                if (type(in.dst) == Type::f64) {
-                    // Flip the sign bit (NaN included), as C's unary minus.
-                    const x86::Gp m = cc_.newGpq();
-                    const x86::Xmm t = cc_.newXmmSd();
-                    cc_.mov(m, Imm(INT64_MIN));
-                    cc_.movq(t, m);
-                    cc_.xorpd(t, xmm(in.a));
-                    cc_.movapd(xmm(in.dst), t);
-                } else {
-                    cc_.mov(gp(in.dst), gp(in.a));
-                    cc_.neg(gp(in.dst));
-                }
-                break;
-            case Kind::not_:
-                cc_.mov(gp(in.dst), gp(in.a));
-                cc_.not_(gp(in.dst));
-                break;
-            case Kind::convert: convert(in.dst, in.a); break;
-            case Kind::load: load(in); break;
-            case Kind::store: store(in); break;
-            case Kind::bind: cc_.bind(label(in.a)); break;
-            case Kind::jump: cc_.jmp(label(in.a)); break;
-            case Kind::branch:
-                cc_.test(gp(in.b), gp(in.b));
-                cc_.jnz(label(in.a));
-                break;
-            case Kind::call: call(in); break;
-            case Kind::ret:
-                if (in.a < 0) {
-                    cc_.ret();
-                } else {
-                    cc_.ret(regs_[static_cast<size_t>(in.a)]);
-                }
-                break;
+    x86::Gp address(uint64_t a) {
+        const x86::Gp r = cc_.newGpq();
+        cc_.mov(r, Imm(a));
+        return r;
+    }
+
+    void const_int(const Inst& in) {
+        if (in.imm == 0) return zero_reg(reg(in.dst), type(in.dst));
+        cc_.mov(gp(in.dst), Imm(in.imm));
+    }
+
+    void const_f64(const Inst& in) {
+        if (in.imm == 0) return zero_reg(reg(in.dst), Type::f64);
+        cc_.movq(xmm(in.dst), address(static_cast<uint64_t>(in.imm)));
+    }
+
+    void mov(int32_t dst, int32_t src) {
+        if (type(dst) == Type::f64) {
+            cc_.movapd(xmm(dst), xmm(src));
+        } else {
+            cc_.mov(gp(dst), gp(src));
         }
+    }
+
+    void neg(const Inst& in) {
+        if (type(in.dst) != Type::f64) {
+            cc_.mov(gp(in.dst), gp(in.a));
+            cc_.neg(gp(in.dst));
+            return;
+        }
+        // Flip the sign bit (NaN included), as C's unary minus.
+        const x86::Xmm t = cc_.newXmmSd();
+        cc_.movq(t, address(static_cast<uint64_t>(INT64_MIN)));
+        cc_.xorpd(t, xmm(in.a));
+        cc_.movapd(xmm(in.dst), t);
+    }
+
+    void not_(const Inst& in) {
+        cc_.mov(gp(in.dst), gp(in.a));
+        cc_.not_(gp(in.dst));
+    }
+
+    void jump(const Label& l) { cc_.jmp(l); }
+
+    void branch(const x86::Reg& cond, const Label& l) {
+        cc_.test(cond.as<x86::Gp>(), cond.as<x86::Gp>());
+        cc_.jnz(l);
     }
 
     // dst = lhs op rhs. Two-operand x86 overwrites its first operand, so a
@@ -271,15 +212,9 @@ private:
         set_bool(op == BinOp::lt || op == BinOp::gt ? CondCode::kA : CondCode::kAE, d);
     }
 
+    // Between different types (the same type is a move).
     void convert(int32_t dst, int32_t src) {
         const Type td = type(dst), ts = type(src);
-        if (td == ts) {
-            Inst mv{};
-            mv.kind = Kind::mov;
-            mv.dst = dst;
-            mv.a = src;
-            return emit(mv);
-        }
         if (td == Type::f64) {
             cc_.xorps(xmm(dst), xmm(dst));  // cvtsi2sd keeps the upper lanes: break the dependency
             cc_.cvtsi2sd(xmm(dst), gp(src));
@@ -339,17 +274,6 @@ private:
         } else {
             cc_.mov(at(in, t), gp(in.b));
         }
-    }
-
-    void call(const Inst& in) {
-        const x86::Gp target = cc_.newGpq();
-        cc_.mov(target, Imm(in.imm));
-        InvokeNode* node = nullptr;
-        if (cc_.invoke(&node, target, call_signature(p_, in)) != kErrorOk) return;  // reported to the handler
-        for (int i = 0; i < in.nargs; ++i) {
-            node->setArg(static_cast<size_t>(i), regs_[static_cast<size_t>(p_.call_args[static_cast<size_t>(in.args + i)])]);
-        }
-        if (in.dst >= 0) node->setRet(0, regs_[static_cast<size_t>(in.dst)]);
     }
 };
 

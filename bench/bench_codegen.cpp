@@ -1,0 +1,284 @@
+// The code generator (npk/jitbuild.h) against its floors and against
+// asmjit's own JitRuntime (which maps its code pages read+write+execute):
+//   codegen/build/*      one function, built, called and freed
+//   codegen/region/*     1,000 functions, one region, sealed and freed once
+//   codegen/install/*    4,096 pre-encoded functions into a region + seal,
+//                        compilation excluded, per function
+//   codegen/call/*       a checked invoke against a plain pointer call
+//   codegen/loop/*       a builder-made loop against the same loop in C
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <sys/mman.h>
+
+#include <npk/jitbuild.h>
+
+#include <asmjit/core.h>
+
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "codegen/builder.h"
+#include "codegen/lower.h"
+#include "codegen/lower_asmjit.h"
+#include "codegen/region.h"
+#include "common.h"
+
+extern "C" int64_t bench_sum_scaled_c(const int64_t* a, int64_t n);  // codegen_loop_c.c
+
+namespace {
+
+using npk::codegen::Compiled;
+using I64Fn = int64_t (*)(int64_t);
+constexpr int64_t kK = 37, kC = 11;
+
+// i64 f(i64 x) = x*K + C
+npk_jit_builder* affine() {
+    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+    const int32_t x = npk_jit_param(b, NPK_JIT_I64), c = npk_jit_var(b, NPK_JIT_I64);
+    npk_jit_const_i64(b, c, kK);
+    npk_jit_op(b, NPK_JIT_MUL, x, x, c);
+    npk_jit_const_i64(b, c, kC);
+    npk_jit_op(b, NPK_JIT_ADD, x, x, c);
+    npk_jit_ret(b, x);
+    return b;
+}
+
+// The compile alone, as npk_jit_build does it (the builder is freed).
+Compiled* compile_affine() {
+    npk_jit_builder* b = affine();
+    Compiled* c = npk::codegen::compile(b->prog, "bench", nullptr);
+    npk::codegen::destroy(b);
+    return c;
+}
+
+bool check(benchmark::State& state, bool ok, const char* what) {
+    if (!ok) state.SkipWithError(what);
+    return ok;
+}
+
+void build_npk(benchmark::State& state) {
+    for (auto _ : state) {
+        auto f = reinterpret_cast<I64Fn>(npk_jit_build(affine()));
+        if (!check(state, f != nullptr, "npk_jit_build failed")) break;
+        int64_t x = 5;
+        bench::opaque(x);
+        const int64_t r = f(x);
+        benchmark::DoNotOptimize(r);
+        if (!check(state, npk_wildx_free(reinterpret_cast<void*>(f)) == 0 && r == 5 * kK + kC, "wrong result")) break;
+    }
+}
+
+// The W^X floor: the same compile, then bare mmap / copy / mprotect / call / munmap.
+void build_floor(benchmark::State& state) {
+    for (auto _ : state) {
+        Compiled* c = compile_affine();
+        const size_t room = npk::codegen::max_size(c);
+        const size_t len = (room + bench::page_size() - 1) / bench::page_size() * bench::page_size();
+        void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (!check(state, p != MAP_FAILED, "mmap failed")) break;
+        const size_t n = npk::codegen::place(c, p, "bench");
+        npk::codegen::destroy(c);
+        npk::arch::flush_icache(p, n);
+        if (!check(state, n != 0 && mprotect(p, len, PROT_READ | PROT_EXEC) == 0, "place/mprotect failed")) break;
+        int64_t x = 5;
+        bench::opaque(x);
+        const int64_t r = reinterpret_cast<I64Fn>(p)(x);
+        benchmark::DoNotOptimize(r);
+        munmap(p, len);
+        if (!check(state, r == 5 * kK + kC, "wrong result")) break;
+    }
+}
+
+// For information: asmjit's JitRuntime (RWX pages) given the same code.
+void build_jitruntime(benchmark::State& state) {
+    asmjit::JitRuntime rt;
+    for (auto _ : state) {
+        Compiled* c = compile_affine();
+        I64Fn f = nullptr;
+        const bool ok = rt.add(&f, &npk::codegen::code_of(c)) == asmjit::kErrorOk;
+        npk::codegen::destroy(c);
+        if (!check(state, ok, "JitRuntime::add failed")) break;
+        int64_t x = 5;
+        bench::opaque(x);
+        const int64_t r = f(x);
+        benchmark::DoNotOptimize(r);
+        rt.release(f);
+        if (!check(state, r == 5 * kK + kC, "wrong result")) break;
+    }
+}
+
+constexpr int kRegionFns = 1000;
+
+void region_npk(benchmark::State& state) {
+    std::vector<void*> fns(kRegionFns);
+    for (auto _ : state) {
+        npk_jit_region* r = npk_jit_region_new();
+        for (void*& f : fns) f = npk_jit_region_add(r, affine());
+        if (!check(state, fns.back() != nullptr && npk_jit_region_seal(r) == 0, "region add/seal failed")) break;
+        int64_t sum = 0;
+        for (void* f : fns) sum += reinterpret_cast<I64Fn>(f)(1);
+        benchmark::DoNotOptimize(sum);
+        if (!check(state, npk_jit_region_free(r) == 0 && sum == kRegionFns * (kK + kC), "wrong result")) break;
+    }
+    state.SetItemsProcessed(state.iterations() * kRegionFns);
+}
+
+void region_jitruntime(benchmark::State& state) {
+    asmjit::JitRuntime rt;
+    std::vector<I64Fn> fns(kRegionFns);
+    for (auto _ : state) {
+        for (I64Fn& f : fns) {
+            Compiled* c = compile_affine();
+            rt.add(&f, &npk::codegen::code_of(c));
+            npk::codegen::destroy(c);
+        }
+        int64_t sum = 0;
+        for (I64Fn f : fns) sum += f(1);
+        benchmark::DoNotOptimize(sum);
+        for (I64Fn f : fns) rt.release(f);
+        if (!check(state, sum == kRegionFns * (kK + kC), "wrong result")) break;
+    }
+    state.SetItemsProcessed(state.iterations() * kRegionFns);
+}
+
+// Install + seal per function, compilation excluded: finished code through
+// the region's internal entry point. Manual time: per function.
+constexpr int kInstallFns = 4096;
+
+void install_region(benchmark::State& state) {
+    Compiled* c = compile_affine();
+    std::vector<unsigned char> code(npk::codegen::max_size(c));
+    const size_t len = npk::codegen::place(c, code.data(), "bench");  // position-independent: no relocation
+    npk::codegen::destroy(c);
+    const npk::codegen::Type arg = npk::codegen::Type::i64;
+    const npk::codegen::Sig sig = npk::codegen::make_sig(npk::codegen::Type::i64, 1, &arg);
+    double bytes_per_fn = 0;
+    for (auto _ : state) {
+        const size_t heap0 = mallinfo2().uordblks;
+        npk_wildx_stats s0{};
+        npk_wildx_get_stats(&s0);
+        const auto t0 = std::chrono::steady_clock::now();
+        npk_jit_region* r = npk_jit_region_new();
+        void* last = nullptr;
+        for (int i = 0; i < kInstallFns; ++i) last = npk::codegen::region_add_code(r, code.data(), len, sig, "bench");
+        const bool ok = last != nullptr && npk_jit_region_seal(r) == 0;
+        const auto t1 = std::chrono::steady_clock::now();
+        npk_wildx_stats s1{};
+        npk_wildx_get_stats(&s1);
+        const size_t heap1 = mallinfo2().uordblks;
+        const double total = static_cast<double>(s1.live_bytes - s0.live_bytes) + static_cast<double>(heap1 - heap0);
+        bytes_per_fn = total / kInstallFns - static_cast<double>(len);
+        npk_jit_value a{}, res{};
+        a.type = NPK_JIT_I64;
+        a.i64 = 2;
+        const bool called = ok && npk_jit_invoke(last, &a, 1, &res) == 0 && res.i64 == 2 * kK + kC;
+        npk_jit_region_free(r);
+        if (!check(state, called, "region install/seal/invoke failed")) break;
+        state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count() / kInstallFns);
+    }
+    state.counters["bytes_per_fn_beyond_code"] = bytes_per_fn;
+    state.counters["code_bytes"] = static_cast<double>(len);
+}
+
+// A checked invoke against a plain call of the same function.
+void call_fn_ptr(benchmark::State& state) {
+    auto f = reinterpret_cast<I64Fn>(npk_jit_build(affine()));
+    if (!check(state, f != nullptr, "build failed")) return;
+    for (auto _ : state) {
+        int64_t x = 3;
+        bench::opaque(x);
+        I64Fn g = f;
+        bench::opaque(g);
+        const int64_t r = g(x);
+        benchmark::DoNotOptimize(r);
+    }
+    npk_wildx_free(reinterpret_cast<void*>(f));
+}
+
+void call_invoke(benchmark::State& state) {
+    void* f = npk_jit_build(affine());
+    if (!check(state, f != nullptr, "build failed")) return;
+    npk_jit_value a{}, r{};
+    a.type = NPK_JIT_I64;
+    for (auto _ : state) {
+        a.i64 = 3;
+        bench::opaque(a.i64);
+        const int32_t rc = npk_jit_invoke(f, &a, 1, &r);
+        benchmark::DoNotOptimize(rc);
+        benchmark::DoNotOptimize(r.i64);
+    }
+    npk_wildx_free(f);
+}
+
+// sum of a[i] * K over n i64, built with the builder.
+void* build_sum_scaled() {
+    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+    const int32_t p = npk_jit_param(b, NPK_JIT_PTR), n = npk_jit_param(b, NPK_JIT_I64);
+    const int32_t s = npk_jit_var(b, NPK_JIT_I64), i = npk_jit_var(b, NPK_JIT_I64), k = npk_jit_var(b, NPK_JIT_I64);
+    const int32_t x = npk_jit_var(b, NPK_JIT_I64), one = npk_jit_var(b, NPK_JIT_I64), c = npk_jit_var(b, NPK_JIT_I32);
+    const int32_t step = npk_jit_var(b, NPK_JIT_PTR);
+    const int32_t top = npk_jit_label(b), done = npk_jit_label(b);
+    npk_jit_const_i64(b, k, kK);
+    npk_jit_const_i64(b, one, 1);
+    npk_jit_const_i64(b, step, 8);
+    npk_jit_bind(b, top);
+    npk_jit_op(b, NPK_JIT_GE, c, i, n);
+    npk_jit_branch_if(b, c, done);
+    npk_jit_load(b, x, p, 0);
+    npk_jit_op(b, NPK_JIT_MUL, x, x, k);
+    npk_jit_op(b, NPK_JIT_ADD, s, s, x);
+    npk_jit_op(b, NPK_JIT_ADD, p, p, step);
+    npk_jit_op(b, NPK_JIT_ADD, i, i, one);
+    npk_jit_jump(b, top);
+    npk_jit_bind(b, done);
+    npk_jit_ret(b, s);
+    return npk_jit_build(b);
+}
+
+constexpr int64_t kLoopN = 1 << 20;
+
+std::vector<int64_t>& loop_data() {
+    static std::vector<int64_t> a = [] {
+        std::vector<int64_t> v(kLoopN);
+        for (int64_t i = 0; i < kLoopN; ++i) v[static_cast<size_t>(i)] = i * 7 - 3;
+        return v;
+    }();
+    return a;
+}
+
+void loop_c(benchmark::State& state) {
+    std::vector<int64_t>& a = loop_data();
+    for (auto _ : state) {
+        const int64_t* p = a.data();
+        bench::opaque(p);
+        benchmark::DoNotOptimize(bench_sum_scaled_c(p, kLoopN));
+    }
+}
+
+void loop_jit(benchmark::State& state) {
+    void* f = build_sum_scaled();
+    if (!check(state, f != nullptr, "build failed")) return;
+    auto fn = reinterpret_cast<int64_t (*)(const int64_t*, int64_t)>(f);
+    std::vector<int64_t>& a = loop_data();
+    if (!check(state, fn(a.data(), kLoopN) == bench_sum_scaled_c(a.data(), kLoopN), "wrong sum")) return;
+    for (auto _ : state) {
+        const int64_t* p = a.data();
+        bench::opaque(p);
+        benchmark::DoNotOptimize(fn(p, kLoopN));
+    }
+    npk_wildx_free(f);
+}
+
+}  // namespace
+
+BENCHMARK(build_floor)->Name("codegen/build/floor");
+BENCHMARK(build_npk)->Name("codegen/build/npk");
+BENCHMARK(build_jitruntime)->Name("codegen/build/asmjit_jitruntime");
+BENCHMARK(region_npk)->Name("codegen/region/npk_1000")->Unit(benchmark::kMicrosecond);
+BENCHMARK(region_jitruntime)->Name("codegen/region/asmjit_jitruntime_1000")->Unit(benchmark::kMicrosecond);
+BENCHMARK(install_region)->Name("codegen/install/region_4096_per_fn")->UseManualTime();
+BENCHMARK(call_fn_ptr)->Name("codegen/call/fn_ptr");
+BENCHMARK(call_invoke)->Name("codegen/call/invoke");
+BENCHMARK(loop_c)->Name("codegen/loop/c_O2")->Unit(benchmark::kMicrosecond);
+BENCHMARK(loop_jit)->Name("codegen/loop/builder")->Unit(benchmark::kMicrosecond);
