@@ -41,10 +41,7 @@ int32_t npk_jit_name(const void* fn, char* buf, size_t n) {
     }
     if (buf == nullptr) return fail(op, fn, NPK_ERR_NULL, "buf is NULL");
     char fallback[npk::tools::kDefaultNameSize];
-    if (name == nullptr) {
-        npk::tools::default_name(reinterpret_cast<uintptr_t>(fn), fallback);
-        name = fallback;
-    }
+    name = npk::tools::name_or_default(name, reinterpret_cast<uintptr_t>(fn), fallback);
     const size_t len = std::strlen(name);
     if (len >= n) return fail(op, fn, NPK_ERR_JIT_BUFFER_TOO_SMALL, "%zu bytes given, %zu needed", n, len + 1);
     std::memcpy(buf, name, len + 1);

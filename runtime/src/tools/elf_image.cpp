@@ -95,11 +95,7 @@ unsigned char* elf_image(uintptr_t base, size_t span, const CodeSpan* fns, size_
     std::memcpy(img + sym_at + sizeof(Sym), &sym, sizeof sym);
     for (size_t i = 0; i < n; ++i) {
         char fallback[kDefaultNameSize];
-        const char* name = fns[i].name;
-        if (name == nullptr) {
-            default_name(fns[i].start, fallback);
-            name = fallback;
-        }
+        const char* name = name_or_default(fns[i].name, fns[i].start, fallback);
         sym = Sym{};
         sym.st_name = add_string(name);
         sym.st_info = static_cast<unsigned char>(kStbGlobal << 4 | kSttFunc);

@@ -159,11 +159,7 @@ void perf_map_publish(const CodeSpan* fns, size_t n) {
     char line[64 + kMaxName];
     for (size_t i = 0; i < n && g_map.fd >= 0; ++i) {
         char fallback[kDefaultNameSize];
-        const char* name = fns[i].name;
-        if (name == nullptr) {
-            default_name(fns[i].start, fallback);
-            name = fallback;
-        }
+        const char* name = name_or_default(fns[i].name, fns[i].start, fallback);
         const int len = std::snprintf(line, sizeof line, "%" PRIxPTR " %zx %s\n", fns[i].start, fns[i].size, name);
         if (!write_all(g_map.fd, line, static_cast<size_t>(len))) give_up(g_map, "write to", "the perf map", errno);
     }
@@ -177,11 +173,7 @@ void jitdump_publish(const CodeSpan* fns, size_t n) {
     if (g_dump.fd < 0) dump_open(pid);
     for (size_t i = 0; i < n && g_dump.fd >= 0; ++i) {
         char fallback[kDefaultNameSize];
-        const char* name = fns[i].name;
-        if (name == nullptr) {
-            default_name(fns[i].start, fallback);
-            name = fallback;
-        }
+        const char* name = name_or_default(fns[i].name, fns[i].start, fallback);
         const size_t name_len = std::strlen(name) + 1;
         CodeLoad r{};
         r.id = kJitCodeLoad;

@@ -25,6 +25,12 @@ void default_name(uintptr_t start, char* buf) {
     std::snprintf(buf, kDefaultNameSize, "jit_fn_%" PRIxPTR, start);
 }
 
+const char* name_or_default(const char* name, uintptr_t start, char* buf) {
+    if (name != nullptr) return name;
+    default_name(start, buf);
+    return buf;
+}
+
 bool active() { return config::get(config::jit_perf) != 0 || config::get(config::jit_gdb) != 0; }
 
 void code_published(uintptr_t base, size_t span, const CodeSpan* fns, size_t n) {

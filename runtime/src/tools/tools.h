@@ -37,6 +37,10 @@ struct CodeSpan {
     const char* name;
 };
 
+// `name` itself, or the default name of `start` written to buf (at least
+// kDefaultNameSize bytes) when `name` is nullptr.
+const char* name_or_default(const char* name, uintptr_t start, char* buf);
+
 // Whether any tool wants to hear of code (NPK_JIT_PERF, NPK_JIT_GDB, read
 // once): callers skip building CodeSpans when not.
 bool active();
