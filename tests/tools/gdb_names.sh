@@ -46,6 +46,13 @@ grep -Eq '^#2 +0x[0-9a-f]+ in (call|main) ' "$tmp/during" || fail "the backtrace
 grep -Eq '^npk_jit_caller \+ [0-9]+ in section \.text' "$tmp/during" || fail "info symbol does not name the JIT function at its pc"
 grep -q 'No symbol matches fn' "$tmp/after" || fail "gdb still knows a symbol at the freed function's address"
 grep -q 'exited normally' "$tmp/gdb.log" || fail "the subject did not exit normally"
-sed -n '/==bt-in-native/,/==jit-frame/p' "$tmp/gdb.log"
-grep -E '^npk_jit_caller \+|No symbol matches' "$tmp/gdb.log"
+# The control: without NPK_JIT_GDB, gdb has no name for the frame (so the
+# names above come from the JIT interface, not from anywhere else).
+cp "$tmp/gdb.log" "$tmp/with.log"
+env -u NPK_JIT_GDB timeout 120 gdb -batch -nx -x "$tmp/cmds" --args "$subject" call >"$tmp/gdb.log" 2>&1
+grep -Eq '^#1 +0x[0-9a-f]+ in \?\? \(\)' "$tmp/gdb.log" || fail "without NPK_JIT_GDB, frame #1 is not ?? ()"
+grep -q 'npk_jit_caller' "$tmp/gdb.log" && fail "without NPK_JIT_GDB, gdb still names npk_jit_caller"
+sed -n '/==bt-in-native/,/==jit-frame/p' "$tmp/with.log"
+grep -E '^npk_jit_caller \+|No symbol matches' "$tmp/with.log"
+echo "(without NPK_JIT_GDB: $(grep -E '^#1 ' "$tmp/gdb.log" | head -n 1))"
 echo "PASS"
