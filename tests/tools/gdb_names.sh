@@ -6,8 +6,9 @@
 # called from the JIT function npk_jit_caller, must give a backtrace with
 # npk_jit_caller as frame #1 and the C caller beyond it (the unwinder
 # walked the JIT frame); and after the function is freed, gdb no longer
-# knows the symbol at its address. Exits 77 only where gdb cannot run a
-# program on this machine, saying why.
+# knows the symbol at its address. A control run without NPK_JIT_GDB must
+# show frame #1 as ?? (). Exits 77 only where gdb cannot run a program on
+# this machine, saying why.
 set -u
 subject=$1
 shift
@@ -15,6 +16,9 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; echo "--- gdb output:"; cat "$tmp/gdb.log"; exit 1; }
 [ $# -eq 0 ] || skip "the subject runs under an emulator ($1): gdb here cannot debug it (no gdb-multiarch; qemu-user offers only a remote stub)"
 command -v gdb >/dev/null 2>&1 || skip "no gdb binary (Debian package gdb)"
+# LeakSanitizer cannot run under ptrace (the ASan build); nothing else minds.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+export ASAN_OPTIONS
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/gdb.log"
