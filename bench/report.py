@@ -111,7 +111,7 @@ def fmt_time(ns):
 
 def clean_name(name):
     # Google Benchmark appends how the time was taken; the table does not.
-    parts = [p for p in name.split("/") if p not in ("manual_time", "real_time")]
+    parts = [p for p in name.split("/") if p not in ("manual_time", "real_time") and not p.startswith("iterations:")]
     return "/".join(parts)
 
 
@@ -142,7 +142,7 @@ def load_bench(path):
         elif "child_cpu_ns" in b:  # a spawned process: its own CPU time
             cpu.setdefault(name, []).append(b["child_cpu_ns"])
         ex = extras.setdefault(name, {})
-        for key in ("maps", "rwx_mappings", "bytes_per_fn_beyond_code", "code_bytes"):
+        for key in ("maps", "rwx_mappings", "bytes_per_fn_beyond_code", "code_bytes", "hash_ns_per_fn"):
             if key in b:
                 ex[key] = b[key]
         if b.get("label"):
@@ -260,6 +260,9 @@ def main(argv):
                       "PASS" if ok else "MISS", what])
         if counter is not None and "code_bytes" in extras.get(case, {}):
             notes.append(f"{name}: each function's code is {int(extras[case]['code_bytes'])} B")
+        if counter is None and "hash_ns_per_fn" in extras.get(case, {}):
+            notes.append(f"{name}: of which the seal's FNV-1a hash of each function's bytes alone takes "
+                         f"{extras[case]['hash_ns_per_fn']:.1f} ns (the W^X contract's hash, serial)")
 
     million = [m for m in many if "functions" in m]
     many = [m for m in many if "functions" not in m]

@@ -170,7 +170,15 @@ private:
             const int c = pick(10);
             if (c == 0 && depth < 3) {  // if (cond) skip { ... }
                 const int l = p.labels++;
-                p.ops.push_back({Op::branch, 0, -1, l, any_of(NPK_JIT_I32)});
+                if (pick(2)) {
+                    p.ops.push_back({Op::branch, 0, -1, l, any_of(NPK_JIT_I32)});
+                } else {  // a comparison only the branch reads: the lowerings fuse the two
+                    const int t = pick(3) == 0 ? NPK_JIT_F64 : int_type();
+                    const int op = NPK_JIT_EQ + pick(t == NPK_JIT_F64 ? 6 : 10);
+                    const int cv = add_var(NPK_JIT_I32);
+                    p.ops.push_back({Op::bin, op, cv, any_of(t), any_of(t)});
+                    p.ops.push_back({Op::branch, 0, -1, l, cv});
+                }
                 block(depth + 1, 1 + pick(4));
                 if (pick(4) == 0) p.ops.push_back({Op::ret, 0, -1, any_of(p.ret)});
                 p.ops.push_back({Op::bind, 0, -1, l});

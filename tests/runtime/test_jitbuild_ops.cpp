@@ -302,3 +302,53 @@ TEST_CASE("jitbuild: the recorded signature, as text", "[jitbuild]") {
     REQUIRE(npk_jit_signature(g.p, buf, sizeof buf) == 6);
     CHECK(std::string(buf) == "void()");
 }
+
+namespace {
+
+// r(a, b) = (a <op> b) ? 1 : 0 with the comparison's result read only by
+// the branch right after it: the lowerings fuse them (compare and jump on
+// the flags) instead of materialising the 0/1.
+void* build_compare_branch(int type, int op) {
+    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I32);
+    const int32_t x = npk_jit_param(b, type), y = npk_jit_param(b, type);
+    const int32_t c = npk_jit_var(b, NPK_JIT_I32), r = npk_jit_var(b, NPK_JIT_I32);
+    const int32_t yes = npk_jit_label(b);
+    npk_jit_op(b, op, c, x, y);
+    npk_jit_branch_if(b, c, yes);
+    npk_jit_ret(b, r);  // 0
+    npk_jit_bind(b, yes);
+    npk_jit_const_i64(b, r, 1);
+    npk_jit_ret(b, r);
+    return npk_jit_build(b);
+}
+
+}  // namespace
+
+TEST_CASE("jitbuild: a comparison fused with the branch on its result matches C++", "[jitbuild]") {
+    for (int op = NPK_JIT_EQ; op <= NPK_JIT_UGE; ++op) {
+        Fn f32(build_compare_branch(NPK_JIT_I32, op)), f64i(build_compare_branch(NPK_JIT_I64, op));
+        REQUIRE((f32.p && f64i.p));
+        for (int32_t a : kEdgeI32) {
+            for (int32_t b : kEdgeI32) {
+                INFO("i32 op " << op << " a " << a << " b " << b);
+                REQUIRE(f32.as<int32_t (*)(int32_t, int32_t)>()(a, b) == ref_int_op<int32_t>(op, a, b));
+            }
+        }
+        for (int64_t a : kEdgeI64) {
+            for (int64_t b : kEdgeI64) {
+                INFO("i64 op " << op << " a " << a << " b " << b);
+                REQUIRE(f64i.as<int32_t (*)(int64_t, int64_t)>()(a, b) == ref_int_op<int64_t>(op, a, b));
+            }
+        }
+    }
+    for (int op = NPK_JIT_EQ; op <= NPK_JIT_GE; ++op) {
+        Fn f(build_compare_branch(NPK_JIT_F64, op));
+        REQUIRE(f.p != nullptr);
+        for (double a : kEdgeF64) {
+            for (double b : kEdgeF64) {
+                INFO("f64 op " << op << " a " << a << " b " << b);
+                REQUIRE(f.as<int32_t (*)(double, double)>()(a, b) == static_cast<int32_t>(ref_f64_op(op, a, b)));
+            }
+        }
+    }
+}

@@ -45,6 +45,32 @@ struct Compiled {
     FirstError errors;
 };
 
+namespace {
+
+// Each thread keeps one finished-with Compiled: its CodeHolder, reset
+// softly, keeps its zone's blocks for the next function.
+struct Spare {
+    Compiled* c = nullptr;
+    ~Spare() {
+        if (c == nullptr) return;
+        c->~Compiled();
+        std::free(c);
+    }
+};
+thread_local Spare t_spare;
+
+Compiled* fresh_compiled() {
+    if (Compiled* c = t_spare.c) {
+        t_spare.c = nullptr;
+        c->errors = FirstError();
+        return c;
+    }
+    void* mem = std::calloc(1, sizeof(Compiled));
+    return mem == nullptr ? nullptr : new (mem) Compiled;
+}
+
+}  // namespace
+
 asmjit::CodeHolder& code_of(Compiled* c) { return c->code; }
 
 bool host_has_codegen() { return kHost != Target::none; }
@@ -54,12 +80,11 @@ Compiled* compile(const Program& p, const char* op, const void* subject) {
         fail(op, subject, NPK_ERR_UNSUPPORTED_HOST, "no code generator for this CPU");
         return nullptr;
     }
-    void* mem = std::calloc(1, sizeof(Compiled));
-    if (mem == nullptr) {
+    Compiled* c = fresh_compiled();
+    if (c == nullptr) {
         fail(op, subject, NPK_ERR_OUT_OF_MEMORY, "no memory to compile");
         return nullptr;
     }
-    auto* c = new (mem) Compiled;
     asmjit::Error err = c->code.init(asmjit::Environment::host());
     if (err == asmjit::kErrorOk) {
         c->code.setErrorHandler(&c->errors);
@@ -101,6 +126,11 @@ void trap_fill(void* p, size_t n) { std::memset(p, kHost == Target::x86_64 ? 0xC
 
 void destroy(Compiled* c) {
     if (c == nullptr) return;
+    if (t_spare.c == nullptr) {
+        c->code.reset(asmjit::ResetPolicy::kSoft);
+        t_spare.c = c;
+        return;
+    }
     c->~Compiled();
     std::free(c);
 }

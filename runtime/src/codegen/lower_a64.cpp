@@ -87,6 +87,30 @@ private:
     void jump(const Label& l) { cc_.b(l); }
     void branch(const a64::Reg& cond, const Label& l) { cc_.cbnz(cond.as<a64::Gp>(), l); }
 
+    // The condition a comparison tests. fcmp of an unordered pair sets C
+    // and V: EQ, MI (less), LS (less or equal), GT and GE are then false
+    // and NE true, as C wants.
+    CondCode cond(const Inst& in) const {
+        static constexpr CondCode kInt[] = {
+            CondCode::kEQ, CondCode::kNE, CondCode::kLT, CondCode::kLE, CondCode::kGT,
+            CondCode::kGE, CondCode::kLO, CondCode::kLS, CondCode::kHI, CondCode::kHS,
+        };
+        static constexpr CondCode kF64[] = {
+            CondCode::kEQ, CondCode::kNE, CondCode::kMI, CondCode::kLS, CondCode::kGT, CondCode::kGE,
+        };
+        const int i = static_cast<int>(in.op) - static_cast<int>(BinOp::eq);
+        return type(in.a) == Type::f64 ? kF64[i] : kInt[i];
+    }
+
+    void compare_branch(const Inst& in, const Label& target) {
+        if (type(in.a) == Type::f64) {
+            cc_.fcmp(vec(in.a), vec(in.b));
+        } else {
+            cc_.cmp(gp(in.a), gp(in.b));
+        }
+        cc_.b(cond(in), target);
+    }
+
     // Three-operand forms read both operands before writing: any aliasing is fine.
     void int_binop(const Inst& in) {
         const a64::Gp d = gp(in.dst), a = gp(in.a), b = gp(in.b);
@@ -107,20 +131,13 @@ private:
             case BinOp::shl: cc_.lsl(d, a, b); break;
             case BinOp::shr: cc_.asr(d, a, b); break;
             case BinOp::ushr: cc_.lsr(d, a, b); break;
-            default: {
-                static constexpr CondCode kCond[] = {
-                    CondCode::kEQ, CondCode::kNE, CondCode::kLT, CondCode::kLE, CondCode::kGT,
-                    CondCode::kGE, CondCode::kLO, CondCode::kLS, CondCode::kHI, CondCode::kHS,
-                };
+            default:
                 cc_.cmp(a, b);
-                cc_.cset(d, Imm(static_cast<uint32_t>(kCond[static_cast<int>(in.op) - static_cast<int>(BinOp::eq)])));
+                cc_.cset(d, Imm(static_cast<uint32_t>(cond(in))));
                 break;
-            }
         }
     }
 
-    // fcmp of an unordered pair sets C and V: EQ, MI (less), LS (less or
-    // equal), GT and GE are then false and NE true, as C wants.
     void f64_binop(const Inst& in) {
         const a64::Vec a = vec(in.a), b = vec(in.b);
         switch (in.op) {
@@ -128,14 +145,10 @@ private:
             case BinOp::sub: cc_.fsub(vec(in.dst), a, b); break;
             case BinOp::mul: cc_.fmul(vec(in.dst), a, b); break;
             case BinOp::div: cc_.fdiv(vec(in.dst), a, b); break;
-            default: {
-                static constexpr CondCode kCond[] = {
-                    CondCode::kEQ, CondCode::kNE, CondCode::kMI, CondCode::kLS, CondCode::kGT, CondCode::kGE,
-                };
+            default:
                 cc_.fcmp(a, b);
-                cc_.cset(gp(in.dst), Imm(static_cast<uint32_t>(kCond[static_cast<int>(in.op) - static_cast<int>(BinOp::eq)])));
+                cc_.cset(gp(in.dst), Imm(static_cast<uint32_t>(cond(in))));
                 break;
-            }
         }
     }
 
@@ -194,9 +207,17 @@ private:
 }  // namespace
 
 Error lower_a64(const Program& p, CodeHolder& code) {
-    a64::Compiler cc(&code);
+    // One compiler per thread, attached to each function's CodeHolder in
+    // turn: detaching resets its zones softly, so their blocks serve the
+    // next function instead of going back to malloc (which, for every
+    // function, shrank and regrew the heap with brk).
+    thread_local a64::Compiler cc;
+    Error err = code.attach(&cc);
+    if (err != kErrorOk) return err;
     A64Lowering l(cc, p);
-    return l.run();
+    err = l.run();
+    code.detach(&cc);
+    return err;
 }
 
 }  // namespace npk::codegen

@@ -84,7 +84,8 @@ inline asmjit::FuncSignatureBuilder call_signature(const Program& p, const Inst&
 // zero_reg(reg, Type), address(uint64) (a register holding it), and one
 // emitter per kind of instruction: const_int, const_f64, mov, int_binop,
 // f64_binop, neg, not_, convert (between different types), load, store,
-// jump, branch.
+// jump, branch, and compare_branch (a comparison fused with the branch
+// on its result).
 template <class Arch, class CompilerT, class RegT>
 class Lowering {
 public:
@@ -112,7 +113,15 @@ public:
         for (size_t v = 0; v < p_.vars.size(); ++v) {
             if (!is_param[v]) arch().zero_reg(regs_[v], p_.vars[v]);
         }
-        for (const Inst& in : p_.insts) emit(in);
+        if (!count_reads()) return asmjit::kErrorOutOfMemory;
+        for (size_t k = 0; k < p_.insts.size(); ++k) {
+            if (fuses_with_next(k)) {
+                arch().compare_branch(p_.insts[k], label(p_.insts[k + 1].a));
+                ++k;
+            } else {
+                emit(p_.insts[k]);
+            }
+        }
         if (p_.ret == Type::void_) {
             cc_.ret();
         } else {
@@ -130,7 +139,44 @@ protected:
     RegArray<RegT> regs_;
     RegArray<asmjit::Label> labels_;
 
+    Vec<uint32_t> reads_;  // per variable: how many instructions read it
+
     Arch& arch() { return static_cast<Arch&>(*this); }
+
+    bool count_reads() {
+        if (!reads_.reserve(p_.vars.size())) return false;
+        for (size_t v = 0; v < p_.vars.size(); ++v) (void)reads_.push(0);
+        auto read = [&](int32_t v) {
+            if (v >= 0) ++reads_[static_cast<size_t>(v)];
+        };
+        for (const Inst& in : p_.insts) {
+            switch (in.kind) {
+                case Kind::mov: case Kind::neg: case Kind::not_: case Kind::convert: case Kind::load:
+                case Kind::ret:
+                    read(in.a);
+                    break;
+                case Kind::binop: case Kind::store:
+                    read(in.a);
+                    read(in.b);
+                    break;
+                case Kind::branch: read(in.b); break;
+                case Kind::call:
+                    for (int i = 0; i < in.nargs; ++i) read(p_.call_args[static_cast<size_t>(in.args + i)]);
+                    break;
+                default: break;  // constants write; bind and jump name labels
+            }
+        }
+        return true;
+    }
+
+    // A comparison whose result only the next instruction, a branch, reads:
+    // compare and jump on the flags, without the 0/1 in a register.
+    bool fuses_with_next(size_t k) const {
+        const Inst& in = p_.insts[k];
+        if (in.kind != Kind::binop || !is_compare(in.op) || k + 1 >= p_.insts.size()) return false;
+        const Inst& next = p_.insts[k + 1];
+        return next.kind == Kind::branch && next.b == in.dst && reads_[static_cast<size_t>(in.dst)] == 1;
+    }
     Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
     const RegT& reg(int32_t v) { return regs_[static_cast<size_t>(v)]; }
     asmjit::Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }

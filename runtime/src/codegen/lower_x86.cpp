@@ -157,6 +157,41 @@ private:
         cc_.mov(d, r);
     }
 
+    static CondCode int_cond(BinOp op) {
+        static constexpr CondCode kCond[] = {
+            CondCode::kE, CondCode::kNE, CondCode::kL,  CondCode::kLE, CondCode::kG,
+            CondCode::kGE, CondCode::kB, CondCode::kBE, CondCode::kA,  CondCode::kAE,
+        };
+        return kCond[static_cast<int>(op) - static_cast<int>(BinOp::eq)];
+    }
+
+    // cmp + jcc. For F64 the flags are read as in f64_compare: unordered
+    // sets ZF, PF and CF, so EQ must also see PF clear and NE jumps on PF.
+    void compare_branch(const Inst& in, const Label& target) {
+        if (type(in.a) != Type::f64) {
+            cc_.cmp(gp(in.a), gp(in.b));
+            cc_.j(int_cond(in.op), target);
+            return;
+        }
+        const x86::Xmm a = xmm(in.a), b = xmm(in.b);
+        if (in.op == BinOp::eq || in.op == BinOp::ne) {
+            cc_.ucomisd(a, b);
+            if (in.op == BinOp::ne) {
+                cc_.jp(target);
+                cc_.jne(target);
+            } else {
+                const Label unordered = cc_.newLabel();
+                cc_.jp(unordered);
+                cc_.je(target);
+                cc_.bind(unordered);
+            }
+            return;
+        }
+        const bool swap = in.op == BinOp::lt || in.op == BinOp::le;
+        cc_.ucomisd(swap ? b : a, swap ? a : b);
+        cc_.j(in.op == BinOp::lt || in.op == BinOp::gt ? CondCode::kA : CondCode::kAE, target);
+    }
+
     void set_bool(CondCode cond, const x86::Gp& d) {
         const x86::Gp t = cc_.newGpb();
         cc_.set(cond, t);
@@ -164,12 +199,8 @@ private:
     }
 
     void int_compare(BinOp op, const x86::Gp& d, const x86::Gp& a, const x86::Gp& b) {
-        static constexpr CondCode kCond[] = {
-            CondCode::kE, CondCode::kNE, CondCode::kL,  CondCode::kLE, CondCode::kG,
-            CondCode::kGE, CondCode::kB, CondCode::kBE, CondCode::kA,  CondCode::kAE,
-        };
         cc_.cmp(a, b);
-        set_bool(kCond[static_cast<int>(op) - static_cast<int>(BinOp::eq)], d);
+        set_bool(int_cond(op), d);
     }
 
     void f64_binop(const Inst& in) {
@@ -280,9 +311,17 @@ private:
 }  // namespace
 
 Error lower_x86(const Program& p, CodeHolder& code) {
-    x86::Compiler cc(&code);
+    // One compiler per thread, attached to each function's CodeHolder in
+    // turn: detaching resets its zones softly, so their blocks serve the
+    // next function instead of going back to malloc (which, for every
+    // function, shrank and regrew the heap with brk).
+    thread_local x86::Compiler cc;
+    Error err = code.attach(&cc);
+    if (err != kErrorOk) return err;
     X86Lowering l(cc, p);
-    return l.run();
+    err = l.run();
+    code.detach(&cc);
+    return err;
 }
 
 }  // namespace npk::codegen
