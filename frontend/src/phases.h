@@ -1,19 +1,19 @@
 // The phases of npk, as the driver calls them (nitpick-subset.md §8.1):
 //
 //   load (lex, parse, resolve `use`) → check_types (types, entry points)
-//   → check_lifecycle (ARIA-014/015/022) → run
+//   → run_analyses (lifecycle: ARIA-014/015/022, ...) → run
 //
-// Each phase reports into the shared Diagnostics and keeps going within
-// itself; the driver runs a phase only if the ones before it reported no
-// error, and runs the program only if no phase did.
+// check_program runs the middle two. Each phase reports into the shared
+// Diagnostics and keeps going within itself; a phase runs only if the
+// ones before it reported no error, and the program only if no phase did.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "ast.h"
-#include "diag.h"
+#include "syntax/ast.h"
+#include "diag/diag.h"
 
 namespace npk {
 
@@ -38,9 +38,14 @@ struct Sema;
 std::unique_ptr<Sema> check_types(const ast::Program& prog, const Options& opts,
                                   Diagnostics& diag);
 
-// Lifecycle of wild / wildx bindings (§8.2): ARIA-014, ARIA-015, ARIA-022.
-// Checks the root file's top-level functions, or every body with strict.
-void check_lifecycle(const ast::Program& prog, const Options& opts, Diagnostics& diag);
+// The analyses over the checker's facts (analysis/analyses.h), in order,
+// each only if the ones before reported no error.
+void run_analyses(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
+// Every checking phase of `npk check` after the load: check_types, then
+// run_analyses if the types are clean. Returns the facts (for
+// run_program); the caller asks diag.error_count() whether to go on.
+std::unique_ptr<Sema> check_program(const ast::Program& prog, const Options& opts, Diagnostics& diag);
 
 // Binds every extern (before main starts), then runs `main`. Returns
 // the process exit status the program asked for: the operand of `exit`

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -20,6 +21,17 @@ namespace npk::test {
 
 // The failsafe every root program needs (§6.1), for appending after main.
 inline constexpr std::string_view kFailsafe = "\nfunc:failsafe = int32(tbb32:err) {\n    exit 1;\n};\n";
+
+// `body` becomes main's body, then failsafe follows. With no `before`,
+// main starts on line 1, so body line k is file line k + 1.
+inline std::string in_main(const std::string& body, const std::string& before = "") {
+    return before + "func:main = int32() {\n" + body + "};\n" + std::string(kFailsafe);
+}
+
+// An error (any code) at this line and column (0: any) with this text.
+inline bool err(const Loaded& l, uint32_t line, uint32_t col, std::string_view fragment) {
+    return has_error(l, "", line, col, fragment);
+}
 
 // Loads `text` as main.npk (plus `extra` files beside it) and type-checks
 // it. The load itself must succeed: these tests are not about syntax.
@@ -98,7 +110,10 @@ inline RunOutcome run_text(std::string_view text,
     }
     r.loaded->opts.load_libs = std::move(load_libs);
     Capture out(1), err(2);
+    // As npk run does: each diagnostic of the run on stderr when it happens.
+    r.loaded->diag.stream_to(&std::cerr, false);
     r.status = run_program(r.loaded->prog, *r.loaded->sema, r.loaded->opts, r.loaded->diag);
+    r.loaded->diag.stream_to(nullptr, false);
     r.out = out.finish();
     r.err = err.finish();
     return r;

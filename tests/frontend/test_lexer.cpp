@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "diag.h"
-#include "lexer.h"
-#include "token.h"
+#include "diag/diag.h"
+#include "syntax/lexer.h"
+#include "syntax/token.h"
 
 using namespace npk;
 

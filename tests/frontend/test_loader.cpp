@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "loader.h"
+#include "driver/loader.h"
 #include "test_util.h"
 
 using namespace npk;

@@ -23,10 +23,10 @@
 #include <utility>
 #include <vector>
 
-#include "ast.h"
-#include "diag.h"
+#include "syntax/ast.h"
+#include "diag/diag.h"
 #include "phases.h"
-#include "sema.h"
+#include "sema/sema.h"
 
 namespace npk::test {
 
@@ -90,9 +90,7 @@ inline std::unique_ptr<Loaded> check_text(
     bool strict = false) {
     auto l = load_text(text, extra, strict);
     if (!l->loaded || l->diag.error_count() != 0) return l;
-    l->sema = check_types(l->prog, l->opts, l->diag);
-    if (l->diag.error_count() != 0) return l;
-    check_lifecycle(l->prog, l->opts, l->diag);
+    l->sema = check_program(l->prog, l->opts, l->diag);
     return l;
 }
 

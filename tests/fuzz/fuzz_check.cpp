@@ -1,6 +1,6 @@
 // libFuzzer target: one input is the text of a root file, run through
-// every checking phase `npk check` runs (load, check_types,
-// check_lifecycle), in process. It never runs the program.
+// every checking phase `npk check` runs (load, then check_program:
+// types and the analyses), in process. It never runs the program.
 //
 // Build (clang only):  cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++
 //                            -DCMAKE_C_COMPILER=clang -DNPK_BUILD_FUZZERS=ON
@@ -13,10 +13,10 @@
 #include <sstream>
 #include <string>
 
-#include "diag.h"
-#include "loader.h"
+#include "diag/diag.h"
+#include "driver/loader.h"
 #include "phases.h"
-#include "sema.h"
+#include "sema/sema.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     npk::SourceManager sources;
@@ -30,10 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // nothing but the stdlib, whatever the machine holds.
     std::string text(reinterpret_cast<const char*>(data), size);
     npk::load_program_text("/nonexistent-npk-fuzz/input.npk", std::move(text), opts, sources, prog, diag);
-    if (diag.error_count() == 0) {
-        auto sema = npk::check_types(prog, opts, diag);
-        if (diag.error_count() == 0) npk::check_lifecycle(prog, opts, diag);
-    }
+    if (diag.error_count() == 0) npk::check_program(prog, opts, diag);
     std::ostringstream out;
     diag.print(out, false);
     return 0;

@@ -345,20 +345,13 @@ struct Running {
     fs::path dir;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    Args a = parse(argc, argv);
-    std::vector<fs::path> folders;
-    std::vector<Seed> seeds = load_corpus(a.corpus, folders);
-
-    // Each worker has a folder holding a copy of every corpus folder's
-    // files, so that mutated `use` lines can still find real imports.
-    fs::path work = fs::temp_directory_path() / ("npk-robustness-" + std::to_string(getpid()));
+// Each worker has a folder holding a copy of every corpus folder's
+// files, so that mutated `use` lines can still find real imports.
+std::vector<fs::path> make_worker_dirs(const fs::path& work, unsigned jobs, const std::vector<Seed>& seeds) {
     std::error_code ec;
     fs::remove_all(work, ec);
-    std::vector<fs::path> worker_dirs;
-    for (unsigned w = 0; w < a.jobs; ++w) {
+    std::vector<fs::path> dirs;
+    for (unsigned w = 0; w < jobs; ++w) {
         fs::path d = work / ("w" + std::to_string(w));
         fs::create_directories(d);
         for (const auto& s : seeds)
@@ -366,8 +359,62 @@ int main(int argc, char** argv) {
                 if (s.rel.has_parent_path()) fs::create_directories(d / s.rel.parent_path());
                 write_file(d / s.rel, s.text);
             }
-        worker_dirs.push_back(d);
+        dirs.push_back(d);
     }
+    return dirs;
+}
+
+// Starts `npk check --color=never input.npk` in `dir`, stdin and stdout
+// on /dev/null, stderr to dir/stderr. Returns the child's pid (-1: fork
+// failed).
+pid_t spawn_check(const std::string& npk, const fs::path& dir) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    int in = open("/dev/null", O_RDONLY);
+    int out = open("/dev/null", O_WRONLY);
+    int err = open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) _exit(125);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    unsetenv("NPK_PATH");
+    // Sanitizer reports to files of their own (see sanitizer_report).
+    std::string log = "log_path=" + (dir / "sanitizer").string();
+    for (const char* var : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+        const char* old = std::getenv(var);
+        std::string v = old && *old ? std::string(old) + ":" + log : log;
+        setenv(var, v.c_str(), 1);
+    }
+    if (chdir(dir.c_str()) != 0) _exit(125);
+    execl(npk.c_str(), npk.c_str(), "check", "--color=never", "input.npk", static_cast<char*>(nullptr));
+    _exit(127);
+}
+
+// Why one run failed, or "" if it did not. `err` (its stderr) gets the
+// sanitizer report in front when there is one.
+std::string failure_reason(int status, bool timed_out, unsigned timeout_ms, const fs::path& dir, std::string& err) {
+    if (timed_out) return "no exit within " + std::to_string(timeout_ms) + " ms (hang)";
+    if (WIFSIGNALED(status))
+        return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+               strsignal(WTERMSIG(status)) + ")";
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1)
+        return "exit status " + std::to_string(WEXITSTATUS(status)) + " (want 0 or 1)";
+    std::string report = sanitizer_report(dir, err);
+    if (report.empty()) return "";
+    err = report + "\n--- stderr ---\n" + err;
+    return "sanitizer report";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args a = parse(argc, argv);
+    std::vector<fs::path> folders;
+    std::vector<Seed> seeds = load_corpus(a.corpus, folders);
+
+    fs::path work = fs::temp_directory_path() / ("npk-robustness-" + std::to_string(getpid()));
+    std::error_code ec;
+    std::vector<fs::path> worker_dirs = make_worker_dirs(work, a.jobs, seeds);
 
     auto start = std::chrono::steady_clock::now();
     std::map<int, size_t> statuses;
@@ -388,21 +435,7 @@ int main(int argc, char** argv) {
 
     auto finish = [&](Running& r, int status, bool timed_out) {
         std::string err = read_file(r.dir / "stderr");
-        std::string why;
-        if (timed_out) {
-            why = "no exit within " + std::to_string(a.timeout_ms) + " ms (hang)";
-        } else if (WIFSIGNALED(status)) {
-            why = std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
-                  strsignal(WTERMSIG(status)) + ")";
-        } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1) {
-            why = "exit status " + std::to_string(WEXITSTATUS(status)) + " (want 0 or 1)";
-        } else {
-            std::string report = sanitizer_report(r.dir, err);
-            if (!report.empty()) {
-                why = "sanitizer report";
-                err = report + "\n--- stderr ---\n" + err;
-            }
-        }
+        std::string why = failure_reason(status, timed_out, a.timeout_ms, r.dir, err);
         if (WIFEXITED(status)) ++statuses[WEXITSTATUS(status)];
         if (!why.empty()) {
             size_t cut = std::min<size_t>(err.size(), 2000);
@@ -420,31 +453,10 @@ int main(int argc, char** argv) {
             r.input = next++;
             r.dir = worker_dirs[w];
             write_file(r.dir / "input.npk", make_input(r.input, seeds, a.seed));
-            pid_t pid = fork();
+            pid_t pid = spawn_check(a.npk, r.dir);
             if (pid < 0) {
                 std::perror("npk_robustness: fork");
                 return 1;
-            }
-            if (pid == 0) {
-                int in = open("/dev/null", O_RDONLY);
-                int out = open("/dev/null", O_WRONLY);
-                int err = open((r.dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-                if (in < 0 || out < 0 || err < 0) _exit(125);
-                dup2(in, 0);
-                dup2(out, 1);
-                dup2(err, 2);
-                unsetenv("NPK_PATH");
-                // Sanitizer reports to files of their own (see sanitizer_report).
-                std::string log = "log_path=" + (r.dir / "sanitizer").string();
-                for (const char* var : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
-                    const char* old = std::getenv(var);
-                    std::string v = old && *old ? std::string(old) + ":" + log : log;
-                    setenv(var, v.c_str(), 1);
-                }
-                if (chdir(r.dir.c_str()) != 0) _exit(125);
-                execl(a.npk.c_str(), a.npk.c_str(), "check", "--color=never", "input.npk",
-                      static_cast<char*>(nullptr));
-                _exit(127);
             }
             r.pid = pid;
             r.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(a.timeout_ms);

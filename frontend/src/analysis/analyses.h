@@ -1,0 +1,20 @@
+// The analyses: passes over the type checker's facts (Sema), each in a
+// file of its own, run in order by run_analyses() (phases.h). A new
+// analysis (borrows, handle escape, drops at scope end) is one more
+// function here and one more line in analyses.cpp; it walks bodies with
+// the shared scope walker (syntax/scopes.h) and reads names, slots and
+// callees from Sema, never resolving anything again.
+#pragma once
+
+#include "diag/diag.h"
+#include "phases.h"
+#include "sema/sema.h"
+#include "syntax/ast.h"
+
+namespace npk {
+
+// Lifecycle of wild / wildx bindings (§8.2): ARIA-014, ARIA-015, ARIA-022.
+// Checks the root file's top-level functions, or every body with strict.
+void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
+}  // namespace npk

@@ -1,0 +1,297 @@
+#include "driver/loader.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "syntax/parser.h"
+
+namespace fs = std::filesystem;
+
+namespace npk {
+
+ReadStatus read_source_file(const std::string& path, std::string& text, std::string& error) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        int e = errno;
+        error = std::strerror(e);
+        return e == ENOENT || e == ENOTDIR ? ReadStatus::NotFound : ReadStatus::Unreadable;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        error = "Is a directory";
+        return ReadStatus::NotAFile;
+    }
+    // Never open a FIFO or a device: reading it could block forever.
+    if (!S_ISREG(st.st_mode)) {
+        error = "Not a regular file";
+        return ReadStatus::NotAFile;
+    }
+    if (static_cast<unsigned long long>(st.st_size) > kMaxSourceBytes) {
+        error = "File is too large (" + std::to_string(st.st_size) + " bytes; the limit is " +
+                std::to_string(kMaxSourceBytes >> 20) + " MiB)";
+        return ReadStatus::TooLarge;
+    }
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+        error = std::strerror(errno);
+        return ReadStatus::Unreadable;
+    }
+    text.clear();
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        text.append(buf, n);
+        if (text.size() > kMaxSourceBytes) {
+            std::fclose(f);
+            error = "File is too large (the limit is " + std::to_string(kMaxSourceBytes >> 20) + " MiB)";
+            return ReadStatus::TooLarge;
+        }
+    }
+    bool failed = std::ferror(f) != 0;
+    int e = errno;
+    std::fclose(f);
+    if (failed) {
+        error = std::strerror(e);
+        return ReadStatus::Unreadable;
+    }
+    return ReadStatus::Ok;
+}
+
+size_t find_invalid_utf8(std::string_view s) {
+    size_t i = 0;
+    const size_t n = s.size();
+    while (i < n) {
+        unsigned char b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len;
+        uint32_t cp;
+        uint32_t min;
+        if ((b & 0xE0) == 0xC0) {
+            len = 2; cp = b & 0x1Fu; min = 0x80;
+        } else if ((b & 0xF0) == 0xE0) {
+            len = 3; cp = b & 0x0Fu; min = 0x800;
+        } else if ((b & 0xF8) == 0xF0) {
+            len = 4; cp = b & 0x07u; min = 0x10000;
+        } else {
+            return i;  // a continuation byte without a lead, or 0xF8..0xFF
+        }
+        if (i + len > n) return i;
+        for (size_t k = 1; k < len; ++k) {
+            unsigned char c = static_cast<unsigned char>(s[i + k]);
+            if ((c & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (c & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
+namespace {
+
+// Import chains deeper than this are refused, so that loading recursion
+// stays bounded whatever the files on disk say.
+constexpr size_t kMaxImportDepth = 256;
+
+bool has_source_extension(const std::string& p) {
+    auto ends = [&](const char* ext) {
+        size_t n = std::strlen(ext);
+        return p.size() > n && p.compare(p.size() - n, n, ext) == 0;
+    };
+    return ends(".npk") || ends(".aria");
+}
+
+std::vector<std::string> npk_path_entries() {
+    std::vector<std::string> out;
+    const char* env = std::getenv("NPK_PATH");
+    if (!env) return out;
+    std::string s = env;
+    size_t start = 0;
+    while (start <= s.size()) {
+        size_t colon = s.find(':', start);
+        if (colon == std::string::npos) colon = s.size();
+        if (colon > start) out.push_back(s.substr(start, colon - start));
+        start = colon + 1;
+    }
+    return out;
+}
+
+std::string canonical_of(const fs::path& p) {
+    std::error_code ec;
+    fs::path c = fs::canonical(p, ec);
+    if (ec) c = fs::absolute(p, ec).lexically_normal();
+    return c.string();
+}
+
+bool is_regular(const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+class Loader {
+public:
+    Loader(const Options& opts, SourceManager& sources, ast::Program& out, Diagnostics& diag)
+        : opts_(opts), sources_(sources), out_(out), diag_(diag), npk_path_(npk_path_entries()) {}
+
+    // Adds a module for `display` (printed in messages) and loads it and,
+    // depth first, everything it imports. Returns its index.
+    uint32_t load(const std::string& display, const std::string& canonical, std::string text);
+
+private:
+    struct Found {
+        bool ok = false;
+        fs::path path;
+        std::vector<std::string> searched;
+    };
+    Found resolve(const std::string& use_path, const fs::path& importing_dir) const;
+    void load_uses(uint32_t index);
+
+    const Options& opts_;
+    SourceManager& sources_;
+    ast::Program& out_;
+    Diagnostics& diag_;
+    std::vector<std::string> npk_path_;
+    std::unordered_map<std::string, uint32_t> by_canonical_;
+    std::vector<uint32_t> stack_;  // modules being loaded, outermost first
+};
+
+uint32_t Loader::load(const std::string& display, const std::string& canonical, std::string text) {
+    uint32_t index = static_cast<uint32_t>(out_.modules.size());
+    out_.modules.push_back(std::make_unique<ast::Module>());
+    ast::Module& mod = *out_.modules.back();
+    mod.path = display;
+    mod.is_root = index == 0;
+    by_canonical_[canonical] = index;
+
+    uint32_t file = sources_.add(display, canonical, std::move(text));
+    mod.file = file;
+    const std::string& body = sources_.file(file).text;
+    size_t bad = find_invalid_utf8(body);
+    if (bad != std::string_view::npos) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "Invalid UTF-8 (byte 0x%02X): source files must be UTF-8 text",
+                      static_cast<unsigned>(static_cast<unsigned char>(body[bad])));
+        diag_.error(sources_.loc_at(file, static_cast<uint32_t>(bad)), "", buf);
+        return index;
+    }
+    parse_module(sources_, file, out_, mod, diag_);
+    stack_.push_back(index);
+    load_uses(index);
+    stack_.pop_back();
+    return index;
+}
+
+void Loader::load_uses(uint32_t index) {
+    // `mod` stays valid: modules are held by unique_ptr.
+    ast::Module& mod = *out_.modules[index];
+    fs::path dir = fs::path(mod.path).parent_path();
+    for (ast::UseDecl& use : mod.uses) {
+        if (use.path.empty()) continue;  // reported by the parser
+        if (!has_source_extension(use.path)) {
+            diag_.error(use.loc, "", "'use' must name a .npk (or .aria) file, not '" + use.path + "'");
+            continue;
+        }
+        Found found = resolve(use.path, dir);
+        if (!found.ok) {
+            std::string msg = "Cannot find '" + use.path + "'";
+            if (found.searched.empty()) {
+                msg += " (no such file)";
+            } else {
+                msg += " (searched:";
+                for (size_t i = 0; i < found.searched.size(); ++i)
+                    msg += (i ? ", " : " ") + found.searched[i];
+                msg += ")";
+            }
+            diag_.error(use.loc, "", msg);
+            continue;
+        }
+        std::string canonical = canonical_of(found.path);
+        auto it = by_canonical_.find(canonical);
+        if (it != by_canonical_.end()) {
+            uint32_t target = it->second;
+            use.resolved_module = target + 1;
+            auto on_stack = std::find(stack_.begin(), stack_.end(), target);
+            if (on_stack != stack_.end()) {
+                std::string cycle;
+                for (auto s = on_stack; s != stack_.end(); ++s) cycle += out_.modules[*s]->path + " -> ";
+                cycle += out_.modules[target]->path;
+                diag_.error(use.loc, "", "Import cycle: " + cycle);
+            }
+            continue;
+        }
+        if (stack_.size() >= kMaxImportDepth) {
+            diag_.error(use.loc, "", "Imports nested too deeply (more than " +
+                                         std::to_string(kMaxImportDepth) + " files in one chain)");
+            continue;
+        }
+        std::string text, why;
+        if (read_source_file(found.path.string(), text, why) != ReadStatus::Ok) {
+            diag_.error(use.loc, "", "Cannot read '" + found.path.string() + "': " + why);
+            continue;
+        }
+        uint32_t loaded = load(found.path.string(), canonical, std::move(text));
+        use.resolved_module = loaded + 1;
+    }
+}
+
+// §3: the importing file's folder, each -I folder, each NPK_PATH entry,
+// then the built-in stdlib folder.
+Loader::Found Loader::resolve(const std::string& use_path, const fs::path& importing_dir) const {
+    Found f;
+    fs::path rel(use_path);
+    if (rel.is_absolute()) {
+        if (is_regular(rel)) {
+            f.ok = true;
+            f.path = rel.lexically_normal();
+        }
+        return f;
+    }
+    std::vector<fs::path> dirs;
+    dirs.push_back(importing_dir);
+    for (const auto& d : opts_.include_dirs) dirs.emplace_back(d);
+    for (const auto& d : npk_path_) dirs.emplace_back(d);
+    if (!opts_.stdlib_dir.empty()) dirs.emplace_back(opts_.stdlib_dir);
+    for (const fs::path& d : dirs) {
+        fs::path candidate = (d / rel).lexically_normal();
+        if (is_regular(candidate)) {
+            f.ok = true;
+            f.path = candidate;
+            return f;
+        }
+        f.searched.push_back(d.empty() ? std::string(".") : d.string());
+    }
+    return f;
+}
+
+}  // namespace
+
+bool load_program_text(const std::string& root_path, std::string text, const Options& opts,
+                       SourceManager& sources, ast::Program& out, Diagnostics& diag) {
+    size_t errors_before = diag.error_count();
+    Loader loader(opts, sources, out, diag);
+    loader.load(root_path, canonical_of(root_path), std::move(text));
+    return diag.error_count() == errors_before;
+}
+
+bool load_program(const std::string& root_path, const Options& opts, SourceManager& sources,
+                  ast::Program& out, Diagnostics& diag) {
+    std::string text, why;
+    if (read_source_file(root_path, text, why) != ReadStatus::Ok) {
+        diag.error({}, "", "Cannot read '" + root_path + "': " + why);
+        return false;
+    }
+    return load_program_text(root_path, std::move(text), opts, sources, out, diag);
+}
+
+}  // namespace npk

@@ -1,0 +1,619 @@
+// The interpreter: a tree walk over a checked program, reading the
+// checker's facts from Sema (nitpick-subset.md §5–§7).
+//
+// Values are 64-bit words (integers in canonical form: sign-extended for
+// int/tbb, zero-extended for uint; bool 0/1; pointers as addresses),
+// Results and structs. Widening within a signedness family therefore
+// never changes a word, and every operation re-normalises its result to
+// its width, which is what makes wrapping exact for every width.
+//
+// Control leaves a function by Flow::Return (pass / fail / return, after
+// running the defers of every block on the way out). `exit` and run-time
+// faults are C++ exceptions caught in run_program: they unwind past every
+// defer, as §5.2 wants for `exit`. No exception ever crosses a C frame:
+// C code called through libffi never calls back into the interpreter.
+#include <npk/jit.h>
+#include <npk/wildx.h>
+#include <pthread.h>
+
+#include <bit>
+#include <cassert>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "run/externs.h"
+#include "sema/sema.h"
+#include "syntax/scopes.h"
+
+namespace npk {
+
+namespace {
+
+using namespace ast;
+
+struct Value {
+    uint64_t bits = 0;       // integer, bool or pointer
+    bool is_error = false;   // Result
+    int64_t err = 0;         // Result
+    std::vector<Value> sub;  // struct fields; Result: {value} ({} for Result<NIL>)
+};
+
+struct ExitSignal {
+    int32_t status;
+};
+
+struct Fault {
+    Loc loc;
+    std::string message;
+    int32_t code;
+};
+
+// Interpreted calls nest C++ frames (call → block → statement →
+// expression …), so recursion in the program is bounded well below what
+// the native stack holds: deeper is a run-time fault routed to failsafe,
+// not a crash. Calls are counted; and because one call may hold an
+// expression up to the parser's height limit, the native stack used is
+// measured too. The program runs on a thread of its own with a stack of
+// kInterpStack bytes (only touched pages cost memory), so the bound does
+// not depend on the caller's stack or on sanitizers' larger frames.
+constexpr int kMaxCallDepth = 1000;
+// Half of it is the budget: a fault unwinds the used part with a C++
+// exception, and AddressSanitizer stops cleaning up after unwinds of more
+// than 64 MiB.
+constexpr size_t kInterpStack = size_t{64} << 20;
+constexpr size_t kStackBudget = kInterpStack / 2;
+
+uint64_t mask_of(uint32_t bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
+
+// The canonical word of the low `t->bits` bits of `raw`.
+uint64_t normalize(uint64_t raw, const Type* t) {
+    uint32_t bits = t->bits;
+    if (bits >= 64 || bits == 0) return raw;
+    uint64_t m = mask_of(bits);
+    raw &= m;
+    if (t->is_signed() && ((raw >> (bits - 1)) & 1)) raw |= ~m;
+    return raw;
+}
+
+int64_t as_signed(uint64_t w) { return static_cast<int64_t>(w); }
+
+// tbbN: symmetric range ±(2^(N-1) - 1); the minimum word is ERR, which
+// every operation propagates and every overflow (or division by zero)
+// produces.
+int64_t tbb_max(const Type* t) { return static_cast<int64_t>(mask_of(t->bits - 1)); }
+uint64_t tbb_err(const Type* t) { return static_cast<uint64_t>(-tbb_max(t) - 1); }
+
+Value int_value(uint64_t w) {
+    Value v;
+    v.bits = w;
+    return v;
+}
+
+class Interp {
+public:
+    Interp(const Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag)
+        : prog_(prog), s_(sema), opts_(opts), diag_(diag) {}
+
+    ~Interp() {
+        // `wild S` structs are never released by the program (§11.2.4:
+        // nothing can free them without drop.npk); a compiled program
+        // leaves them to the OS. The interpreter hands them back when the
+        // run ends, which no program can observe.
+        for (void* p : heap_structs_) npk_free(p);
+    }
+
+    int run() {
+        if (!s_.main || !s_.failsafe) {
+            const Module& root = prog_.root();
+            diag_.error(Loc{root.file, 1, 1, 0}, "",
+                        "this file defines neither 'func:main = int32()' nor 'func:failsafe = int32(tbb32:err)': "
+                        "it is a library, which can be checked but not run");
+            return 1;
+        }
+        if (!externs_.bind_all(prog_, s_, opts_, diag_)) return 1;
+        stack_base_ = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+        try {
+            call(s_.main, {}, s_.main->loc);
+            return 0;
+        } catch (const ExitSignal& e) {
+            return e.status;
+        } catch (const Fault& f) {
+            return fault(f);
+        }
+    }
+
+private:
+    struct Frame {
+        const FuncInfo* fn = nullptr;
+        std::vector<Value> slots;
+        std::vector<std::vector<const Block*>> defers;  // one list per active block
+        Value ret;
+    };
+    enum class Flow { Normal, Return };
+
+    // ------------------------------------------------------------------
+    // Faults (§6.1): print, then failsafe(code); its `exit` decides the
+    // status, or the code does if it returns.
+    // ------------------------------------------------------------------
+    int fault(const Fault& f) {
+        std::fflush(stdout);  // the program's output so far comes first
+        diag_.runtime_error(f.loc, f.message);
+        depth_ = 0;
+        try {
+            Value code = int_value(normalize(static_cast<uint64_t>(f.code), s_.func(s_.failsafe).params[0]));
+            call(s_.failsafe, {code}, f.loc);
+            return f.code;
+        } catch (const ExitSignal& e) {
+            return e.status;
+        } catch (const Fault& again) {
+            std::fflush(stdout);
+            diag_.runtime_error(again.loc, "In failsafe: " + again.message);
+            return f.code;
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Values.
+    // ------------------------------------------------------------------
+    Value zero(const Type* t) const {
+        Value v;
+        if (t->kind == TypeKind::Struct)
+            for (const FieldInfo& f : t->st->fields) v.sub.push_back(zero(f.type));
+        else if (t->kind == TypeKind::Result && t->elem->kind != TypeKind::Nil)
+            v.sub.push_back(zero(t->elem));
+        return v;
+    }
+
+    Value ok_result(Value v, const Type* value_type) const {
+        Value r;
+        if (value_type->kind != TypeKind::Nil) r.sub.push_back(std::move(v));
+        return r;
+    }
+
+    Value failed_result(int64_t code, const Type* value_type) const {
+        Value r;
+        r.is_error = true;
+        r.err = code;
+        if (value_type->kind != TypeKind::Nil) r.sub.push_back(zero(value_type));
+        return r;
+    }
+
+    // Heap structs (`wild S`): C layout in an npk_alloc block.
+    void store(unsigned char* at, const Type* t, const Value& v) const {
+        if (t->kind == TypeKind::Struct) {
+            for (size_t i = 0; i < t->st->fields.size(); ++i)
+                store(at + t->st->fields[i].offset, t->st->fields[i].type, v.sub[i]);
+            return;
+        }
+        uint32_t n = c_size_of(t);
+        uint64_t w = v.bits;
+        std::memcpy(at, &w, n);  // the low n bytes of the word come first
+        static_assert(std::endian::native == std::endian::little, "heap structs assume a little-endian host");
+        static_assert(sizeof(void*) == 8, "npk assumes a 64-bit host");
+    }
+
+    Value load(const unsigned char* at, const Type* t) const {
+        Value v;
+        if (t->kind == TypeKind::Struct) {
+            for (const FieldInfo& f : t->st->fields) v.sub.push_back(load(at + f.offset, f.type));
+            return v;
+        }
+        uint64_t w = 0;
+        std::memcpy(&w, at, c_size_of(t));
+        v.bits = t->is_integer() ? normalize(w, t) : w;
+        return v;
+    }
+
+    static unsigned char* heap_ptr(const Value& slot) {
+        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(slot.bits));
+    }
+
+    // ------------------------------------------------------------------
+    // Calls.
+    // ------------------------------------------------------------------
+    // The stack grows down on every host npk supports.
+    void check_stack(Loc at) const {
+        auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+        if (stack_base_ > here && stack_base_ - here > kStackBudget)
+            throw Fault{at, "The native stack is exhausted (recursion too deep)", NPK_FAULT_CALL_DEPTH};
+    }
+
+    Value call(const FuncDecl* fd, std::vector<Value> args, Loc at) {
+        const FuncInfo& fi = s_.func(fd);
+        check_stack(at);
+        if (depth_ >= kMaxCallDepth)
+            throw Fault{at, "Call depth exceeds " + std::to_string(kMaxCallDepth) + " (runaway recursion in '" +
+                                fi.display + "'?)",
+                        NPK_FAULT_CALL_DEPTH};
+        ++depth_;
+        Frame f;
+        f.fn = &fi;
+        f.slots.resize(fi.slots.size());
+        for (size_t i = 0; i < args.size(); ++i) f.slots[i] = std::move(args[i]);
+        Flow flow = exec_block(*fd->body, f);
+        --depth_;
+        if (fi.role == FuncRole::Main) return int_value(0);
+        if (flow == Flow::Return) return std::move(f.ret);
+        return ok_result(zero(fi.ret), fi.ret);
+    }
+
+    uint64_t size_arg(const Expr& e, const Value& v) const {
+        // §7: sizes are zero-extended to 64 bits from their own width.
+        return v.bits & mask_of(s_.type_of(e)->bits);
+    }
+
+    Value call_builtin(const Call& c, std::vector<Value>& args) {
+        Builtin b = s_.callee[c.id].builtin;
+        auto ptr = [](const Value& v) { return reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)); };
+        auto addr = [](void* p) { return int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p))); };
+        auto i32 = [](int32_t r) { return int_value(static_cast<uint64_t>(static_cast<int64_t>(r))); };
+        switch (b) {
+        case Builtin::Alloc: return addr(npk_alloc(size_arg(*c.args[0], args[0])));
+        case Builtin::Free: npk_free(ptr(args[0])); return Value{};
+        case Builtin::WildxAlloc: return addr(npk_wildx_alloc(size_arg(*c.args[0], args[0])));
+        case Builtin::WildxSeal: return i32(npk_wildx_seal(ptr(args[0])));
+        case Builtin::WildxFree: return i32(npk_wildx_free(ptr(args[0])));
+        case Builtin::PrintI32:
+            std::printf("%" PRId32 "\n", static_cast<int32_t>(as_signed(args[0].bits)));
+            std::fflush(stdout);
+            return Value{};
+        }
+        return Value{};
+    }
+
+    Value call_extern(const Call& c, std::vector<Value>& args) {
+        const BoundExtern& b = externs_.get(s_.callee[c.id].ext);
+        if (b.arg0_is_code_page && !args.empty() && args[0].bits == 0)
+            throw Fault{c.loc, "Call through a NULL code page ('" + b.decl->name + "'; did compiling it fail?)",
+                        NPK_FAULT_NULL_CODE_PAGE};
+        std::vector<uint64_t> words;
+        words.reserve(args.size());
+        for (const Value& v : args) words.push_back(v.bits);
+        uint64_t r = ExternTable::call(b, words);
+        const Type* rt = s_.type_of(c);
+        return int_value(rt->is_integer() ? normalize(r, rt) : r);
+    }
+
+    // ------------------------------------------------------------------
+    // Statements.
+    // ------------------------------------------------------------------
+    Flow exec_block(const Block& b, Frame& f) { return exec_scope(block_scope(b), f); }
+
+    // §5.4: a scope's defers run when it ends, on fall-through and on
+    // pass/fail/return alike, newest first; an outer block runs its own
+    // when the Return reaches it, so every enclosing block runs innermost
+    // first. `exit` and faults unwind past them (exceptions).
+    Flow exec_scope(const ScopeView& scope, Frame& f) {
+        Frame* outer = frame_;
+        frame_ = &f;
+        Flow flow = walk_scope(*this, scope);
+        frame_ = outer;
+        return flow;
+    }
+
+public:
+    // ---- the scope walker's hooks (syntax/scopes.h) -------------------
+    using Outcome = Flow;
+    void enter_scope(const ScopeView&) { frame_->defers.emplace_back(); }
+    Outcome stmt(const Stmt& st, Outcome) { return exec(st, *frame_); }
+    bool stops(Outcome flow) const { return flow != Flow::Normal; }
+    void leave_scope(const ScopeView&, Outcome) { run_defers(*frame_); }
+
+private:
+    void run_defers(Frame& f) {
+        std::vector<const Block*> list = std::move(f.defers.back());
+        f.defers.pop_back();
+        for (auto it = list.rbegin(); it != list.rend(); ++it) {
+            Flow inner = exec_block(**it, f);
+            assert(inner == Flow::Normal && "the checker rejects pass/fail/return in defer");
+            (void)inner;
+        }
+    }
+
+    Flow exec(const Stmt& st, Frame& f) {
+        switch (st.kind) {
+        case StmtKind::VarDecl: {
+            const auto& d = static_cast<const VarDecl&>(st);
+            int32_t sl = s_.slot[d.id];
+            assert(sl >= 0);
+            const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
+            Value v = d.init ? eval(*d.init, f) : zero(si.type);
+            if (si.heap) {
+                uint32_t size = si.type->st->size == 0 ? 1 : si.type->st->size;
+                void* p = npk_alloc(size);
+                if (!p)
+                    throw Fault{d.loc, "Out of memory for 'wild " + si.type->str() + ":" + si.name + "'",
+                                NPK_FAULT_OUT_OF_MEMORY};
+                heap_structs_.push_back(p);
+                store(static_cast<unsigned char*>(p), si.type, v);
+                f.slots[static_cast<size_t>(sl)] = int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
+            } else {
+                f.slots[static_cast<size_t>(sl)] = std::move(v);
+            }
+            return Flow::Normal;
+        }
+        case StmtKind::If: {
+            const auto& s = static_cast<const If&>(st);
+            if (eval(*s.cond, f).bits != 0) return exec_scope(arm_scope(s.then_body), f);
+            if (s.else_body) return exec_scope(arm_scope(s.else_body), f);
+            return Flow::Normal;
+        }
+        case StmtKind::Defer:
+            f.defers.back().push_back(static_cast<const Defer&>(st).body.get());
+            return Flow::Normal;
+        case StmtKind::Block: return exec_block(static_cast<const Block&>(st), f);
+        case StmtKind::Exit: {
+            Value v = eval(*static_cast<const Exit&>(st).value, f);
+            throw ExitSignal{static_cast<int32_t>(as_signed(v.bits))};
+        }
+        case StmtKind::Pass: {
+            // ⚑ §6.3: the operand is evaluated before any defer runs.
+            const auto& s = static_cast<const Pass&>(st);
+            const Type* rt = f.fn->ret;
+            if (!s.value) {
+                f.ret = ok_result(Value{}, rt);
+            } else {
+                Value v = eval(*s.value, f);
+                if (s_.type_of(*s.value)->is_result()) {
+                    // ⚑ §6.2: `pass f()` hands on f's failure unchanged.
+                    f.ret = v.is_error ? failed_result(v.err, rt) : ok_result(std::move(v.sub.at(0)), rt);
+                } else {
+                    f.ret = ok_result(std::move(v), rt);
+                }
+            }
+            return Flow::Return;
+        }
+        case StmtKind::Fail: {
+            Value v = eval(*static_cast<const Fail&>(st).value, f);
+            f.ret = failed_result(as_signed(v.bits), f.fn->ret);
+            return Flow::Return;
+        }
+        case StmtKind::Return: {
+            const auto& s = static_cast<const Return&>(st);
+            const Type* rt = f.fn->ret;
+            if (!s.value) {
+                f.ret = ok_result(zero(rt), rt);
+            } else if (s.value->kind == ExprKind::StructLit) {
+                f.ret = eval_result_literal(static_cast<const StructLit&>(*s.value), f);
+            } else {
+                Value v = eval(*s.value, f);
+                f.ret = v.is_error ? failed_result(v.err, rt) : std::move(v);
+            }
+            return Flow::Return;
+        }
+        case StmtKind::ExprStmt: eval(*static_cast<const ExprStmt&>(st).expr, f); return Flow::Normal;
+        }
+        return Flow::Normal;
+    }
+
+    // return Result{val: v, err: c, is_error: b}: fields in source order;
+    // a missing one is zero; is_error is true when nonzero.
+    Value eval_result_literal(const StructLit& lit, Frame& f) {
+        const Type* rt = f.fn->ret;
+        Value val = zero(rt);
+        int64_t err = 0;
+        bool is_error = false;
+        for (const FieldInit& fi : lit.fields) {
+            Value v = eval(*fi.value, f);
+            switch (s_.field_init[fi.value->id].kind) {
+            case MemberKind::Value: val = std::move(v); break;
+            case MemberKind::Error: err = as_signed(v.bits); break;
+            case MemberKind::IsError: is_error = v.bits != 0; break;
+            default: assert(false && "the checker rejects other Result fields");
+            }
+        }
+        Value r = ok_result(std::move(val), rt);
+        r.is_error = is_error;
+        r.err = err;
+        return r;
+    }
+
+    // ------------------------------------------------------------------
+    // Expressions.
+    // ------------------------------------------------------------------
+    Value eval(const Expr& e, Frame& f) {
+        check_stack(e.loc);
+        switch (e.kind) {
+        case ExprKind::IntLit:
+            return int_value(normalize(static_cast<const IntLit&>(e).value, s_.type_of(e)));
+        case ExprKind::StrLit: return Value{};
+        case ExprKind::BoolLit: return int_value(static_cast<const BoolLit&>(e).value ? 1 : 0);
+        case ExprKind::Name: {
+            int32_t sl = s_.slot[e.id];
+            assert(sl >= 0);
+            const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
+            const Value& v = f.slots[static_cast<size_t>(sl)];
+            if (si.heap) return load(heap_ptr(v), si.type);
+            return v;
+        }
+        case ExprKind::Unary: {
+            const auto& u = static_cast<const Unary&>(e);
+            Value v = eval(*u.operand, f);
+            if (u.op == UnaryOp::Not) return int_value(v.bits == 0 ? 1 : 0);
+            const Type* t = s_.type_of(e);
+            if (t->kind == TypeKind::Tbb) return int_value(v.bits == tbb_err(t) ? v.bits : normalize(0 - v.bits, t));
+            return int_value(normalize(0 - v.bits, t));
+        }
+        case ExprKind::Binary: return eval_binary(static_cast<const Binary&>(e), f);
+        case ExprKind::Assign: eval_assign(static_cast<const Assign&>(e), f); return Value{};
+        case ExprKind::Call: {
+            const auto& c = static_cast<const Call&>(e);
+            std::vector<Value> args;
+            args.reserve(c.args.size());
+            for (const auto& a : c.args) args.push_back(eval(*a, f));  // left to right, by value
+            const Callee& callee = s_.callee[c.id];
+            switch (callee.kind) {
+            case Callee::Kind::Builtin: return call_builtin(c, args);
+            case Callee::Kind::Extern: return call_extern(c, args);
+            case Callee::Kind::Func: return call(callee.fn, std::move(args), c.loc);
+            case Callee::Kind::None: break;
+            }
+            assert(false && "unresolved call in a checked program");
+            return Value{};
+        }
+        case ExprKind::Member: {
+            const auto& m = static_cast<const Member&>(e);
+            const MemberInfo& mi = s_.member[m.id];
+            Value obj = eval(*m.object, f);
+            switch (mi.kind) {
+            case MemberKind::Field: return std::move(obj.sub.at(mi.field));
+            case MemberKind::IsError: return int_value(obj.is_error ? 1 : 0);
+            case MemberKind::Value: return obj.sub.empty() ? Value{} : std::move(obj.sub[0]);
+            case MemberKind::Error: return int_value(static_cast<uint64_t>(obj.err));
+            case MemberKind::None: break;
+            }
+            assert(false && "unresolved member in a checked program");
+            return Value{};
+        }
+        case ExprKind::StructLit: {
+            const auto& lit = static_cast<const StructLit&>(e);
+            assert(s_.struct_lit[lit.id]);
+            Value v = zero(s_.type_of(e));
+            for (const FieldInit& fi : lit.fields) v.sub[s_.field_init[fi.value->id].field] = eval(*fi.value, f);
+            return v;
+        }
+        case ExprKind::Raw: {
+            // The value without looking at is_error: a failed Result holds
+            // the zero value (§5.5).
+            Value r = eval(*static_cast<const Raw&>(e).operand, f);
+            return r.sub.empty() ? Value{} : std::move(r.sub[0]);
+        }
+        case ExprKind::Drop: eval(*static_cast<const Drop&>(e).operand, f); return Value{};
+        }
+        return Value{};
+    }
+
+    void eval_assign(const Assign& a, Frame& f) {
+        Value v = eval(*a.value, f);
+        if (a.target->kind == ExprKind::Name) {
+            int32_t sl = s_.slot[a.target->id];
+            const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
+            if (si.heap) store(heap_ptr(f.slots[static_cast<size_t>(sl)]), si.type, v);
+            else f.slots[static_cast<size_t>(sl)] = std::move(v);
+            return;
+        }
+        const auto& m = static_cast<const Member&>(*a.target);
+        int32_t sl = s_.slot[m.object->id];
+        const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
+        uint32_t fi = s_.member[m.id].field;
+        if (si.heap) {
+            const FieldInfo& field = si.type->st->fields[fi];
+            store(heap_ptr(f.slots[static_cast<size_t>(sl)]) + field.offset, field.type, v);
+        } else {
+            f.slots[static_cast<size_t>(sl)].sub.at(fi) = std::move(v);
+        }
+    }
+
+    Value eval_binary(const Binary& b, Frame& f) {
+        if (b.op == BinaryOp::And) {
+            if (eval(*b.lhs, f).bits == 0) return int_value(0);
+            return int_value(eval(*b.rhs, f).bits != 0 ? 1 : 0);
+        }
+        if (b.op == BinaryOp::Or) {
+            if (eval(*b.lhs, f).bits != 0) return int_value(1);
+            return int_value(eval(*b.rhs, f).bits != 0 ? 1 : 0);
+        }
+        uint64_t x = eval(*b.lhs, f).bits;
+        uint64_t y = eval(*b.rhs, f).bits;
+        const Type* t = s_.operand_type[b.id];
+        assert(t);
+        switch (b.op) {
+        case BinaryOp::Eq: return int_value(x == y);
+        case BinaryOp::Ne: return int_value(x != y);
+        case BinaryOp::Lt: return int_value(t->is_signed() ? as_signed(x) < as_signed(y) : x < y);
+        case BinaryOp::Le: return int_value(t->is_signed() ? as_signed(x) <= as_signed(y) : x <= y);
+        case BinaryOp::Gt: return int_value(t->is_signed() ? as_signed(x) > as_signed(y) : x > y);
+        case BinaryOp::Ge: return int_value(t->is_signed() ? as_signed(x) >= as_signed(y) : x >= y);
+        default: break;
+        }
+        if (t->kind == TypeKind::Tbb) return int_value(tbb_arith(b.op, x, y, t));
+        switch (b.op) {
+        case BinaryOp::Add: return int_value(normalize(x + y, t));
+        case BinaryOp::Sub: return int_value(normalize(x - y, t));
+        case BinaryOp::Mul: return int_value(normalize(x * y, t));
+        case BinaryOp::Div:
+        case BinaryOp::Mod: {
+            if (y == 0) throw Fault{b.loc, "Division by zero", NPK_FAULT_DIVISION_BY_ZERO};
+            bool div = b.op == BinaryOp::Div;
+            if (!t->is_signed()) return int_value(div ? x / y : x % y);
+            int64_t sx = as_signed(x), sy = as_signed(y);
+            // INT64_MIN / -1 overflows in C++; Nitpick wraps: the quotient
+            // is INT64_MIN and the remainder 0. Narrower widths compute it
+            // exactly in 64 bits and wrap in normalize().
+            if (sx == INT64_MIN && sy == -1) return int_value(div ? x : 0);
+            return int_value(normalize(static_cast<uint64_t>(div ? sx / sy : sx % sy), t));
+        }
+        default: break;
+        }
+        assert(false && "unknown binary operator");
+        return Value{};
+    }
+
+    static uint64_t tbb_arith(BinaryOp op, uint64_t x, uint64_t y, const Type* t) {
+        uint64_t err = tbb_err(t);
+        if (x == err || y == err) return err;
+        int64_t a = as_signed(x), b = as_signed(y), r = 0;
+        bool overflow = false;
+        switch (op) {
+        case BinaryOp::Add: overflow = __builtin_add_overflow(a, b, &r); break;
+        case BinaryOp::Sub: overflow = __builtin_sub_overflow(a, b, &r); break;
+        case BinaryOp::Mul: overflow = __builtin_mul_overflow(a, b, &r); break;
+        // Neither operand is ERR, so INT64_MIN / -1 cannot happen here.
+        case BinaryOp::Div: overflow = b == 0; r = overflow ? 0 : a / b; break;
+        case BinaryOp::Mod: overflow = b == 0; r = overflow ? 0 : a % b; break;
+        default: return err;
+        }
+        if (overflow || r > tbb_max(t) || r < -tbb_max(t)) return err;
+        return static_cast<uint64_t>(r);
+    }
+
+    const Program& prog_;
+    const Sema& s_;
+    const Options& opts_;
+    Diagnostics& diag_;
+    ExternTable externs_;
+    std::vector<void*> heap_structs_;
+    int depth_ = 0;
+    uintptr_t stack_base_ = 0;
+    Frame* frame_ = nullptr;   // the frame whose scope is being walked
+};
+
+struct Job {
+    Interp* interp;
+    int status;
+};
+
+void* run_job(void* arg) {
+    auto* job = static_cast<Job*>(arg);
+    job->status = job->interp->run();
+    return nullptr;
+}
+
+}  // namespace
+
+int run_program(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
+    Interp in(prog, sema, opts, diag);
+    Job job{&in, 1};
+    pthread_attr_t attr;
+    pthread_t thread;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+        rc = pthread_attr_setstacksize(&attr, kInterpStack);
+        if (rc == 0) rc = pthread_create(&thread, &attr, run_job, &job);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc != 0) {
+        diag.error({}, "", "Cannot start the interpreter thread (" + std::to_string(kInterpStack >> 20) +
+                               " MiB stack): " + std::strerror(rc));
+        return 1;
+    }
+    pthread_join(thread, nullptr);
+    return job.status;
+}
+
+}  // namespace npk
