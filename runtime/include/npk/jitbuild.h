@@ -28,6 +28,14 @@
  * npk_jit_build / npk_jit_region_add of it return NULL with the first
  * error. Nothing half-built ever becomes executable.
  *
+ * Seeing the code. Functions have names (npk_jit_builder_name, otherwise
+ * "jit_fn_<address>"). With NPK_JIT_PERF=map and/or jitdump in the
+ * environment, perf learns each function's address, size and name when
+ * it becomes executable; with NPK_JIT_GDB=1, gdb does too (the GDB JIT
+ * interface), until it is freed. The README's "Seeing JIT code" has the
+ * commands. Every built function keeps a frame pointer, so debuggers and
+ * profilers can walk its frame.
+ *
  * Threads. A builder and a region are used by one thread at a time;
  * different builders and regions may be used by different threads at
  * once. Functions, once built or sealed, may be called and invoked from
