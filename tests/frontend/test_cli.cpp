@@ -152,7 +152,7 @@ TEST_CASE("cli: check goes on after an unreadable FILE, and 66 outranks 1", "[cl
     CHECK(s.status == 66);
 }
 
-TEST_CASE("cli: syntax errors print FILE:LINE:COL, the line and a caret; exit 1", "[cli]") {
+TEST_CASE("cli: syntax errors print FILE:LINE:COL, the line and a caret, exit 1", "[cli]") {
     Dir d;
     std::string f = d.put("main.npk", kSyntaxError);
     for (const char* cmd : {"check", "run"}) {

@@ -106,7 +106,7 @@ TEST_CASE("arithmetic: INT_MIN / -1 wraps, and % of it is 0, in every width", "[
     CHECK(r.status == 0);
 }
 
-TEST_CASE("arithmetic: / and % truncate toward zero; % takes the dividend's sign", "[interp][arith]") {
+TEST_CASE("arithmetic: / and % truncate toward zero, % takes the dividend's sign", "[interp][arith]") {
     auto r = run_text(in_main(R"(    int32:a = 7;
     int32:b = -7;
     print_i32(a / 2);
@@ -129,7 +129,7 @@ TEST_CASE("arithmetic: / and % truncate toward zero; % takes the dividend's sign
     CHECK(r.out == "3\n-3\n-3\n3\n1\n-1\n1\n-1\n-1\n1\n");
 }
 
-TEST_CASE("arithmetic: widening keeps values; mixed widths compute in the wider one", "[interp][arith]") {
+TEST_CASE("arithmetic: widening keeps values, mixed widths compute in the wider one", "[interp][arith]") {
     auto r = run_text(in_main(R"(    int8:small = -100;
     int32:n = 1000;
     int32:sum = small + n;
@@ -217,7 +217,7 @@ TEST_CASE("native stack is bounded: tall expressions inside deep recursion", "[i
 // Statements: scopes, defers, exit (§5.1, §5.2, §5.4)
 // ---------------------------------------------------------------------
 
-TEST_CASE("scopes: shadowing bindings are distinct; assignment reaches the right one", "[interp][stmt]") {
+TEST_CASE("scopes: shadowing bindings are distinct, assignment reaches the right one", "[interp][stmt]") {
     auto r = run_text(in_main(R"(    int32:x = 1;
     {
         int32:x = 10;
@@ -246,7 +246,7 @@ TEST_CASE("if / else chains pick one arm", "[interp][stmt]") {
     CHECK(r.out == "-1\n0\n1\n");
 }
 
-TEST_CASE("defer: newest first at block end; every enclosing block on pass", "[interp][defer]") {
+TEST_CASE("defer: newest first at block end, every enclosing block on pass", "[interp][defer]") {
     auto r = run_text(R"(func:work = int32() {
     defer { print_i32(1); }
     defer { print_i32(2); }

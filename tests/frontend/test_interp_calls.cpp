@@ -166,7 +166,7 @@ extern func:npk_wildx_size = uint64(?*:p);
     CHECK(r.out == std::to_string(npk_jit_host_supported()) + "\n1\n0\n");
 }
 
-TEST_CASE("externs: a missing symbol is an error at the declaration; nothing runs", "[interp][extern]") {
+TEST_CASE("externs: a missing symbol is an error at the declaration, nothing runs", "[interp][extern]") {
     auto r = run_text(in_main("    print_i32(1);\n    exit npk_no_such_symbol_anywhere();\n",
                               "extern func:abs = int32(int32:x);\n"
                               "extern func:npk_no_such_symbol_anywhere = int32();\n"));

@@ -186,7 +186,7 @@ func:failsafe = int32(tbb32:err) {
     CHECK(err(*l, 6, 5, "'fail' cannot be used in 'failsafe'"));
 }
 
-TEST_CASE("pass: a bare 'pass;' only in NIL functions", "[typecheck][stmt]") {
+TEST_CASE("pass: a bare 'pass,' only in NIL functions", "[typecheck][stmt]") {
     typecheck_ok("func:nothing = NIL() {\n    pass;\n};\n" + in_main("    drop nothing();\n    exit 0;\n"));
     auto l = typecheck(R"(func:number = int32() {
     pass;
@@ -201,7 +201,7 @@ func:nothing = NIL() {
     CHECK(err(*l, 6, 10, "'nothing' returns NIL: write 'pass;' without a value"));
 }
 
-TEST_CASE("return: a hand-built Result or a Result value; a bare value is rejected", "[typecheck][stmt]") {
+TEST_CASE("return: a hand-built Result or a Result value, a bare value is rejected", "[typecheck][stmt]") {
     typecheck_ok(R"(func:built = int32(bool:b) {
     return Result{val: 5, err: 1, is_error: b};
 };
@@ -387,7 +387,7 @@ namespace {
 const std::string kSeven = "func:seven = int32() {\n    pass 7;\n};\n";  // lines 1-3
 }
 
-TEST_CASE("Result: raw takes the value; raw of a plain value is an error", "[typecheck][result]") {
+TEST_CASE("Result: raw takes the value, raw of a plain value is an error", "[typecheck][result]") {
     typecheck_ok(kSeven + in_main("    int32:x = raw seven();\n    exit x;\n"));
     auto l = typecheck(kSeven + in_main("    int32:x = raw 5;\n    exit x;\n"));
     INFO(dump(*l));
@@ -462,13 +462,13 @@ TEST_CASE("Result: no checky no val", "[typecheck][result]") {
     CHECK(err(*l, 16, 31, "Cannot read '.value' of a Result that is not a named binding (no checky no val)"));
 }
 
-TEST_CASE("Result: no comparison or arithmetic with a Result; no Result where T is expected", "[typecheck][result]") {
+TEST_CASE("Result: no comparison or arithmetic with a Result, no Result where T is expected", "[typecheck][result]") {
     typecheck_ok(kSeven + "func:id = int32(int32:x) {\n    pass x;\n};\n" +
                  in_main("    exit raw id(raw seven());\n"));
     auto l = typecheck(kSeven + "func:id = int32(int32:x) {\n    pass x;\n};\n" +
                        in_main("    if (seven() == 7) {\n        exit 1;\n    }\n    exit raw id(seven());\n"));
     INFO(dump(*l));
-    CHECK(err(*l, 8, 17, "a Result<int32> cannot be an operand of '=='"));
+    CHECK(err(*l, 8, 17, "A Result<int32> cannot be an operand of '=='"));
     // Upstream unwraps with a warning here; npk rejects (§6.2 allows it).
     CHECK(err(*l, 11, 17, "Cannot convert 'Result<int32>' to 'int32' for argument 1 of 'id'"));
 }

@@ -94,7 +94,7 @@ TEST_CASE("conversions: widening within a signedness family only", "[typecheck][
     CHECK(err(*l, 6, 15, "Cannot convert 'tbb32' to 'int32' for the initializer of 'e'"));
 }
 
-TEST_CASE("conversions: any pointer to ?-> and ?*; extern ?* to any pointer", "[typecheck][literal]") {
+TEST_CASE("conversions: any pointer to ?-> and ?*, extern ?* to any pointer", "[typecheck][literal]") {
     typecheck_ok(R"(extern func:make_opaque = ?*();
 extern func:consume = int32(?*:p);
 
@@ -202,7 +202,7 @@ TEST_CASE("checked bodies: Type methods and imported files", "[typecheck][module
     CHECK(d.message.find("Cannot convert 'bool' to 'int32'") != std::string::npos);
 }
 
-TEST_CASE("modules: imports expose Types, pub func and pub struct; externs stay private", "[typecheck][modules]") {
+TEST_CASE("modules: imports expose Types, pub func and pub struct, externs stay private", "[typecheck][modules]") {
     const std::string lib = R"(extern func:abs = int32(int32:x);
 
 func:private_helper = int32() {
@@ -231,7 +231,7 @@ pub struct:Pair = {
     CHECK(err(*clash, 1, 1, "'public_helper' (imported from"));
 }
 
-TEST_CASE("modules: use .{names} imports just those; duplicates in a file are errors", "[typecheck][modules]") {
+TEST_CASE("modules: use .{names} imports just those, duplicates in a file are errors", "[typecheck][modules]") {
     const std::string lib = "pub func:a = int32() {\n    pass 1;\n};\npub func:b = int32() {\n    pass 2;\n};\n"
                             "func:hidden = int32() {\n    pass 3;\n};\n";
     typecheck_ok("use \"lib.npk\".{a};\n" + in_main("    exit raw a();\n"), {{"lib.npk", lib}});

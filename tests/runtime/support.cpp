@@ -139,8 +139,12 @@ void require_threads() {
     (void)ok;
 }
 
-ChildResult run_child(const std::function<void()>& body) {
+void require_fork() {
     if (!fork_works()) npk_test_skip("a forked child never exits on this host (qemu-user), so no death test can run");
+}
+
+ChildResult run_child(const std::function<void()>& body) {
+    require_fork();
     int fds[2];
     REQUIRE(pipe(fds) == 0);
     std::fflush(stdout);

@@ -78,6 +78,9 @@ struct ChildResult {
 };
 ChildResult run_child(const std::function<void()>& body);
 
+// Skips the test (exit 77) where a forked child cannot run (qemu-user).
+void require_fork();
+
 // Skips the test (exit 77) where a thread cannot even be started: under
 // qemu-user 7.2 here, pthread_create never returns (a SIGALRM after 5 s
 // ends the process as a skip). Call before the first thread.

@@ -61,7 +61,7 @@ TEST_CASE("the last status and message are per thread and survive successes", "[
     REQUIRE(npk_wildx_free(p) == 0);
 }
 
-TEST_CASE("every status has its text; reserved gaps and strangers read as unknown", "[status]") {
+TEST_CASE("every status has its text, and reserved gaps and strangers read as unknown", "[status]") {
     CHECK(std::string(npk_status_string(NPK_OK)) == "no error");
     CHECK(std::string(npk_status_string(NPK_ERR_SEALED)) == "already sealed");
     CHECK(std::string(npk_status_string(NPK_ERR_OUT_OF_MEMORY)) == "out of memory");

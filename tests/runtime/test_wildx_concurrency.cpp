@@ -5,6 +5,9 @@
 #include "skip.h"
 #include "support.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <barrier>
 #include <thread>
@@ -233,4 +236,55 @@ TEST_CASE("verify racing free: free waits for the hash, verify sees the page or 
     verifier.join();
     CHECK(odd == 0);
     CHECK(ok + freed == kRounds);
+}
+
+TEST_CASE("children forked while other threads are inside the heap can alloc, seal, verify and free",
+          "[concurrency][fork]") {
+    require_threads();
+    require_fork();
+    SwitchesGuard g;
+    npk_wildx_set_quiet(1);  // the hammering threads race on nothing, but stay quiet if they do
+    constexpr int kHammers = 3;
+    constexpr int kForks = 200;
+    std::atomic<bool> stop{false};
+    std::atomic<int> hammer_failures{0};
+    std::vector<std::thread> hammers;
+    for (int t = 0; t < kHammers; ++t) {
+        hammers.emplace_back([&, t] {
+            // Every operation that puts an entry in flight: seal, verify, free.
+            for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+                void* p = npk_wildx_alloc(static_cast<size_t>(1 + (i * 97 + t) % (4 * page_size())));
+                if (p == nullptr || npk_wildx_seal(p) != 0 || npk_wildx_verify(p) != 0 || npk_wildx_free(p) != 0) {
+                    ++hammer_failures;
+                }
+            }
+        });
+    }
+    // A page the parent holds across every fork: the child can seal and free its copy.
+    void* held = npk_wildx_alloc(1);
+    REQUIRE(held != nullptr);
+    int hung = 0, failed = 0;
+    for (int i = 0; i < kForks && hung == 0; ++i) {
+        const pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            alarm(10);  // a child stuck on the registry dies of SIGALRM
+            void* p = npk_wildx_alloc(100);
+            const bool ok = p != nullptr && npk_wildx_seal(p) == 0 && npk_wildx_verify(p) == 0 &&
+                            npk_wildx_free(p) == 0 && npk_wildx_seal(held) == 0 && npk_wildx_free(held) == 0;
+            _exit(ok ? 0 : 1);
+        }
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        if (WIFSIGNALED(status)) ++hung;
+        else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+    }
+    stop = true;
+    for (std::thread& t : hammers) t.join();
+    CHECK(hung == 0);
+    CHECK(failed == 0);
+    CHECK(hammer_failures == 0);
+    // The parent's copy is untouched by what the children did.
+    CHECK(npk_wildx_state(held) == NPK_WILDX_WRITABLE);
+    CHECK(npk_wildx_free(held) == 0);
 }

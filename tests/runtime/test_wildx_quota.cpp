@@ -36,6 +36,17 @@ private:
     std::string old_;
 };
 
+// What loading NPK_WILDX_QUOTA=`value` writes on stderr; the quota must
+// stay the default.
+std::string quota_warning(const char* value) {
+    StderrCapture err;
+    {
+        EnvVar e("NPK_WILDX_QUOTA", value);
+        CHECK(npk_wildx_quota() == size_t{64} << 20);
+    }
+    return err.text();
+}
+
 }  // namespace
 
 TEST_CASE("the default quota is 64 MiB", "[quota]") {
@@ -153,7 +164,7 @@ TEST_CASE("NPK_WILDX_QUOTA bounds allocations like set_quota", "[quota][env]") {
 
 TEST_CASE("a malformed NPK_WILDX_QUOTA is reported once and ignored", "[quota][env]") {
     for (const char* bad : {"", "abc", "12abc", "-5", " 4096", "4096 ", "0x1000", "1e6",
-                            "18446744073709551616", "99999999999999999999999"}) {
+                            "99999999999999999999999x"}) {
         CAPTURE(bad);
         StderrCapture err;
         {
@@ -166,9 +177,47 @@ TEST_CASE("a malformed NPK_WILDX_QUOTA is reported once and ignored", "[quota][e
             const std::string text = err.text();
             CHECK(count_lines(text) == 1);
             CHECK(text.find("NPK_WILDX_QUOTA") != std::string::npos);
-            CHECK(text.find(std::string("'") + bad + "'") != std::string::npos);
+            CHECK(text.find(std::string("'") + bad + "': not a decimal byte count;") != std::string::npos);
         }
     }
+}
+
+TEST_CASE("an NPK_WILDX_QUOTA beyond the largest byte count is called too large, not malformed",
+          "[quota][env]") {
+    char largest[32];
+    std::snprintf(largest, sizeof largest, "%zu", SIZE_MAX);
+    for (const char* big : {"18446744073709551616", "99999999999999999999999", "000184467440737095516150"}) {
+        CAPTURE(big);
+        const std::string text = quota_warning(big);
+        CHECK(count_lines(text) == 1);
+        CHECK(text == std::string("wildx: ignoring NPK_WILDX_QUOTA='") + big + "': too large (the largest byte count is " +
+                          largest + "); the quota stays 67108864 bytes\n");
+    }
+    // The largest byte count itself is a quota.
+    EnvVar e("NPK_WILDX_QUOTA", largest);
+    CHECK(npk_wildx_quota() == SIZE_MAX);
+}
+
+TEST_CASE("an NPK_WILDX_QUOTA with control bytes is echoed escaped, on one line", "[quota][env]") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"12\nwildx: seal(0x1) rejected: forged", "12\\x0awildx: seal(0x1) rejected: forged"},
+        {"\x1b[2J\x1b[31mred", "\\x1b[2J\\x1b[31mred"},
+        {"a\rb\tc\x7f", "a\\x0db\\x09c\\x7f"},
+        {"it's \\ \xc3\xa9", "it\\x27s \\x5c \\xc3\\xa9"},
+    };
+    for (const auto& [raw, shown] : cases) {
+        CAPTURE(shown);
+        const std::string text = quota_warning(raw);
+        CHECK(count_lines(text) == 1);
+        CHECK(text.find('\r') == std::string::npos);
+        CHECK(text.find('\x1b') == std::string::npos);
+        CHECK(text == std::string("wildx: ignoring NPK_WILDX_QUOTA='") + shown +
+                          "': not a decimal byte count; the quota stays 67108864 bytes\n");
+    }
+    // A long value is cut after 64 bytes.
+    const std::string long_value(5000, 'x');
+    CHECK(quota_warning(long_value.c_str()) == "wildx: ignoring NPK_WILDX_QUOTA='" + std::string(64, 'x') +
+                            "...': not a decimal byte count; the quota stays 67108864 bytes\n");
 }
 
 TEST_CASE("npk_wildx_set_quota after start-up overrides NPK_WILDX_QUOTA", "[quota][env]") {

@@ -14,7 +14,20 @@
  *
  * Ownership: the caller owns every page npk_wildx_alloc returns until it
  * passes it to npk_wildx_free. The registry is process-wide and every
- * function here is thread-safe.
+ * function here is thread-safe. A child of fork() inherits every page
+ * in its state and can use the heap at once, even if other threads of
+ * the parent were inside it (the runtime's fork handlers let operations
+ * in flight finish first).
+ *
+ * A page the program unmaps itself (munmap) is not the runtime's to
+ * notice until the kernel hands its addresses out again: the next
+ * npk_wildx_alloc that gets some of them writes one line, e.g.
+ *     wildx: page 0x7f3a1c000000 (16384 bytes, allocation 7) was unmapped
+ *     behind the runtime's back (in whole or in part); the registry forgets it
+ * (even when quiet), drops the page from the registry and the live
+ * counts (what is left of its mapping is leaked), and succeeds. The old
+ * pointer then reads as foreign: it can never seal, free or call the new
+ * page.
  *
  * Errors are values: functions return NULL or -1 on failure, set the
  * thread's last status and message (npk_last_error and
@@ -134,7 +147,8 @@ NPK_API uint64_t npk_wildx_fnv1a64(const void* data, size_t len);
  * Bounds the live bytes (sum of page-rounded usable sizes; guard pages
  * are not counted). The default is 64 MiB, or the value of the
  * environment variable NPK_WILDX_QUOTA (bytes, decimal) read at the first
- * call into the heap; a malformed value is reported once on stderr and
+ * call into the heap; a malformed value, or one above SIZE_MAX, is
+ * reported once on stderr (its bytes escaped, at most 64 shown) and
  * ignored. Lowering the quota below the live bytes frees nothing: later
  * allocations fail until enough pages are freed.
  */

@@ -1,6 +1,9 @@
 // config.cpp — the runtime's settings and their environment variables.
 #include "core/config.h"
 
+#include <npk/status.h>
+
+#include "core/errors.h"
 #include "core/sync.h"
 #include "core/test_seams.h"
 
@@ -17,18 +20,45 @@ std::atomic<size_t> g_value[kSettingCount] = {kDefaultQuota, 0, 0, 0, 0, 0};
 std::atomic<bool> g_loaded{false};
 constinit Mutex g_load_mu;
 
-// A byte count: decimal digits only, at least one, no overflow.
-bool parse_bytes(const char* s, size_t* out) {
-    if (*s == '\0') return false;
+enum class Parse { ok, not_decimal, too_large };
+
+// A byte count: decimal digits only, at least one, at most SIZE_MAX.
+Parse parse_bytes(const char* s, size_t* out) {
+    if (*s == '\0') return Parse::not_decimal;
     size_t v = 0;
+    bool overflow = false;
     for (; *s != '\0'; ++s) {
-        if (*s < '0' || *s > '9') return false;
+        if (*s < '0' || *s > '9') return Parse::not_decimal;
         const size_t d = static_cast<size_t>(*s - '0');
-        if (v > (SIZE_MAX - d) / 10) return false;
+        if (v > (SIZE_MAX - d) / 10) overflow = true;  // keep reading: "99x" is not decimal either
         v = v * 10 + d;
     }
+    if (overflow) return Parse::too_large;
     *out = v;
-    return true;
+    return Parse::ok;
+}
+
+// `v` as it may appear inside quotes on one line of a terminal: printable
+// ASCII as is, a backslash or quote and every other byte (control bytes,
+// newlines, escape sequences, bytes of UTF-8) as \xNN; at most 64 bytes of
+// `v`, then "...". A value can neither forge a line nor drive the terminal.
+void escape_value(const char* v, char (&out)[64 * 4 + 4]) {
+    size_t n = 0;
+    size_t i = 0;
+    for (; v[i] != '\0' && i < 64; ++i) {
+        const unsigned char c = static_cast<unsigned char>(v[i]);
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+            out[n++] = static_cast<char>(c);
+        } else {
+            std::snprintf(out + n, 5, "\\x%02x", c);
+            n += 4;
+        }
+    }
+    if (v[i] != '\0') {
+        std::memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
 }
 
 size_t env_flag(const char* name) {
@@ -61,13 +91,22 @@ size_t env_perf() {
 void load_from_env() {
     size_t bytes = kDefaultQuota;
     if (const char* v = std::getenv("NPK_WILDX_QUOTA")) {
-        if (!parse_bytes(v, &bytes)) {
+        const Parse p = parse_bytes(v, &bytes);
+        if (p != Parse::ok) {
             bytes = kDefaultQuota;
+            char shown[64 * 4 + 4];
+            escape_value(v, shown);
             // Once per load: a config error, shown even when quiet.
-            std::fprintf(stderr,
-                         "wildx: ignoring NPK_WILDX_QUOTA='%s': not a decimal byte count; "
-                         "the quota stays %zu bytes\n",
-                         v, bytes);
+            if (p == Parse::too_large) {
+                warn_line(NPK_FACILITY_WILDX,
+                          "ignoring NPK_WILDX_QUOTA='%s': too large (the largest byte count is %zu); "
+                          "the quota stays %zu bytes",
+                          shown, SIZE_MAX, bytes);
+            } else {
+                warn_line(NPK_FACILITY_WILDX,
+                          "ignoring NPK_WILDX_QUOTA='%s': not a decimal byte count; the quota stays %zu bytes",
+                          shown, bytes);
+            }
         }
     }
     g_value[quota].store(bytes, std::memory_order_relaxed);
@@ -96,6 +135,10 @@ void set(Setting s, size_t value) {
     ensure_loaded();
     g_value[s].store(value, std::memory_order_relaxed);
 }
+
+void before_fork() { g_load_mu.lock(); }
+void after_fork_in_parent() { g_load_mu.unlock(); }
+void after_fork_in_child() { g_load_mu.reset_after_fork(); }
 
 }  // namespace npk::config
 

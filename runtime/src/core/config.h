@@ -30,4 +30,10 @@ enum Setting : unsigned {
 size_t get(Setting s);
 void set(Setting s, size_t value);
 
+// fork(): the registry's handlers call these, so that a fork while another
+// thread reads the environment leaves the child a usable lock.
+void before_fork();
+void after_fork_in_parent();
+void after_fork_in_child();
+
 }  // namespace npk::config

@@ -150,17 +150,37 @@ void refuse_call(uintptr_t page, const char* state) {
     emit(NPK_FACILITY_JIT);
 }
 
-void audit_line(const char* fmt, ...) {
-    if (!config::get(config::audit)) return;
-    char line[256];
-    int n = std::snprintf(line, sizeof line, "wildx: audit ");
-    va_list ap;
-    va_start(ap, fmt);
+namespace {
+
+// `head` + the formatted text + a newline, cut to one line's buffer, in one
+// write.
+void vline(const char* head, const char* fmt, va_list ap) {
+    char line[512];
+    int n = std::snprintf(line, sizeof line, "%s", head);
     n += std::vsnprintf(line + n, sizeof line - static_cast<size_t>(n) - 1, fmt, ap);
-    va_end(ap);
     if (n > static_cast<int>(sizeof line) - 2) n = static_cast<int>(sizeof line) - 2;
     line[n++] = '\n';
     std::fwrite(line, 1, static_cast<size_t>(n), stderr);
+}
+
+}  // namespace
+
+void warn_line(int32_t facility, const char* fmt, ...) {
+    assert(facility >= 0 && facility < NPK_FACILITY_COUNT);
+    char head[32];
+    std::snprintf(head, sizeof head, "%s: ", kPrefix[facility]);
+    va_list ap;
+    va_start(ap, fmt);
+    vline(head, fmt, ap);
+    va_end(ap);
+}
+
+void audit_line(const char* fmt, ...) {
+    if (!config::get(config::audit)) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vline("wildx: audit ", fmt, ap);
+    va_end(ap);
 }
 
 }  // namespace npk

@@ -44,6 +44,12 @@ int32_t fail(int32_t facility, const char* op, Subject subject, int32_t code,
 // The caller aborts right after.
 void refuse_call(uintptr_t page, const char* state);
 
+// One line about a problem that is not the failure of a call (a malformed
+// environment variable, a page unmapped behind the runtime's back):
+// "<prefix>: " + the formatted text, printed even when quiet, counted
+// nowhere. Takes no lock, so it may be called with the registry lock held.
+void warn_line(int32_t facility, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
 // One audit line (audit mode only), "wildx: audit " + the formatted text.
 void audit_line(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

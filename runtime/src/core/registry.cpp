@@ -25,6 +25,19 @@
 // one page are ordered, never interleaved: mprotect and munmap never race
 // on a range. No code keeps a Slot (a pointer into the table) across an
 // unlock; every phase looks the address up again.
+//
+// Nothing waits on the kernel's choice of address. A fresh mapping may
+// only land on addresses the registry calls live if the program unmapped
+// a wildx page behind the registry's back (munmap on it): alloc() then
+// reports that page once and forgets it (forget_unmapped) instead of
+// waiting for a free that will never come.
+//
+// fork(). A child has only the forking thread: an entry another thread had
+// in flight would stay SEALING / FREEING / pinned there forever, and the
+// registry lock could be held by nobody. So the fork handlers (bottom of
+// this file) take the lock, stop new operations from going in flight, wait
+// until none is, and keep the lock across the fork; the child starts with
+// a settled table and a fresh lock.
 #include "core/registry.h"
 
 #include "arch/arch.h"
@@ -62,6 +75,8 @@ struct Registry {
     Mutex mu;
     CondVar settled;  // an in-flight entry settled
     uint32_t waiters = 0;
+    uint32_t in_flight = 0;  // entries SEALING or FREEING, plus verify pins
+    bool forking = false;    // a fork is waiting for in_flight to reach 0
     npk_wildx_stats stats{};
     uint64_t next_id = 0;
     // The last kFreedMemory frees, oldest at `freed_head` once full.
@@ -225,12 +240,13 @@ void wake_waiters(Registry& r) {
 }
 
 // find_start, after waiting out a seal in flight on `a` (and, if asked,
-// verifies that pinned it): the caller then sees a settled state.
+// verifies that pinned it) and a fork in progress: the caller then sees a
+// settled state and may put the entry in flight.
 Found find_settled(Registry& r, Lock& lk, uintptr_t a, bool wait_for_pins) {
     for (;;) {
         const Found f = find_start(a);
-        const bool busy =
-            f.kind == kSealing || (wait_for_pins && f.kind == kExecutable && f.slot.meta().pins != 0);
+        const bool busy = r.forking || f.kind == kSealing ||
+                          (wait_for_pins && f.kind == kExecutable && f.slot.meta().pins != 0);
         if (!busy) return f;
         wait_settled(r, lk);
     }
@@ -245,6 +261,7 @@ Found find_settled(Registry& r, Lock& lk, uintptr_t a, bool wait_for_pins) {
 bool take_page(Registry& r, Lock& lk, Op op, uintptr_t a, uint64_t want, int32_t wrong_state, Slot* out) {
     int32_t err = NPK_ERR_NULL;
     if (a != 0) {
+        while (r.forking) wait_settled(r, lk);  // verify pins what it finds
         const Found f = want == kWritable ? find_settled(r, lk, a, /*wait_for_pins=*/false) : find_start(a);
         err = f.error != 0 ? f.error : f.kind != want ? wrong_state : 0;
         *out = f.slot;
@@ -255,26 +272,49 @@ bool take_page(Registry& r, Lock& lk, Op op, uintptr_t a, uint64_t want, int32_t
     return false;
 }
 
-// The kernel only hands out unmapped addresses, but a free unmaps before
-// it unregisters: a fresh mapping may reuse addresses of a page that is
-// still FREEING (its start, interior or guard words). Wait until that free
-// has finished. Anything live in the range would mean a wildx page was
-// unmapped behind the registry's back.
-void wait_range_unregistered(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi,
-                             size_t page) {
+// The page at `owner` (live, settled) was unmapped behind the registry's
+// back, in whole or in part: the kernel has just handed out some of its
+// addresses (start, interior or guard) again. Say so once, and drop all of
+// it as if freed, without an unmap (lock held): a later seal, free or call
+// through it would otherwise protect, unmap or run the new page. Whatever
+// is left of its mapping is leaked.
+void forget_unmapped(Registry& r, uintptr_t owner, size_t page) {
+    const Slot s = slot_at(owner);
+    const Meta m = s.meta();
+    const uintptr_t lo = m.guard ? owner - page : owner;
+    const uintptr_t hi = owner + m.usable + (m.guard ? page : 0);
+    for (uintptr_t q = lo; q < hi; q += page) {
+        const Slot w = slot_at(q);
+        if (w && w.owner() == owner) w.set(0, kEmpty);
+    }
+    --r.stats.live_pages;
+    r.stats.live_bytes -= m.usable;
+    release_quota(m.usable);
+    warn_line(NPK_FACILITY_WILDX,
+              "page 0x%" PRIxPTR " (%zu bytes, allocation %" PRIu64
+              ") was unmapped behind the runtime's back (in whole or in part); the registry forgets it",
+              owner, m.usable, m.id);
+}
+
+// Makes [lo, hi), which the kernel has just mapped for a new page, free of
+// registrations (lock held). A free unmaps before it unregisters, so the
+// range may still hold words of a page FREEING (its start, interior or
+// guard words): wait until that free has finished, as for a seal or a
+// verify in flight on a page there. A settled live page there was unmapped
+// behind the registry's back: forget it; never wait for it.
+void settle_range(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi, size_t page) {
     for (;;) {
         bool busy = false;
         for (uintptr_t q = lo; q < hi && !busy; q += page) {
             const Slot s = slot_at(q);
             const uint64_t k = s.kind();
-            if (k == kFreeing) {
-                busy = true;
-            } else if (k == kInterior || k == kGuard) {
-                assert(slot_at(s.owner()).kind() == kFreeing);
-                busy = true;
-            } else {
-                assert(k == kEmpty || k == kFreed);
-            }
+            if (k == kEmpty || k == kFreed) continue;
+            const uintptr_t owner = s.owner();
+            const Slot o = slot_at(owner);
+            const uint64_t ok = o.kind();
+            assert(o.owner() == owner && (is_live(ok) || ok == kFreeing));
+            busy = ok == kFreeing || ok == kSealing || (ok == kExecutable && o.meta().pins != 0);
+            if (!busy) forget_unmapped(r, owner, page);
         }
         if (!busy) return;
         wait_settled(r, lk);
@@ -337,7 +377,7 @@ void* alloc(size_t size) {
         } else if (!make_slots(lo, hi, page)) {
             refused = "out of memory for the registry";
         } else {
-            wait_range_unregistered(r, lk, lo, hi, page);
+            settle_range(r, lk, lo, hi, page);
             // (unmapped) → WRITABLE, and the interior / guard words that
             // point back at this page.
             for (uintptr_t q = lo; q < hi; q += page) {
@@ -377,6 +417,7 @@ int32_t seal(void* page) {
         Slot s;
         if (!take_page(r, lk, kSeal, a, kWritable, NPK_ERR_SEALED, &s)) return -1;
         s.set(a, kSealing);  // WRITABLE → SEALING: from here no install, seal or free touches it
+        ++r.in_flight;
         usable = s.meta().usable;
     }
 
@@ -402,6 +443,7 @@ int32_t seal(void* page) {
             s.set(a, kExecutable);  // SEALING → EXECUTABLE (release: callers see RX first)
             ++r.stats.total_seals;
         }
+        --r.in_flight;
         wake_waiters(r);
     }
     if (st) return reject(kSeal, a, NPK_WILDX_ERR_OS, st.call, st.err);
@@ -426,6 +468,7 @@ int32_t free_page(void* page) {
             return reject(kFree, a, f.error);
         }
         f.slot.set(a, kFreeing);  // WRITABLE / EXECUTABLE → FREEING: gone to every other caller
+        ++r.in_flight;
         usable = f.slot.meta().usable;
         guard = f.slot.meta().guard;
     }
@@ -452,6 +495,7 @@ int32_t free_page(void* page) {
         stats.live_bytes -= usable;
         if (!st) ++stats.total_frees;
         release_quota(usable);
+        --r.in_flight;
         wake_waiters(r);
     }
     if (st) {
@@ -517,6 +561,7 @@ int32_t verify(const void* page) {
         Slot s;
         if (!take_page(r, lk, kVerify, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
         ++s.meta().pins;  // a free waits until we have read the page
+        ++r.in_flight;
         usable = s.meta().usable;
         recorded = s.meta().hash;
     }
@@ -525,7 +570,8 @@ int32_t verify(const void* page) {
         Lock lk(r.mu);
         const Slot s = slot_at(a);
         assert(s && s.word() == (a | kExecutable) && s.meta().pins > 0);
-        if (--s.meta().pins == 0) wake_waiters(r);
+        --r.in_flight;
+        if (--s.meta().pins == 0 || r.in_flight == 0) wake_waiters(r);
     }
     if (now != recorded) return reject(kVerify, a, NPK_WILDX_ERR_HASH_MISMATCH);
     return 0;
@@ -560,4 +606,43 @@ void count_rejection() {
     ++reg().stats.total_rejections;
 }
 
+// --- fork ---------------------------------------------------------------
+// Registered once, when the library is loaded. Lock order: the registry,
+// then the settings' lock (nothing takes them the other way round).
+namespace {
+
+void before_fork() {
+    Registry& r = reg();
+    r.mu.lock();
+    r.forking = true;  // no new entry goes in flight (find_settled, take_page)
+    while (r.in_flight != 0) {
+        ++r.waiters;
+        r.settled.wait(r.mu);
+        --r.waiters;
+    }
+    config::before_fork();
+}
+
+void after_fork_in_parent() {
+    Registry& r = reg();
+    config::after_fork_in_parent();
+    r.forking = false;
+    wake_waiters(r);
+    r.mu.unlock();
+}
+
+void after_fork_in_child() {
+    Registry& r = reg();
+    config::after_fork_in_child();
+    r.forking = false;
+    r.waiters = 0;  // they were threads of the parent
+    r.settled.reset_after_fork();
+    r.mu.reset_after_fork();
+}
+
+[[gnu::constructor]] void install_fork_handlers() {
+    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+}
+
+}  // namespace
 }  // namespace npk::wildx

@@ -17,6 +17,9 @@ public:
     Mutex& operator=(const Mutex&) = delete;
     void lock() { pthread_mutex_lock(&m_); }
     void unlock() { pthread_mutex_unlock(&m_); }
+    // In a forked child only, on a mutex the forking thread held: the
+    // child's copy must not carry the parent's owner along.
+    void reset_after_fork() { pthread_mutex_init(&m_, nullptr); }
 
 private:
     friend class CondVar;
@@ -48,7 +51,11 @@ public:
     CondVar(const CondVar&) = delete;
     CondVar& operator=(const CondVar&) = delete;
     void wait(Lock& held) { pthread_cond_wait(&c_, &held.m_->m_); }
+    void wait(Mutex& held) { pthread_cond_wait(&c_, &held.m_); }
     void notify_all() { pthread_cond_broadcast(&c_); }
+    // In a forked child only: waiters of the parent's other threads do not
+    // exist there, and a broadcast would wait for them to leave.
+    void reset_after_fork() { pthread_cond_init(&c_, nullptr); }
 
 private:
     pthread_cond_t c_ = PTHREAD_COND_INITIALIZER;
