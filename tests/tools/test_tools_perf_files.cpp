@@ -199,3 +199,29 @@ TEST_CASE("a jitdump directory that cannot be written leaves the code working", 
     REQUIRE(npk_wildx_free(fn) == 0);
     REQUIRE(npk_wildx_free(fn2) == 0);
 }
+
+TEST_CASE("NPK_JIT_PERF=map after fork: the child writes its own map, the parent's stays its own", "[tools][perf]") {
+    std::remove(map_path().c_str());
+    set_env("NPK_JIT_PERF", "map");
+    void* before = build_const(1, "parent_fn");
+    REQUIRE(before != nullptr);
+    const ChildResult child = run_child([] {
+        void* fn = build_const(2, "child_fn");
+        const std::vector<MapLine> lines = read_map(map_path());  // this is the child's pid
+        std::remove(map_path().c_str());
+        if (fn == nullptr || lines.size() != 1 || lines[0].name != "child_fn" ||
+            lines[0].start != reinterpret_cast<uintptr_t>(fn)) {
+            _exit(3);
+        }
+    });
+    CHECK(child.exit_code == 0);
+    void* after = build_const(3, "parent_fn_2");
+    REQUIRE(after != nullptr);
+    const std::vector<MapLine> lines = read_map(map_path());
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].name == "parent_fn");
+    CHECK(lines[1].name == "parent_fn_2");
+    REQUIRE(npk_wildx_free(before) == 0);
+    REQUIRE(npk_wildx_free(after) == 0);
+    std::remove(map_path().c_str());
+}

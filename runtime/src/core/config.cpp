@@ -79,7 +79,9 @@ size_t env_perf() {
         } else if (n == 7 && std::strncmp(p, "jitdump", 7) == 0) {
             bits |= kPerfJitdump;
         } else {
-            std::fprintf(stderr, "wildx: ignoring NPK_JIT_PERF='%s': expected map, jitdump or map,jitdump\n", v);
+            char shown[64 * 4 + 4];
+            escape_value(v, shown);
+            warn_line(NPK_FACILITY_BUILDER, "ignoring NPK_JIT_PERF='%s': expected map, jitdump or map,jitdump", shown);
             return 0;
         }
         if (end == nullptr) break;

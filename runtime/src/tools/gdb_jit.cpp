@@ -18,10 +18,12 @@
 #include "tools/elf_image.h"
 #include "tools/sinks.h"
 
+#include <npk/status.h>
+
+#include "core/errors.h"
 #include "core/sync.h"
 
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 
 extern "C" {
@@ -65,6 +67,12 @@ constinit Mutex g_mu;
 // Objects registered: lets a free skip the lock when gdb was never told.
 constinit std::atomic<size_t> g_live{0};
 
+// fork(): the child must not inherit the lock from another thread of the
+// parent (nothing here takes another lock while holding it).
+[[gnu::constructor]] void install_fork_handlers() {
+    pthread_atfork([] { g_mu.lock(); }, [] { g_mu.unlock(); }, [] { g_mu.reset_after_fork(); });
+}
+
 void notify(jit_code_entry* e, jit_actions_t action) {
     __jit_debug_descriptor.relevant_entry = e;
     __jit_debug_descriptor.action_flag = action;
@@ -83,7 +91,7 @@ void gdb_publish(uintptr_t base, size_t span, const CodeSpan* fns, size_t n) {
         std::free(image);
         std::free(o);
         static std::atomic<bool> said{false};
-        if (!said.exchange(true)) std::fprintf(stderr, "wildx: NPK_JIT_GDB: no memory for an object; gdb will not see some code\n");
+        if (!said.exchange(true)) warn_line(NPK_FACILITY_BUILDER, "NPK_JIT_GDB: no memory for an object; gdb will not see some code");
         return;
     }
     o->entry.symfile_addr = reinterpret_cast<const char*>(image);

@@ -19,7 +19,10 @@
 // first function opens files of its own (the names carry the pid).
 #include "tools/sinks.h"
 
+#include <npk/status.h>
+
 #include "arch/arch.h"
+#include "core/errors.h"
 #include "core/sync.h"
 #include "os/os.h"
 
@@ -50,9 +53,15 @@ Sink g_map{"NPK_JIT_PERF=map"};
 Sink g_dump{"NPK_JIT_PERF=jitdump"};
 uint64_t g_code_index = 0;  // jitdump: a unique number per code load
 
+// fork(): the child must not inherit the lock from another thread of the
+// parent (nothing here takes another lock while holding it).
+[[gnu::constructor]] void install_fork_handlers() {
+    pthread_atfork([] { g_mu.lock(); }, [] { g_mu.unlock(); }, [] { g_mu.reset_after_fork(); });
+}
+
 void give_up(Sink& s, const char* doing, const char* path, int err) {
-    std::fprintf(stderr, "wildx: %s: %s %s failed (%s); no more records are written\n", s.what, doing, path,
-                 std::strerror(err));
+    warn_line(NPK_FACILITY_BUILDER, "%s: %s %s failed (%s); no more records are written", s.what, doing, path,
+              std::strerror(err));
     if (s.fd >= 0) ::close(s.fd);
     s.fd = -1;
     s.broken = true;
