@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <npk/jit.h>
 #include <npk/status.h>
+#include <npk/validate.h>
 #include <npk/wildx.h>
 
 #include <cassert>
@@ -76,6 +77,7 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, false},
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, false},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, true},
+        {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, false},
     };
     return table;
 }

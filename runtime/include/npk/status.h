@@ -53,9 +53,19 @@ enum {
     NPK_ERR_JIT_NOT_FUNCTION    = 43, /* "not a built function" */
     NPK_ERR_JIT_SIGNATURE       = 44, /* "signature mismatch" */
     NPK_ERR_JIT_REGION_SEALED   = 45, /* "region already sealed" */
-    NPK_ERR_JIT_BUFFER_TOO_SMALL = 46 /* "buffer too small" */
+    NPK_ERR_JIT_BUFFER_TOO_SMALL = 46, /* "buffer too small" */
 
-    /* 64..79: the validator of user-supplied code (npk/validate.h). */
+    /* 64..79: the validator of user-supplied code (npk/validate.h): the
+     * rule a finding breaks. */
+    NPK_ERR_CODE_UNDECODABLE      = 64, /* "bytes do not decode" */
+    NPK_ERR_CODE_TRUNCATED        = 65, /* "last instruction runs past the end" */
+    NPK_ERR_CODE_PRIVILEGED       = 66, /* "privileged or system instruction" */
+    NPK_ERR_CODE_SYSCALL          = 67, /* "system call or software interrupt" */
+    NPK_ERR_CODE_TRAP             = 68, /* "trap instruction" */
+    NPK_ERR_CODE_OUTSIDE_TARGET   = 69, /* "branch target outside the code" */
+    NPK_ERR_CODE_MISALIGNED_TARGET = 70, /* "branch target not on an instruction boundary" */
+    NPK_ERR_CODE_INDIRECT         = 71, /* "indirect jump or call" */
+    NPK_ERR_CODE_FALLS_OFF_END    = 72, /* "control runs off the end" */
     /* 80..95: handle arenas (npk/handle.h). */
 };
 

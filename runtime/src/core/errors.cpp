@@ -60,6 +60,15 @@ constexpr StatusText kStatusText[] = {
     {NPK_ERR_JIT_SIGNATURE, "signature mismatch"},
     {NPK_ERR_JIT_REGION_SEALED, "region already sealed"},
     {NPK_ERR_JIT_BUFFER_TOO_SMALL, "buffer too small"},
+    {NPK_ERR_CODE_UNDECODABLE, "bytes do not decode"},
+    {NPK_ERR_CODE_TRUNCATED, "last instruction runs past the end"},
+    {NPK_ERR_CODE_PRIVILEGED, "privileged or system instruction"},
+    {NPK_ERR_CODE_SYSCALL, "system call or software interrupt"},
+    {NPK_ERR_CODE_TRAP, "trap instruction"},
+    {NPK_ERR_CODE_OUTSIDE_TARGET, "branch target outside the code"},
+    {NPK_ERR_CODE_MISALIGNED_TARGET, "branch target not on an instruction boundary"},
+    {NPK_ERR_CODE_INDIRECT, "indirect jump or call"},
+    {NPK_ERR_CODE_FALLS_OFF_END, "control runs off the end"},
 };
 
 constexpr bool codes_ascend() {
