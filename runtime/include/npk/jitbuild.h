@@ -46,6 +46,7 @@
 
 #include <npk/api.h>
 #include <npk/status.h>
+#include <npk/validate.h>
 #include <npk/wildx.h>
 
 NPK_EXTERN_C_BEGIN
@@ -250,6 +251,40 @@ NPK_API int32_t npk_jit_ret(npk_jit_builder* b, int32_t src);
  * failure (NPK_ERR_JIT_CODEGEN) or a wildx failure (quota, OS).
  */
 NPK_API void* npk_jit_build(npk_jit_builder* b);
+
+/*
+ * Machine code someone else assembled (a hand-written stub, another
+ * assembler's output), installed as a function only when it validates.
+ *
+ * Copies the `size` bytes at `code` into a fresh wildx page, checks the
+ * copy there with the validator (npk/validate.h: its rules, relaxed by
+ * the NPK_JIT_ALLOW_* / NPK_JIT_SELF_CONTAINED bits of `policy`; branch
+ * targets are judged at the address the code will run at, and the
+ * caller can no longer change the bytes), then seals the page and
+ * records the signature ret_type(arg_types[0..nargs)) for
+ * npk_jit_invoke, as npk_jit_build does. `name` (may be NULL: then
+ * "jit_fn_<address>") follows npk_jit_builder_name's rules.
+ *
+ * Returns the function's entry point (the start of an EXECUTABLE wildx
+ * page; release it with npk_wildx_free), or NULL with nothing mapped or
+ * kept and the last error set:
+ *   - the rule the code breaks (an NPK_ERR_CODE_* of npk/status.h), the
+ *     message naming the offset, the instruction and the rule, e.g.
+ *       npk_jit_build_bytes(0x..) rejected: privileged or system
+ *       instruction (offset 1: hlt: ...)
+ *     (the validator reports the finding on its own line too);
+ *   - NPK_ERR_NULL (code, or arg_types with nargs > 0), NPK_ERR_ZERO_SIZE,
+ *     NPK_ERR_JIT_BAD_TYPE (ret_type not a type, an argument type not a
+ *     value type), NPK_ERR_JIT_TOO_MANY_PARAMS (nargs outside
+ *     0..NPK_JIT_MAX_PARAMS), NPK_ERR_INVALID_ARGUMENT (an invalid name,
+ *     size above NPK_JIT_VALIDATE_MAX_SIZE, unknown policy bits, or a
+ *     policy naming an architecture: only host code can be installed),
+ *     NPK_ERR_UNSUPPORTED_HOST, and the heap's errors (quota, OS).
+ */
+NPK_API void* npk_jit_build_bytes(const void* code, size_t size, int32_t ret_type, int32_t nargs,
+                                  const int32_t* arg_types, uint32_t policy);
+NPK_API void* npk_jit_build_bytes_named(const void* code, size_t size, int32_t ret_type, int32_t nargs,
+                                        const int32_t* arg_types, uint32_t policy, const char* name);
 
 /* ---------------------------------------------------------------------
  * Regions: many functions, sealed once.

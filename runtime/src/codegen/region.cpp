@@ -197,8 +197,8 @@ void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* name,
     return c->base + at;
 }
 
-// Records the one function of a sealed page (`len` bytes of code) in the
-// signature table, with its name ("" for the default one).
+}  // namespace
+
 bool publish_alone(void* page, size_t len, Sig sig, const char* name, const char* op) {
     auto* entry = static_cast<Entry*>(std::malloc(sizeof(Entry)));
     CodeIndex* idx = nullptr;
@@ -227,7 +227,6 @@ bool publish_alone(void* page, size_t len, Sig sig, const char* name, const char
     return false;
 }
 
-}  // namespace
 }  // namespace npk::codegen
 
 using namespace npk::codegen;
