@@ -62,7 +62,7 @@ Background g_bg;
 // and its loop runs no iteration; every thread still enters the loop, so
 // none waits forever at Google Benchmark's start barrier.
 void setup(benchmark::State& state, bool split = false) {
-    if (!npk_jit_host_supported()) {
+    if (!bench::host_is_x86_64()) {
         state.SkipWithError("host cannot run x86-64 code");
         return;
     }

@@ -23,7 +23,7 @@ double seconds_between(Clock::time_point t0, Clock::time_point t1) {
 // fill_page: false leaves the 5 bytes of add and a zero tail, true fills
 // every byte after them with int3 (0xcc), as a JIT that pads its code does.
 void seal_npk(benchmark::State& state, bool fill_page) {
-    if (!npk_jit_host_supported()) {
+    if (!bench::host_is_x86_64()) {
         state.SkipWithError("host cannot run x86-64 code");
         return;
     }

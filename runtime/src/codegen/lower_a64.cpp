@@ -206,18 +206,6 @@ private:
 
 }  // namespace
 
-Error lower_a64(const Program& p, CodeHolder& code) {
-    // One compiler per thread, attached to each function's CodeHolder in
-    // turn: detaching resets its zones softly, so their blocks serve the
-    // next function instead of going back to malloc (which, for every
-    // function, shrank and regrew the heap with brk).
-    thread_local a64::Compiler cc;
-    Error err = code.attach(&cc);
-    if (err != kErrorOk) return err;
-    A64Lowering l(cc, p);
-    err = l.run();
-    code.detach(&cc);
-    return err;
-}
+Error lower_a64(const Program& p, CodeHolder& code) { return lower_with<A64Lowering, a64::Compiler>(p, code); }
 
 }  // namespace npk::codegen

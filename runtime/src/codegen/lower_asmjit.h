@@ -231,4 +231,20 @@ protected:
     }
 };
 
+// Runs lowering `L` with the calling thread's compiler of its kind,
+// attached to `code` for this one function: detaching resets the
+// compiler's zones softly, so their blocks serve the next function
+// instead of going back to malloc (which, for every function, shrank and
+// regrew the heap with brk).
+template <class L, class CompilerT>
+asmjit::Error lower_with(const Program& p, asmjit::CodeHolder& code) {
+    thread_local CompilerT cc;
+    asmjit::Error err = code.attach(&cc);
+    if (err != asmjit::kErrorOk) return err;
+    L lowering(cc, p);
+    err = lowering.run();
+    code.detach(&cc);
+    return err;
+}
+
 }  // namespace npk::codegen

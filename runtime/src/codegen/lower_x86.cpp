@@ -310,18 +310,6 @@ private:
 
 }  // namespace
 
-Error lower_x86(const Program& p, CodeHolder& code) {
-    // One compiler per thread, attached to each function's CodeHolder in
-    // turn: detaching resets its zones softly, so their blocks serve the
-    // next function instead of going back to malloc (which, for every
-    // function, shrank and regrew the heap with brk).
-    thread_local x86::Compiler cc;
-    Error err = code.attach(&cc);
-    if (err != kErrorOk) return err;
-    X86Lowering l(cc, p);
-    err = l.run();
-    code.detach(&cc);
-    return err;
-}
+Error lower_x86(const Program& p, CodeHolder& code) { return lower_with<X86Lowering, x86::Compiler>(p, code); }
 
 }  // namespace npk::codegen
