@@ -158,7 +158,9 @@ TEST_CASE("NPK_JIT_GDB=1: a region chunk is one object naming all its functions"
     for (size_t i = 0; i < fns.size(); ++i) {
         const Fn& f = seen.at(reinterpret_cast<uintptr_t>(fns[i]));
         CHECK(f.name == (i % 2 ? "region_fn_" + std::to_string(i) : hex_name(fns[i])));
-        if (i + 1 < fns.size()) CHECK(reinterpret_cast<uintptr_t>(fns[i]) + f.size <= reinterpret_cast<uintptr_t>(fns[i + 1]));
+        if (i + 1 < fns.size()) {
+            CHECK(reinterpret_cast<uintptr_t>(fns[i]) + f.size <= reinterpret_cast<uintptr_t>(fns[i + 1]));
+        }
     }
     REQUIRE(npk_jit_region_free(r) == 0);
     CHECK(entries().empty());

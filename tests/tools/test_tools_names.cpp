@@ -70,7 +70,8 @@ TEST_CASE("an invalid name is a sticky misuse and nothing is built", "[tools][na
         npk_jit_builder* b = const_builder(5, nullptr);
         CHECK(npk_jit_builder_name(b, c.name) == -1);
         CHECK(npk_last_error() == NPK_ERR_INVALID_ARGUMENT);
-        CHECK_THAT(std::string(npk_last_error_message()), Catch::Contains("npk_jit_builder_name") && Catch::Contains(c.why));
+        CHECK_THAT(std::string(npk_last_error_message()),
+                   Catch::Contains("npk_jit_builder_name") && Catch::Contains(c.why));
         CHECK(npk_jit_builder_error(b) == NPK_ERR_INVALID_ARGUMENT);
         CHECK(npk_jit_builder_name(b, "fine") == -1);  // sticky
         CHECK(npk_last_error() == NPK_ERR_JIT_BUILDER_FAILED);

@@ -1,4 +1,4 @@
-// build_bytes.cpp — npk_jit_build_bytes (npk/validate.h): machine code
+// build_bytes.cpp — npk_jit_build_bytes (npk/jitbuild.h): machine code
 // someone else assembled, installed as a function with a signature only
 // when it validates.
 //

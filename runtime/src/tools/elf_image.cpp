@@ -55,7 +55,9 @@ size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
 unsigned char* elf_image(uintptr_t base, size_t span, const CodeSpan* fns, size_t n, size_t* size) {
     // Sizes first: .strtab holds "", the file name, then every function's name.
     size_t strtab = 1 + sizeof kFileName;
-    for (size_t i = 0; i < n; ++i) strtab += (fns[i].name != nullptr ? std::strlen(fns[i].name) : kDefaultNameSize - 1) + 1;
+    for (size_t i = 0; i < n; ++i) {
+        strtab += (fns[i].name != nullptr ? std::strlen(fns[i].name) : kDefaultNameSize - 1) + 1;
+    }
     const size_t nsyms = 2 + n;
     const size_t shstr_at = sizeof(Ehdr);
     const size_t str_at = shstr_at + sizeof kShstr;

@@ -91,7 +91,9 @@ void gdb_publish(uintptr_t base, size_t span, const CodeSpan* fns, size_t n) {
         std::free(image);
         std::free(o);
         static std::atomic<bool> said{false};
-        if (!said.exchange(true)) warn_line(NPK_FACILITY_BUILDER, "NPK_JIT_GDB: no memory for an object; gdb will not see some code");
+        if (!said.exchange(true)) {
+            warn_line(NPK_FACILITY_BUILDER, "NPK_JIT_GDB: no memory for an object; gdb will not see some code");
+        }
         return;
     }
     o->entry.symfile_addr = reinterpret_cast<const char*>(image);
