@@ -47,12 +47,18 @@ void run_analyses(const ast::Program& prog, const Sema& sema, const Options& opt
 // run_program); the caller asks diag.error_count() whether to go on.
 std::unique_ptr<Sema> check_program(const ast::Program& prog, const Options& opts, Diagnostics& diag);
 
+// The status run_program returns when memory ran out while the program
+// ran (npk's own exit status for that, kExitInternal in driver/cli.h).
+constexpr int kStatusOutOfMemory = 70;
+
 // Binds every extern (before main starts), then runs `main`. Returns
 // the process exit status the program asked for: the operand of `exit`
 // (which stops the program at once, running no defer or drop), or 0 when
 // main falls off its end. Load-time errors (a missing symbol) are
 // reported to `diag` and give status 1 without running anything. The
-// driver passes the status to exit(), as a compiled program would.
+// driver passes the status to exit(), as a compiled program would. If
+// an allocation fails on the interpreter thread, it prints
+// "npk: error: Out of memory" and returns kStatusOutOfMemory.
 int run_program(const ast::Program& prog, const Sema& sema, const Options& opts,
                 Diagnostics& diag);
 

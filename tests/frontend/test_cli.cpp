@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "skip.h"
 #include "test_util.h"
 
 #ifndef NPK_EXE
@@ -307,4 +308,60 @@ TEST_CASE("cli: an installed npk uses PREFIX/share/npk/stdlib", "[cli]") {
     Result r = run_installed({"check", main});
     CHECK(r.status == 1);
     CHECK(contains(r.err, "(searched: " + d.path.string() + ", " + installed + ")"));
+}
+
+TEST_CASE("cli: a --load library that does not load is one clear line, exit 66 (issue 9)", "[cli][hostile]") {
+    Dir d;
+    std::string prog = d.put("ok.npk", "func:main = int32() { exit 0; };\n"
+                                       "func:failsafe = int32(tbb32:err) { exit 1; };\n");
+    std::string junk = d.put("junk.so", "not an ELF file at all\n");
+    for (const char* cmd : {"check", "run"}) {
+        INFO(cmd);
+        Result missing = run_npk({cmd, "--load", d.path.string() + "/absent.so", prog});
+        CHECK(missing.status == 66);
+        CHECK(missing.err == "npk: error: Cannot load the library '" + d.path.string() +
+                                 "/absent.so' given with --load: cannot open shared object file: "
+                                 "No such file or directory\n");
+        Result bad = run_npk({cmd, "--load=" + junk, prog});
+        CHECK(bad.status == 66);
+        CHECK(contains(bad.err, "npk: error: Cannot load the library '" + junk + "' given with --load: "));
+        CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
+        Result bare = run_npk({cmd, "--load", "libnpk-absent.so", prog});
+        CHECK(bare.status == 66);
+        CHECK(contains(bare.err, "(a name without '/' is searched where the dynamic linker looks; "
+                                 "write ./libnpk-absent.so for a file here)"));
+    }
+}
+
+TEST_CASE("cli: running out of memory while the program runs is 'out of memory', exit 70 (issue 9)", "[cli][hostile]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(NPK_TEST_EMULATOR)
+    npk_test_skip("an address-space limit cannot be set under AddressSanitizer or an emulator");
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    npk_test_skip("an address-space limit cannot be set under AddressSanitizer");
+#endif
+#endif
+    // Each frame of `deep` holds an L15 (65,536 scalars, the most a struct
+    // may have): a few hundred frames exhaust a 1 GiB address space.
+    std::string src;
+    src += "struct:L0 = { int64:a; int64:b; };\n";
+    for (int k = 1; k <= 15; ++k)
+        src += "struct:L" + std::to_string(k) + " = { L" + std::to_string(k - 1) + ":a; L" +
+               std::to_string(k - 1) + ":b; };\n";
+    src += "func:deep = int32(int32:n) {\n"
+           "    L15:v;\n"
+           "    if (n == 0) { pass 0; }\n"
+           "    pass raw deep(n - 1);\n"
+           "};\n"
+           "func:main = int32() {\n"
+           "    fixed int32:r = raw deep(900);\n"
+           "    exit 3;\n"
+           "};\n"
+           "func:failsafe = int32(tbb32:err) { exit 1; };\n";
+    Dir d;
+    std::string prog = d.put("oom.npk", src);
+    Result r = run_npk({"-c", "ulimit -v 1048576 && exec \"$0\" \"$@\"", NPK_EXE, "run", prog}, {}, {}, "/bin/sh");
+    INFO(r.err);
+    CHECK(r.status == 70);
+    CHECK(r.err == "npk: error: Out of memory while running the program\n");
 }

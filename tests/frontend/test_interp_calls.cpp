@@ -190,7 +190,7 @@ TEST_CASE("externs: --load libraries are searched before the process", "[interp]
 
     auto bad = run_text(in_main("    exit 0;\n"), {}, {"libnpk-no-such-library.so"});
     CHECK(bad.status == 1);
-    CHECK(has_error(*bad.loaded, "", 0, 0, "Cannot load library 'libnpk-no-such-library.so' (--load)"));
+    CHECK(has_error(*bad.loaded, "", 0, 0, "Cannot load the library 'libnpk-no-such-library.so' given with --load"));
 }
 
 // ---------------------------------------------------------------------
@@ -324,4 +324,81 @@ TEST_CASE("npk run examples/jit_add.npk prints 42 and exits with it", "[interp][
     INFO(out);
     CHECK(status == 42);
     CHECK(out == "42\n");
+}
+
+// ---------------------------------------------------------------------
+// The runtime gate (issue 9): npk keeps its own table of live blocks and
+// pages, so no call the checker missed corrupts npk's heap or aborts it.
+// These programs skip the lifecycle check (run_text), as a program the
+// checker cannot see through would.
+// ---------------------------------------------------------------------
+TEST_CASE("gate: free of a wildx page, a double free, a foreign pointer: run-time errors, npk intact", "[interp][gate]") {
+    auto page = run_text("func:main = int32() {\n"
+                         "    wildx int8->:p = wildx_alloc(64);\n"
+                         "    free(p);\n"
+                         "    exit 0;\n"
+                         "};\n" + std::string(kFailsafe));
+    INFO(page.err);
+    CHECK(page.status == 1);  // failsafe's exit 1: the fault reached it
+    CHECK(page.err.find("main.npk:3:5: runtime error: 'free' refused: 0x") != std::string::npos);
+    CHECK(page.err.find("is a W^X page from wildx_alloc: release it with wildx_free") != std::string::npos);
+
+    auto twice = run_text(in_main("    int8->:p = alloc(16);\n    free(p);\n    free(p);\n    exit 0;\n"));
+    INFO(twice.err);
+    CHECK(twice.status == 1);
+    CHECK(twice.err.find("main.npk:4:5: runtime error: 'free' refused: 0x") != std::string::npos);
+    CHECK(twice.err.find("was already freed (a double free)") != std::string::npos);
+
+    // The same through the runtime's own symbol, and an alias.
+    auto ext = run_text(in_main("    wild int8->:p = alloc(16);\n    wild int8->:q = p;\n    npk_free(p);\n"
+                                "    npk_free(q);\n    exit 0;\n",
+                                "extern func:npk_free = void(?*:p);\n"));
+    INFO(ext.err);
+    CHECK(ext.status == 1);
+    CHECK(ext.err.find("main.npk:6:5: runtime error: 'npk_free' refused: 0x") != std::string::npos);
+
+    auto foreign = run_text(in_main("    int8->:s = npk_status_string(0i32);\n    free(s);\n    exit 0;\n",
+                                    "extern func:npk_status_string = ?*(int32:code);\n"));
+    INFO(foreign.err);
+    CHECK(foreign.status == 1);
+    CHECK(foreign.err.find("main.npk:4:5: runtime error: 'free' refused: 0x") != std::string::npos);
+    CHECK(foreign.err.find("is not a live block from alloc") != std::string::npos);
+
+    // free(NULL) is a no-op, a block freed once is fine, and the table
+    // forgets an address when alloc hands it out again.
+    auto ok = run_text(in_main("    int8->:n = alloc(0);\n    free(n);\n    int8->:p = alloc(16);\n    free(p);\n"
+                               "    int8->:q = alloc(16);\n    free(q);\n    exit 5;\n"));
+    INFO(ok.err);
+    CHECK(ok.status == 5);
+    CHECK(ok.err.empty());
+}
+
+TEST_CASE("gate: a call through an unsealed or freed page is a run-time error at the call", "[interp][gate][jit]") {
+    const std::string ext = "extern func:npk_jit_call_i32_i32 = int32(?*:page, int32:a, int32:b);\n";
+    auto unsealed = run_text(in_main("    wildx int8->:q = wildx_alloc(64);\n"
+                                     "    fixed int32:r = npk_jit_call_i32_i32(q, 1i32, 2i32);\n    exit 0;\n", ext));
+    INFO(unsealed.err);
+    CHECK(unsealed.status == 1);
+    CHECK(unsealed.err.find("main.npk:4:21: runtime error: Call through code page 0x") != std::string::npos);
+    CHECK(unsealed.err.find("it is not sealed (call wildx_seal first)") != std::string::npos);
+
+    auto freed = run_text(in_main("    wildx int8->:q = wildx_alloc(64);\n    fixed int32:f = wildx_free(q);\n"
+                                  "    fixed int32:r = npk_jit_call_i32_i32(q, 1i32, 2i32);\n    exit 0;\n", ext));
+    INFO(freed.err);
+    CHECK(freed.status == 1);
+    CHECK(freed.err.find("main.npk:5:21: runtime error: Call through code page 0x") != std::string::npos);
+    CHECK(freed.err.find("it is not a live page (freed, or never from wildx_alloc)") != std::string::npos);
+}
+
+TEST_CASE("gate: the runtime's rejections carry the position of the call", "[interp][gate]") {
+    auto r = run_text(in_main("    wildx int8->:p = wildx_alloc(64);\n    fixed int32:a = wildx_free(p);\n"
+                              "    fixed int32:b = wildx_free(p);\n    fixed int32:c = wildx_seal(p);\n"
+                              "    if (b == -1i32 && c == -1i32) { exit 4; }\n    exit 0;\n"));
+    INFO(r.err);
+    CHECK(r.status == 4);  // the program still sees -1 and goes on
+    CHECK(r.err.find("main.npk:4:21: warning: The runtime rejected this call: ") != std::string::npos);
+    CHECK(r.err.find("main.npk:5:21: warning: The runtime rejected this call: ") != std::string::npos);
+    // The runtime itself printed nothing of its own.
+    CHECK(r.err.find("\nwildx: ") == std::string::npos);
+    CHECK(r.err.rfind("wildx: ", 0) != 0);
 }

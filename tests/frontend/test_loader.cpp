@@ -323,7 +323,7 @@ TEST_CASE("loader: non-UTF-8 input is one error with its position", "[loader]") 
         {"func:main = int32() {\n  x = \"\xFF\";\n};\n", 2, 8, "0xFF"},
         {"\xC0\xAF", 1, 1, "0xC0"},                   // overlong '/'
         {"// \xED\xA0\x80\n", 1, 4, "0xED"},          // a UTF-16 surrogate
-        {"// ok \xE2\x82\xAC then \xE2\x82", 1, 16, "0xE2"},  // truncated; columns count bytes
+        {"// ok \xE2\x82\xAC then \xE2\x82", 1, 14, "0xE2"},  // truncated; the euro sign is one column
         {"x\n\n\x80", 3, 1, "0x80"},                  // lone continuation byte
         {"\xF4\x90\x80\x80", 1, 1, "0xF4"},           // above U+10FFFF
     };
@@ -386,7 +386,7 @@ TEST_CASE("loader: root file I/O errors", "[loader]") {
     CHECK(read_source_file(t.dir.string(), text, why) == ReadStatus::NotAFile);
     REQUIRE(mkfifo(t.path("fifo.npk").c_str(), 0600) == 0);
     CHECK(read_source_file(t.path("fifo.npk"), text, why) == ReadStatus::NotAFile);
-    CHECK(why == "Not a regular file");
+    CHECK(why == "Is a FIFO (named pipe), not a regular file");
     CHECK(read_source_file(t.path("absent/x.npk"), text, why) == ReadStatus::NotFound);
     t.put("ok.npk", "abc");
     CHECK(read_source_file(t.path("ok.npk"), text, why) == ReadStatus::Ok);
@@ -428,4 +428,57 @@ TEST_CASE("loader: load_program_text takes the root's text from the caller", "[l
     CHECK(ok);
     REQUIRE(prog.modules.size() == 2);
     CHECK(prog.modules[0]->path == t.path("virtual.npk"));
+}
+
+TEST_CASE("loader: a NUL byte in a use path is an error at the string (issue 9)", "[loader][hostile]") {
+    Tree t;
+    // Escaped \0, then a raw NUL byte: either would make the OS open
+    // "/etc/passwd", past the .npk check.
+    std::string root = t.put("main.npk", std::string("use \"/etc/passwd\\0.npk\".*;\nuse \"/etc/passwd") +
+                                             '\0' + ".npk\".*;\n");
+    Options opts;
+    auto l = load(root, opts);
+    INFO(diags(*l));
+    CHECK_FALSE(l->ok);
+    CHECK(l->diag.error_count() == 2);
+    CHECK(has_err(*l, 1, 5, "The path of a 'use' must not contain a NUL byte"));
+    CHECK(has_err(*l, 2, 5, "The path of a 'use' must not contain a NUL byte"));
+    CHECK(l->prog.modules.size() == 1);  // nothing was opened
+    for (const auto& d : l->diag.all()) CHECK(d.message.find("root:") == std::string::npos);
+}
+
+TEST_CASE("loader: a use that finds only a folder, FIFO or device says so (issue 9)", "[loader][hostile]") {
+    Tree t;
+    std::string root = t.put("main.npk", "use \"dir.npk\".*;\nuse \"pipe.npk\".*;\nuse \"dev.npk\".*;\n");
+    fs::create_directories(t.dir / "dir.npk");
+    REQUIRE(mkfifo(t.path("pipe.npk").c_str(), 0600) == 0);
+    fs::create_symlink("/dev/null", t.dir / "dev.npk");
+    Options opts;
+    ScopedNpkPath none(std::nullopt);
+    auto l = load(root, opts);  // must not block on the FIFO
+    INFO(diags(*l));
+    CHECK(l->diag.error_count() == 3);
+    CHECK(has_err(*l, 1, 1, "Cannot find 'dir.npk' (searched: " + t.dir.string() + "): " + t.path("dir.npk") +
+                                " is a directory"));
+    CHECK(has_err(*l, 2, 1, t.path("pipe.npk") + " is a FIFO (named pipe), not a regular file"));
+    CHECK(has_err(*l, 3, 1, t.path("dev.npk") + " is a device, not a regular file"));
+}
+
+TEST_CASE("loader: an absolute use path to a folder gives the reason", "[loader][hostile]") {
+    Tree t;
+    fs::create_directories(t.dir / "abs.npk");
+    std::string root = t.put("main.npk", "use \"" + t.path("abs.npk") + "\".*;\n");
+    auto l = load(root, Options{});
+    INFO(diags(*l));
+    CHECK(has_err(*l, 1, 1, "Cannot find '" + t.path("abs.npk") + "': " + t.path("abs.npk") + " is a directory"));
+}
+
+TEST_CASE("loader: a root file that is a FIFO is refused without blocking", "[loader][hostile]") {
+    Tree t;
+    REQUIRE(mkfifo(t.path("root.npk").c_str(), 0600) == 0);
+    std::string text, why;
+    CHECK(read_source_file(t.path("root.npk"), text, why) == ReadStatus::NotAFile);
+    CHECK(why == "Is a FIFO (named pipe), not a regular file");
+    CHECK(read_source_file("/dev/null", text, why) == ReadStatus::NotAFile);
+    CHECK(why == "Is a device, not a regular file");
 }

@@ -481,3 +481,16 @@ TEST_CASE("⚑ pass f() forwards a Result whose value type widens", "[typecheck]
     INFO(dump(*l));
     CHECK(err(*l, 5, 10, "Cannot pass Result<int64> from 'narrow', which returns int32"));
 }
+
+TEST_CASE("types: a chain of structs over one that contains itself is laid out once (fuzzer)", "[typecheck][types]") {
+    // Each S<k> holds S<k-1> twice: laying the bad S0 out again for every
+    // path took 2^40 steps (a libFuzzer timeout).
+    std::string src = "struct:S0 = { S0:a; int32:b; };\n";
+    for (int k = 1; k <= 40; ++k)
+        src += "struct:S" + std::to_string(k) + " = { S" + std::to_string(k - 1) + ":a; S" +
+               std::to_string(k - 1) + ":b; };\n";
+    auto l = typecheck(in_main("    exit 0;\n", src));
+    INFO(dump(*l));
+    CHECK(l->diag.error_count() == 1);
+    CHECK(err(*l, 1, 1, "Struct 'S0' contains itself"));
+}

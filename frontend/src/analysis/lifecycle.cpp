@@ -1,9 +1,22 @@
 // The lifecycle checker: ARIA-014 (leak), ARIA-015 (use after free) and
 // ARIA-022 (double free) for `wild` / `wildx` bindings, as
-// nitpick-subset.md §8.2 states them.
+// nitpick-subset.md §8.2 states them, and what issue 9 adds so that a
+// program `npk check` accepts cannot corrupt npk's heap:
+// - every pointer local with an initializer and every pointer parameter
+//   is tracked too, for its release state (double free, use after free),
+//   without a release obligation (only `wild` / `wildx` owe one);
+// - `wild int8->:q = p;` makes q an alias of p: one block, one state,
+//   one obligation, so `free(p); free(q);` is a double free;
+// - a block remembers its allocator (alloc or wildx_alloc) and a release
+//   by the other one is an error ("Mismatched release");
+// - ⚑ what releases an argument is known from the callee, never from
+//   its name: the builtins free and wildx_free, a function whose body
+//   releases that parameter (on some path), or a declaration marked
+//   #[releases(p)] (an extern, or a function). §8.2's list of release
+//   names is not used.
 //
 // One forward walk per function body over a flow state (one entry per
-// tracked binding). `if` forks the state and joins it; `defer` checks
+// tracked block, analysis/flow_state.h). `if` forks the state and joins it; `defer` checks
 // its body on a copy and keeps only what the body releases. The walk
 // reads the tree and the checker's facts (Sema: which slot a name or a
 // declaration is, what a call calls) and writes nothing but diagnostics;
@@ -31,10 +44,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "analysis/analyses.h"
+#include "analysis/flow_state.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
 
@@ -45,35 +60,18 @@ constexpr const char* kLeak = "ARIA-014";
 constexpr const char* kUseAfterFree = "ARIA-015";
 constexpr const char* kDoubleFree = "ARIA-022";
 
-// §8.2 "Release call": these callee names, or these endings.
-bool is_release_name(std::string_view name) {
-    static constexpr std::string_view kExact[] = {
-        "free",    "wildx_free",  "npk_free",      "dealloc",     "deallocate",
-        "destroy", "close",       "dispose",       "cleanup",     "arena_reset",
-        "arena_destroy", "buffer_free", "string_free",
-    };
-    static constexpr std::string_view kEndings[] = {"_free", "_close", "_destroy", "_release"};
-    for (std::string_view e : kExact)
-        if (name == e) return true;
-    for (std::string_view e : kEndings)
-        if (name.size() >= e.size() && name.substr(name.size() - e.size()) == e) return true;
-    return false;
-}
-
-// The name a release is recognised by, from what the checker resolved
-// the callee to: the builtin's or the extern's name, or the mangled
-// `Jit_free` for `Jit.free(...)` (FuncDecl::mangled).
-std::string callee_name(const Callee& c) {
-    switch (c.kind) {
-    case Callee::Kind::Builtin: return builtin_name(c.builtin);
-    case Callee::Kind::Extern: return c.ext->name;
-    case Callee::Kind::Func: return c.fn->mangled();
-    case Callee::Kind::None: break;
-    }
-    return {};
-}
+// The attribute that declares a release: #[releases(p, ...)].
+constexpr const char* kReleasesAttr = "releases";
 
 std::string quoted(const std::string& name) { return "'" + name + "'"; }
+
+// Which allocator a block came from, and which one a release is for.
+enum class Origin : uint8_t { Unknown, Heap, Page };
+
+const char* origin_text(Origin o) {
+    return o == Origin::Heap ? "a heap block from alloc, which only free releases"
+                             : "a W^X page from wildx_alloc, which only wildx_free releases";
+}
 
 enum class Life : uint8_t { Live, Released, Maybe };  // Maybe: released on some path only
 enum class Deferred : uint8_t { No, Maybe, Sure };    // freed by a pending defer
@@ -82,64 +80,91 @@ struct VarState {
     Life life = Life::Live;
     bool pending = true;              // the release obligation
     Deferred deferred = Deferred::No;
+    Origin freed_as = Origin::Unknown;  // the kind of the release behind Released / Maybe
     Loc freed_at;                     // the release behind Released / Maybe
     Loc deferred_at;                  // the release inside the covering defer
 };
 
-struct Flow {
-    std::vector<VarState> vars;  // by binding id; entries of closed scopes are stale
-    bool reachable = true;
-};
-
 // Control from two flowing paths meets (§8.2 "Branches").
-void join_into(Flow& a, const Flow& b) {
-    if (a.vars.size() < b.vars.size()) a.vars.resize(b.vars.size());
-    for (size_t i = 0; i < b.vars.size(); ++i) {
-        VarState& x = a.vars[i];
-        const VarState& y = b.vars[i];
-        if (x.life != y.life) {
-            if (x.freed_at.line == 0) x.freed_at = y.freed_at;
-            x.life = Life::Maybe;
+void join_var(VarState& x, const VarState& y) {
+    if (x.life != y.life) {
+        if (x.freed_at.line == 0) {
+            x.freed_at = y.freed_at;
+            x.freed_as = y.freed_as;
         }
-        x.pending = x.pending || y.pending;
-        if (y.deferred > x.deferred) {
-            x.deferred = y.deferred;
-            x.deferred_at = y.deferred_at;
-        }
+        x.life = Life::Maybe;
+    }
+    x.pending = x.pending || y.pending;
+    if (y.deferred > x.deferred) {
+        x.deferred = y.deferred;
+        x.deferred_at = y.deferred_at;
     }
 }
+
+using Flow = FlowState<VarState>;
+
+// What a callee releases: by parameter index, the kind of release (-1:
+// none). Builtins, #[releases] and bodies fill it in.
+using Releases = std::vector<int8_t>;
+using Summaries = std::unordered_map<const ast::FuncDecl*, Releases>;
 
 struct Binding {
     std::string name;
     Loc decl;
+    uint32_t block;       // its flow entry (shared by aliases)
 };
 
-struct DeferEntry {  // a tracked binding a `defer` of this scope releases
-    uint32_t binding;
+struct BlockInfo {
+    Origin origin = Origin::Unknown;
+    int64_t owner = -1;   // the binding that owes its release (-1: none)
+};
+
+struct DeferEntry {  // a block a `defer` of this scope releases
+    uint32_t block;
     bool sure;
     Loc release;
 };
 
 struct Scope {
-    std::vector<uint32_t> tracked;   // bindings declared here
+    std::vector<uint32_t> owned;   // blocks whose owner is declared here
     std::vector<DeferEntry> defers;
 };
 
 // Releases seen while checking a defer body, for that defer.
 struct DeferFrame {
-    uint32_t first_inner;  // bindings from here on are the body's own
+    uint32_t first_inner;  // blocks from here on are the body's own
     std::vector<std::pair<uint32_t, Loc>> released;
 };
 
 class FunctionChecker {
 public:
-    FunctionChecker(const Sema& sema, Diagnostics& diag) : s_(sema), diag_(diag) {}
+    // `diag` null: a quiet walk that only works out what the function
+    // releases of its parameters (for the summaries).
+    FunctionChecker(const Sema& sema, Diagnostics* diag, const Summaries& summaries)
+        : s_(sema), diag_(diag), summaries_(summaries) {}
 
     void check(const ast::FuncDecl& f) {
         if (!f.body) return;
-        binding_of_slot_.assign(s_.func(&f).slots.size(), -1);  // parameters are never tracked
+        const FuncInfo& fi = s_.func(&f);
+        fi_ = &fi;
+        binding_of_slot_.assign(fi.slots.size(), -1);
+        // Parameters are tracked for their release state only: the caller
+        // owns what they point to.
+        for (size_t i = 0; i < fi.params.size(); ++i) {
+            if (!fi.params[i]->is_ptr()) continue;
+            VarState v;
+            v.pending = false;
+            const uint32_t b = new_binding(fi.slots[i].name, fi.slots[i].loc, new_block(v, Origin::Unknown));
+            binding_of_slot_[i] = b;
+            param_binding_.emplace_back(static_cast<uint32_t>(i), b);
+        }
+        released_.assign(fi.params.size(), -1);
         block(*f.body);
+        if (flow_.reachable) note_param_releases();
     }
+
+    // What the function releases of its parameters (after check()).
+    const Releases& param_releases() const { return released_; }
 
     // ---- the scope walker's hooks (syntax/scopes.h) -------------------
     using Outcome = bool;  // unused: the flow state says what is reachable
@@ -152,23 +177,86 @@ public:
     void leave_scope(const ast::ScopeView& sc, Outcome) { close_scope(sc.end); }
 
 private:
-    // §8.2 "Tracked binding". §9.2 (drop RAII) adds its exception here
-    // and nowhere else: a recognised RAII binding is not tracked.
-    static bool tracks(const ast::VarDecl& d) {
-        return (d.quals & (ast::Q_WILD | ast::Q_WILDX)) != 0 && d.init != nullptr;
+    // ---- reporting (nothing in a quiet walk) ----------------------------
+    void error(Loc at, const char* code, const std::string& msg) {
+        if (diag_) diag_->error(at, code, msg);
+    }
+    void warning(Loc at, const std::string& msg) {
+        if (diag_) diag_->warning(at, "", msg);
+    }
+    void note_at(Loc at, const std::string& text) {
+        if (diag_ && at.line != 0) diag_->note(at, text);
+    }
+    void note_declared(uint32_t block) {
+        const int64_t owner = blocks_[block].owner;
+        if (owner >= 0) note_at(bindings_[owner].decl, quoted(bindings_[owner].name) + " declared here");
     }
 
-    // ---- names: the checker resolved every one to a slot --------------
+    // ---- bindings and blocks ------------------------------------------
+    uint32_t new_block(const VarState& v, Origin origin) {
+        const uint32_t k = flow_.add(v);
+        if (blocks_.size() <= k) blocks_.resize(k + 1);
+        blocks_[k] = BlockInfo{origin, -1};
+        return k;
+    }
+    uint32_t new_binding(const std::string& name, Loc decl, uint32_t block) {
+        bindings_.push_back({name, decl, block});
+        return static_cast<uint32_t>(bindings_.size() - 1);
+    }
+    // The binding a bare name denotes (the checker resolved it to a slot).
     int64_t binding_of(const ast::Expr& e) const {
         if (e.kind != ast::ExprKind::Name) return -1;
         int32_t slot = s_.slot[e.id];
         return slot < 0 ? -1 : binding_of_slot_[static_cast<size_t>(slot)];
     }
-    VarState& var(uint32_t b) { return flow_.vars[b]; }
-    const std::string& name_of(uint32_t b) const { return bindings_[b].name; }
-    void note_declared(uint32_t b) { diag_.note(bindings_[b].decl, quoted(name_of(b)) + " declared here"); }
-    void note_at(Loc at, const std::string& text) {
-        if (at.line != 0) diag_.note(at, text);
+    uint32_t block_of(uint32_t binding) const { return bindings_[binding].block; }
+    const std::string& owner_name(uint32_t block) const {
+        const int64_t owner = blocks_[block].owner;
+        return bindings_[owner >= 0 ? static_cast<size_t>(owner) : 0].name;
+    }
+
+    // The allocator behind an initializer: a direct call of a builtin.
+    Origin origin_of(const ast::Expr& init) const {
+        if (init.kind != ast::ExprKind::Call) return Origin::Unknown;
+        const Callee& c = s_.callee[init.id];
+        if (c.kind != Callee::Kind::Builtin) return Origin::Unknown;
+        if (c.builtin == Builtin::Alloc) return Origin::Heap;
+        if (c.builtin == Builtin::WildxAlloc) return Origin::Page;
+        return Origin::Unknown;
+    }
+
+    // What a call releases, by parameter index (-1: nothing).
+    Releases releases_of(const Callee& c) const {
+        Releases out;
+        auto mark = [&](size_t i, Origin kind) {
+            if (out.size() <= i) out.resize(i + 1, -1);
+            out[i] = static_cast<int8_t>(kind);
+        };
+        if (c.kind == Callee::Kind::Builtin) {
+            if (c.builtin == Builtin::Free) mark(0, Origin::Heap);
+            if (c.builtin == Builtin::WildxFree) mark(0, Origin::Page);
+            return out;
+        }
+        for (const AttrInfo& a : s_.attrs_of(c))
+            if (a.name == kReleasesAttr)
+                for (uint32_t p : a.params) mark(p, Origin::Unknown);
+        if (c.kind == Callee::Kind::Func) {
+            auto it = summaries_.find(c.fn);
+            if (it != summaries_.end())
+                for (size_t i = 0; i < it->second.size(); ++i)
+                    if (it->second[i] >= 0 && (i >= out.size() || out[i] < 0))
+                        mark(i, static_cast<Origin>(it->second[i]));
+        }
+        return out;
+    }
+
+    // Where the function ends (a leave, or falling off the end): which
+    // parameters it has released, for its summary.
+    void note_param_releases() {
+        for (const auto& [param, b] : param_binding_) {
+            const VarState& v = flow_.get(block_of(b));
+            if (v.life != Life::Live && released_[param] < 0) released_[param] = static_cast<int8_t>(v.freed_as);
+        }
     }
 
     // ---- statements --------------------------------------------------
@@ -200,18 +288,17 @@ private:
     void close_scope(Loc end) {
         Scope& sc = scopes_.back();
         if (flow_.reachable) {
-            for (uint32_t b : sc.tracked) {
-                if (!var(b).pending) continue;
-                diag_.error(end, kLeak,
-                            "Memory leak: wild variable " + quoted(name_of(b)) +
-                                " was not freed before scope exit");
-                note_declared(b);
+            for (uint32_t k : sc.owned) {
+                if (!flow_.get(k).pending) continue;
+                error(end, kLeak,
+                      "Memory leak: wild variable " + quoted(owner_name(k)) + " was not freed before scope exit");
+                note_declared(k);
             }
         }
         // The scope's defers run now: what they release is released
-        // from here on (it matters for bindings of outer scopes).
+        // from here on (it matters for blocks of outer scopes).
         for (const DeferEntry& d : sc.defers) {
-            VarState& v = var(d.binding);
+            VarState& v = flow_.set(d.block);
             if (v.life != Life::Released) {
                 v.life = d.sure ? Life::Released : Life::Maybe;
                 v.freed_at = d.release;
@@ -222,17 +309,37 @@ private:
         scopes_.pop_back();
     }
 
+    // §8.2 "Tracked binding" (an owner: `wild` / `wildx` with an
+    // initializer) and, for release state only, any pointer local with
+    // an initializer. §9.2 (drop RAII) adds its exception here and
+    // nowhere else: a recognised RAII binding is not tracked.
     void declare(const ast::VarDecl& d) {
         if (d.init) expr(*d.init);  // before the name exists: `wild T:p = p;` reads the outer p
-        if (!tracks(d)) return;
         const int32_t slot = s_.slot[d.id];
-        if (slot < 0) return;
-        const auto b = static_cast<uint32_t>(bindings_.size());
-        bindings_.push_back({d.name, d.name_loc.line != 0 ? d.name_loc : d.loc});
-        if (flow_.vars.size() <= b) flow_.vars.resize(b + 1);
-        flow_.vars[b] = VarState{};
+        if (!d.init || slot < 0) return;
+        const bool owns = (d.quals & (ast::Q_WILD | ast::Q_WILDX)) != 0;
+        const bool pointer = fi_->slots[static_cast<size_t>(slot)].type->is_ptr();
+        if (!owns && !pointer) return;
+        const Loc decl = d.name_loc.line != 0 ? d.name_loc : d.loc;
+        const int64_t source = pointer ? binding_of(*d.init) : -1;
+        uint32_t k;
+        if (source >= 0) {
+            // An alias: the same block under another name.
+            k = block_of(static_cast<uint32_t>(source));
+        } else {
+            VarState v;
+            v.pending = false;
+            k = new_block(v, origin_of(*d.init));
+        }
+        const uint32_t b = new_binding(d.name, decl, k);
         binding_of_slot_[static_cast<size_t>(slot)] = b;
-        scopes_.back().tracked.push_back(b);
+        if (owns && blocks_[k].owner < 0) {
+            // The first `wild` name of a block owes its release.
+            blocks_[k].owner = b;
+            const VarState& now = flow_.get(k);
+            if (now.life == Life::Live && now.deferred == Deferred::No) flow_.set(k).pending = true;
+            scopes_.back().owned.push_back(k);
+        }
     }
 
     void if_stmt(const ast::If& s) {
@@ -240,56 +347,70 @@ private:
         // Each arm starts reachable, so that an `if` in dead code still
         // joins by what its own arms do.
         const bool live = flow_.reachable;
-        Flow before = flow_;
-        before.reachable = true;
-        flow_ = before;
-        arm(s.then_body);
-        Flow then_flow = std::move(flow_);
-        flow_ = before;
-        if (s.else_body) arm(s.else_body);
+        flow_.reachable = true;
+        Flow::Delta then_d = flow_.isolated([&] { arm(s.then_body); });
+        Flow::Delta else_d = flow_.isolated([&] {
+            if (s.else_body) arm(s.else_body);
+        });
         // An arm that left the function does not flow into the join; if
         // neither flows, the (dead) code after the if starts from the
         // state before it.
-        if (then_flow.reachable && flow_.reachable) {
-            join_into(flow_, then_flow);
-        } else if (then_flow.reachable) {
-            flow_ = std::move(then_flow);
-        } else if (!flow_.reachable) {
-            flow_ = std::move(before);
+        if (then_d.reachable && else_d.reachable) {
+            flow_.apply(else_d);
+            std::unordered_set<uint32_t> in_then;
+            for (const auto& [k, v] : then_d.after) {
+                in_then.insert(k);
+                VarState x = flow_.get(k);
+                join_var(x, v);
+                flow_.set(k) = x;
+            }
+            for (const auto& [k, before] : else_d.before) {
+                if (in_then.count(k)) continue;
+                VarState x = flow_.get(k);
+                join_var(x, before);  // the then arm left it as it was
+                flow_.set(k) = x;
+            }
+        } else if (then_d.reachable) {
+            flow_.apply(then_d);
+        } else if (else_d.reachable) {
+            flow_.apply(else_d);
+        } else {
             flow_.reachable = false;
         }
         flow_.reachable = flow_.reachable && live;
     }
 
     void defer_stmt(const ast::Defer& d) {
-        const Flow saved = flow_;
-        frames_.push_back({static_cast<uint32_t>(bindings_.size()), {}});
-        flow_.reachable = true;  // the body is checked as a region of its own
-        block(*d.body);
+        frames_.push_back({static_cast<uint32_t>(blocks_.size()), {}});
+        // The body is checked as a region of its own; it runs later, so
+        // its effects do not flow on.
+        Flow::Delta body = flow_.isolated([&] {
+            flow_.reachable = true;
+            block(*d.body);
+        });
         DeferFrame frame = std::move(frames_.back());
         frames_.pop_back();
-        const Flow body_end = std::move(flow_);
-        flow_ = saved;  // the body runs later: its effects do not flow on
+        std::unordered_map<uint32_t, Life> at_end;
+        for (const auto& [k, v] : body.after) at_end[k] = v.life;
 
-        std::vector<uint32_t> seen;
-        for (const auto& [b, loc] : frame.released) {
-            if (std::find(seen.begin(), seen.end(), b) != seen.end()) continue;
-            seen.push_back(b);
-            const bool sure = body_end.vars[b].life == Life::Released;
+        std::unordered_set<uint32_t> seen;
+        for (const auto& [k, loc] : frame.released) {
+            if (!seen.insert(k).second) continue;
+            auto it = at_end.find(k);
+            const bool sure = (it != at_end.end() ? it->second : flow_.get(k).life) == Life::Released;
             if (!sure) {
-                diag_.warning(d.loc, "",
-                              "Defer block contains conditional/loop - free of " +
-                                  quoted(name_of(b)) + " may not execute on all paths");
-                diag_.note(loc, quoted(name_of(b)) + " is freed here");
+                warning(d.loc, "Defer block contains conditional/loop - free of " + quoted(owner_name(k)) +
+                                   " may not execute on all paths");
+                note_at(loc, quoted(owner_name(k)) + " is freed here");
             }
-            VarState& v = var(b);
+            VarState& v = flow_.set(k);
             v.pending = false;
-            const Deferred k = sure ? Deferred::Sure : Deferred::Maybe;
-            if (k > v.deferred) {
-                v.deferred = k;
+            const Deferred kind = sure ? Deferred::Sure : Deferred::Maybe;
+            if (kind > v.deferred) {
+                v.deferred = kind;
                 v.deferred_at = loc;
             }
-            scopes_.back().defers.push_back({b, sure, loc});
+            scopes_.back().defers.push_back({k, sure, loc});
         }
     }
 
@@ -298,15 +419,16 @@ private:
         if (value) expr(*value);  // the operand is evaluated first (§6.3)
         if (transfers && value) {
             const int64_t b = binding_of(*value);
-            if (b >= 0) var(static_cast<uint32_t>(b)).pending = false;  // ownership moves to the caller
+            if (b >= 0) flow_.set(block_of(static_cast<uint32_t>(b))).pending = false;  // the caller owns it now
         }
+        note_param_releases();
         for (const Scope& sc : scopes_) {
-            for (uint32_t b : sc.tracked) {
-                if (!var(b).pending) continue;
-                diag_.error(s.loc, kLeak,
-                            "Memory leak on early exit: wild variable " + quoted(name_of(b)) +
-                                " was not freed before pass/fail/return/exit");
-                note_declared(b);
+            for (uint32_t k : sc.owned) {
+                if (!flow_.get(k).pending) continue;
+                error(s.loc, kLeak,
+                      "Memory leak on early exit: wild variable " + quoted(owner_name(k)) +
+                          " was not freed before pass/fail/return/exit");
+                note_declared(k);
             }
         }
         flow_.reachable = false;
@@ -325,9 +447,14 @@ private:
             const auto& b = static_cast<const ast::Binary&>(e);
             expr(*b.lhs);
             if (b.op == ast::BinaryOp::And || b.op == ast::BinaryOp::Or) {
-                const Flow lhs_done = flow_;
-                expr(*b.rhs);
-                join_into(flow_, lhs_done);
+                // The right side may not run: its effects join with the
+                // state after the left side.
+                Flow::Delta rhs = flow_.isolated([&] { expr(*b.rhs); });
+                for (const auto& [k, v] : rhs.after) {
+                    VarState x = v;
+                    join_var(x, flow_.get(k));
+                    flow_.set(k) = x;
+                }
             } else {
                 expr(*b.rhs);
             }
@@ -352,18 +479,16 @@ private:
     }
 
     void use(const ast::Name& n) {
-        const int64_t found = binding_of(n);
-        if (found < 0) return;
-        const auto b = static_cast<uint32_t>(found);
-        const VarState& v = var(b);
+        const int64_t b = binding_of(n);
+        if (b < 0) return;
+        const VarState& v = flow_.get(block_of(static_cast<uint32_t>(b)));
         if (v.life == Life::Released) {
-            diag_.error(n.loc, kUseAfterFree,
-                        "Use after free: variable " + quoted(n.name) + " was already freed");
+            error(n.loc, kUseAfterFree, "Use after free: variable " + quoted(n.name) + " was already freed");
             note_at(v.freed_at, "freed here");
         } else if (v.life == Life::Maybe) {
-            diag_.error(n.loc, kUseAfterFree,
-                        "Use of wild pointer " + quoted(n.name) +
-                            " with unknown state (may have been freed or moved in a branch)");
+            error(n.loc, kUseAfterFree,
+                  "Use of wild pointer " + quoted(n.name) +
+                      " with unknown state (may have been freed or moved in a branch)");
             note_at(v.freed_at, "may have been freed here");
         }
     }
@@ -372,33 +497,44 @@ private:
         // A Name callee names a function; a Type method's object is a Type.
         if (c.callee->kind == ast::ExprKind::Member)
             member_object(*static_cast<const ast::Member&>(*c.callee).object);
-        int64_t released = -1;
-        if (!c.args.empty() && is_release_name(callee_name(s_.callee[c.id]))) released = binding_of(*c.args.front());
-        for (size_t i = 0; i < c.args.size(); ++i)
-            if (i != 0 || released < 0) expr(*c.args[i]);  // the released argument is no use
-        if (released >= 0) release(static_cast<uint32_t>(released), c.loc);
+        const Releases rel = releases_of(s_.callee[c.id]);
+        std::vector<std::pair<uint32_t, Origin>> released;  // binding, kind
+        for (size_t i = 0; i < c.args.size(); ++i) {
+            const int64_t b = i < rel.size() && rel[i] >= 0 ? binding_of(*c.args[i]) : -1;
+            if (b >= 0) released.emplace_back(static_cast<uint32_t>(b), static_cast<Origin>(rel[i]));
+            else expr(*c.args[i]);  // a released argument is no use
+        }
+        for (const auto& [b, kind] : released) release(b, kind, c.loc);
     }
 
-    void release(uint32_t b, Loc at) {
+    void release(uint32_t b, Origin kind, Loc at) {
+        const uint32_t k = block_of(b);
         for (DeferFrame& f : frames_)
-            if (b < f.first_inner) f.released.emplace_back(b, at);
-        VarState& v = var(b);
-        const std::string message = "Double free of variable " + quoted(name_of(b)) + " (already freed)";
+            if (k < f.first_inner) f.released.emplace_back(k, at);
+        const Origin origin = blocks_[k].origin;
+        if (kind != Origin::Unknown && origin != Origin::Unknown && kind != origin) {
+            error(at, "", "Mismatched release of " + quoted(bindings_[b].name) + ": it holds " +
+                              origin_text(origin));
+            note_at(bindings_[b].decl, quoted(bindings_[b].name) + " declared here");
+        }
+        VarState& v = flow_.set(k);
+        const std::string message = "Double free of variable " + quoted(bindings_[b].name) + " (already freed)";
         if (v.life == Life::Released) {
-            diag_.error(at, kDoubleFree, message);
+            error(at, kDoubleFree, message);
             note_at(v.freed_at, "first freed here");
             return;
         }
         if (v.life == Life::Maybe) {
-            diag_.error(at, kDoubleFree, message);
+            error(at, kDoubleFree, message);
             note_at(v.freed_at, "first freed here (on some path)");
         } else if (v.deferred != Deferred::No) {
-            diag_.error(at, kDoubleFree, message);
+            error(at, kDoubleFree, message);
             note_at(v.deferred_at, "first freed here, by a defer that runs when its block ends");
         }
         v.life = Life::Released;
         v.pending = false;
         v.freed_at = at;
+        v.freed_as = kind != Origin::Unknown ? kind : origin;
     }
 
     void assign(const ast::Assign& a) {
@@ -412,24 +548,31 @@ private:
             if (a.target->kind != ast::ExprKind::Name) expr(*a.target);
             return;
         }
-        const auto b = static_cast<uint32_t>(found);
-        VarState& v = var(b);
+        const uint32_t k = block_of(static_cast<uint32_t>(found));
+        VarState& v = flow_.set(k);
         const bool owed = v.life != Life::Released && (v.pending || v.deferred != Deferred::No);
         if (owed) {
-            diag_.error(a.loc, kLeak,
-                        "Memory leak: wild variable " + quoted(name_of(b)) +
-                            " was overwritten before being freed");
-            note_declared(b);
+            error(a.loc, kLeak,
+                  "Memory leak: wild variable " + quoted(bindings_[found].name) + " was overwritten before being freed");
+            note_declared(k);
         }
+        // The binding holds a new value: live, owed if it has an owner,
+        // from whatever allocator (no longer known).
         v.life = Life::Live;
-        v.pending = v.deferred == Deferred::No;
+        v.pending = blocks_[k].owner >= 0 && v.deferred == Deferred::No;
         v.freed_at = {};
+        blocks_[k].origin = Origin::Unknown;
     }
 
     const Sema& s_;
-    Diagnostics& diag_;
+    const FuncInfo* fi_ = nullptr;
+    Diagnostics* diag_;
+    const Summaries& summaries_;
     std::vector<int64_t> binding_of_slot_;  // by slot of the function: its binding, or -1
-    std::vector<Binding> bindings_;  // by id, in declaration order
+    std::vector<Binding> bindings_;
+    std::vector<BlockInfo> blocks_;         // by flow entry
+    std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
+    Releases released_;
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
     Flow flow_;
@@ -451,15 +594,48 @@ std::vector<const ast::FuncDecl*> checked_functions(const ast::Module& m, bool s
     return out;
 }
 
+// What every function with a body releases of its parameters, from what
+// its body does (quiet walks). A function that calls a releasing helper
+// releases in turn, so the walks repeat until nothing changes; a
+// parameter once released stays released, so this ends (the bound is a
+// guard, never reached by a program of sane depth).
+Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
+    constexpr int kMaxRounds = 16;
+    Summaries sums;
+    std::vector<const ast::FuncDecl*> all;
+    for (const auto& m : prog.modules) {
+        std::vector<const ast::FuncDecl*> fs = checked_functions(*m, true);
+        all.insert(all.end(), fs.begin(), fs.end());
+    }
+    for (int round = 0; round < kMaxRounds; ++round) {
+        bool changed = false;
+        for (const ast::FuncDecl* f : all) {
+            FunctionChecker walk(sema, nullptr, sums);
+            walk.check(*f);
+            Releases& mine = sums[f];
+            const Releases& now = walk.param_releases();
+            if (mine.size() < now.size()) mine.resize(now.size(), -1);
+            for (size_t i = 0; i < now.size(); ++i)
+                if (now[i] >= 0 && mine[i] < 0) {
+                    mine[i] = now[i];
+                    changed = true;
+                }
+        }
+        if (!changed) break;
+    }
+    return sums;
+}
+
 }  // namespace
 
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
+    const Summaries sums = release_summaries(prog, sema);
     for (size_t i = 0; i < prog.modules.size(); ++i) {
         const ast::Module& m = *prog.modules[i];
         // Upstream checks only the root file's top-level functions;
         // --strict checks every body of every file.
         if (!opts.strict && i != 0 && !m.is_root) continue;
-        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(sema, diag).check(*f);
+        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(sema, &diag, sums).check(*f);
     }
 }
 

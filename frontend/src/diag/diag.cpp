@@ -1,5 +1,7 @@
 #include "diag/diag.h"
 
+#include "diag/columns.h"
+
 #include <algorithm>
 #include <cassert>
 #include <ostream>
@@ -38,7 +40,8 @@ Loc SourceManager::loc_at(uint32_t id, uint32_t offset) const {
     const SourceFile& f = file(id);
     auto it = std::upper_bound(f.line_starts.begin(), f.line_starts.end(), offset);
     uint32_t line = static_cast<uint32_t>(it - f.line_starts.begin());
-    uint32_t col = offset - f.line_starts[line - 1] + 1;
+    const uint32_t start = f.line_starts[line - 1];
+    const uint32_t col = advance_column(1, std::string_view(f.text).substr(start, offset - start));
     return Loc{id, line, col, offset};
 }
 
@@ -111,15 +114,46 @@ void Diagnostics::print_one(std::ostream& out, const Diagnostic& d, bool color) 
         out << line << '\n';
     }
     // The source line and a caret, for errors and warnings with a position.
-    if (d.severity != Severity::Note && d.loc.file != 0 && d.loc.line != 0) {
-        std::string_view src = sources_.line_text(d.loc.file, d.loc.line);
-        if (!src.empty()) {
-            out << "    " << src << '\n' << "    ";
-            for (uint32_t i = 1; i < d.loc.col && i <= src.size(); ++i)
-                out << (src[i - 1] == '\t' ? '\t' : ' ');
-            out << "^\n";
-        }
+    if (d.severity != Severity::Note && d.loc.file != 0 && d.loc.line != 0) print_source(out, d.loc);
+}
+
+namespace {
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+// A long line is cut to a window around the caret, marked with "..." at
+// each cut, as clang and rustc do: a 2 MB one-line file must not echo
+// 2 MB per diagnostic.
+void Diagnostics::print_source(std::ostream& out, Loc loc) const {
+    std::string_view src = sources_.line_text(loc.file, loc.line);
+    if (src.empty()) return;
+    const uint32_t start = sources_.file(loc.file).line_starts[loc.line - 1];
+    const size_t caret = std::min<size_t>(loc.offset >= start ? loc.offset - start : 0, src.size());
+    size_t begin = 0, end = src.size();
+    if (src.size() > kMaxEchoBytes) {
+        begin = caret > kMaxEchoBytes / 2 ? caret - kMaxEchoBytes / 2 : 0;
+        end = std::min(src.size(), begin + kMaxEchoBytes);
+        begin = end - begin < kMaxEchoBytes && end > kMaxEchoBytes ? end - kMaxEchoBytes : begin;
+        while (begin > 0 && is_continuation(src[begin])) --begin;   // whole characters only
+        while (end < src.size() && is_continuation(src[end])) ++end;
     }
+    const char* more = "...";
+    out << "    " << (begin > 0 ? more : "") << src.substr(begin, end - begin) << (end < src.size() ? more : "")
+        << "\n    " << (begin > 0 ? "   " : "");
+    // Up to the caret, each character's display width in spaces; a tab
+    // stays a tab, so the terminal expands it as it did in the line.
+    std::string_view before = src.substr(begin, caret - begin);
+    for (size_t i = 0; i < before.size();) {
+        if (before[i] == '\t') {
+            out << '\t';
+            ++i;
+            continue;
+        }
+        out << std::string(codepoint_width(next_codepoint(before, i)), ' ');
+    }
+    out << "^\n";
 }
 
 }  // namespace npk

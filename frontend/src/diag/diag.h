@@ -92,8 +92,12 @@ public:
     std::string format_line(const Diagnostic& d) const;
 
 private:
+    // Longest source line echoed whole; a longer one is cut around the caret.
+    static constexpr size_t kMaxEchoBytes = 120;
+
     void add(Diagnostic d);
     void print_one(std::ostream& out, const Diagnostic& d, bool color) const;
+    void print_source(std::ostream& out, Loc loc) const;
 
     const SourceManager& sources_;
     std::vector<Diagnostic> list_;

@@ -1,5 +1,6 @@
 #include "driver/cli.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "diag/diag.h"
 #include "driver/loader.h"
 #include "phases.h"
+#include "run/externs.h"
 #include "sema/sema.h"
 
 #ifndef NPK_DRIVER_VERSION
@@ -21,6 +23,8 @@
 #endif
 
 namespace fs = std::filesystem;
+
+static_assert(npk::kStatusOutOfMemory == npk::kExitInternal, "one status for 'out of memory'");
 
 namespace npk {
 
@@ -62,8 +66,9 @@ const char* const kHelp =
     "  0   no errors (warnings are printed but do not fail)\n"
     "  1   the program has errors (each printed as FILE:LINE:COL: error: ...)\n"
     "  64  bad command line (unknown option, missing FILE, ...)\n"
-    "  66  a FILE does not exist, is a directory, or cannot be read\n"
-    "  70  internal error in npk\n"
+    "  66  a FILE does not exist, is a directory, or cannot be read; a --load\n"
+    "      library does not load\n"
+    "  70  internal error in npk, or out of memory\n"
     "  N   npk run: the status the program exits with\n"
     "\n"
     "examples:\n"
@@ -234,6 +239,17 @@ int cli_main(int argc, char** argv) {
         }
         c.opts.stdlib_dir = default_stdlib_dir();
         bool color = use_color(c.color);
+        // A --load library that does not load is bad input, whatever the
+        // command: say so first, and plainly.
+        for (const std::string& lib : c.opts.load_libs) {
+            std::string why;
+            void* h = load_library(lib, why);
+            if (!h) {
+                say_error(load_failure(lib, why), color);
+                return kExitNoInput;
+            }
+            dlclose(h);
+        }
         if (c.run) return process_file(c.files[0], c, color);
         int worst = kExitOk;
         for (const std::string& f : c.files) {

@@ -13,8 +13,8 @@ namespace npk {
 constexpr int kExitOk = 0;        // no errors (warnings allowed)
 constexpr int kExitErrors = 1;    // the program has errors (diagnostics printed)
 constexpr int kExitUsage = 64;    // bad command line
-constexpr int kExitNoInput = 66;  // a FILE is missing, a directory, or unreadable
-constexpr int kExitInternal = 70; // a bug in npk (an exception escaped a phase)
+constexpr int kExitNoInput = 66;  // a FILE is missing, not a file or unreadable; a --load library does not load
+constexpr int kExitInternal = 70; // a bug in npk (an exception escaped a phase), or out of memory
 
 // Runs `npk ARGS...`; returns the exit status. Diagnostics go to stderr,
 // --help and --version to stdout.

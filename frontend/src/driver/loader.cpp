@@ -1,6 +1,8 @@
 #include "driver/loader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -18,6 +20,17 @@ namespace fs = std::filesystem;
 
 namespace npk {
 
+// What a path names when it is not a regular file, or "" if it is one
+// (or does not exist: the caller's own check says so).
+static std::string not_a_file_reason(const struct stat& st) {
+    if (S_ISDIR(st.st_mode)) return "Is a directory";
+    if (S_ISFIFO(st.st_mode)) return "Is a FIFO (named pipe), not a regular file";
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "Is a device, not a regular file";
+    if (S_ISSOCK(st.st_mode)) return "Is a socket, not a regular file";
+    if (!S_ISREG(st.st_mode)) return "Not a regular file";
+    return "";
+}
+
 ReadStatus read_source_file(const std::string& path, std::string& text, std::string& error) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
@@ -25,13 +38,8 @@ ReadStatus read_source_file(const std::string& path, std::string& text, std::str
         error = std::strerror(e);
         return e == ENOENT || e == ENOTDIR ? ReadStatus::NotFound : ReadStatus::Unreadable;
     }
-    if (S_ISDIR(st.st_mode)) {
-        error = "Is a directory";
-        return ReadStatus::NotAFile;
-    }
-    // Never open a FIFO or a device: reading it could block forever.
-    if (!S_ISREG(st.st_mode)) {
-        error = "Not a regular file";
+    if (std::string why = not_a_file_reason(st); !why.empty()) {
+        error = why;
         return ReadStatus::NotAFile;
     }
     if (static_cast<unsigned long long>(st.st_size) > kMaxSourceBytes) {
@@ -39,9 +47,23 @@ ReadStatus read_source_file(const std::string& path, std::string& text, std::str
                 std::to_string(kMaxSourceBytes >> 20) + " MiB)";
         return ReadStatus::TooLarge;
     }
-    std::FILE* f = std::fopen(path.c_str(), "rb");
+    // Never block on a FIFO or a device: the path may have been replaced
+    // by one since the stat. O_NONBLOCK makes such an open return at
+    // once, and fstat of what was opened has the last word.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        error = std::strerror(errno);
+        return ReadStatus::Unreadable;
+    }
+    if (::fstat(fd, &st) != 0 || !not_a_file_reason(st).empty()) {
+        error = not_a_file_reason(st).empty() ? std::strerror(errno) : not_a_file_reason(st);
+        ::close(fd);
+        return ReadStatus::NotAFile;
+    }
+    std::FILE* f = ::fdopen(fd, "rb");
     if (!f) {
         error = std::strerror(errno);
+        ::close(fd);
         return ReadStatus::Unreadable;
     }
     text.clear();
@@ -112,6 +134,12 @@ bool has_source_extension(const std::string& p) {
     return ends(".npk") || ends(".aria");
 }
 
+// "Is a directory" -> "is a directory", to go after a path.
+std::string lower_first(std::string s) {
+    if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+    return s;
+}
+
 std::vector<std::string> npk_path_entries() {
     std::vector<std::string> out;
     const char* env = std::getenv("NPK_PATH");
@@ -134,9 +162,13 @@ std::string canonical_of(const fs::path& p) {
     return c.string();
 }
 
-bool is_regular(const fs::path& p) {
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
+// Whether `p` is a regular file; if it exists but is something else
+// (a folder, a FIFO, a device), why it cannot be read, in `why`.
+bool is_regular(const fs::path& p, std::string& why) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return false;
+    why = not_a_file_reason(st);
+    return why.empty();
 }
 
 class Loader {
@@ -153,6 +185,7 @@ private:
         bool ok = false;
         fs::path path;
         std::vector<std::string> searched;
+        std::vector<std::string> unusable;   // "PATH: Is a directory", ...
     };
     Found resolve(const std::string& use_path, const fs::path& importing_dir) const;
     void load_uses(uint32_t index);
@@ -205,14 +238,17 @@ void Loader::load_uses(uint32_t index) {
         Found found = resolve(use.path, dir);
         if (!found.ok) {
             std::string msg = "Cannot find '" + use.path + "'";
-            if (found.searched.empty()) {
+            if (found.searched.empty() && found.unusable.empty()) {
                 msg += " (no such file)";
-            } else {
+            } else if (!found.searched.empty()) {
                 msg += " (searched:";
                 for (size_t i = 0; i < found.searched.size(); ++i)
                     msg += (i ? ", " : " ") + found.searched[i];
                 msg += ")";
             }
+            // A match that is no file says why it was passed over.
+            for (size_t i = 0; i < found.unusable.size(); ++i)
+                msg += (i ? "; " : ": ") + found.unusable[i];
             diag_.error(use.loc, "", msg);
             continue;
         }
@@ -250,10 +286,13 @@ void Loader::load_uses(uint32_t index) {
 Loader::Found Loader::resolve(const std::string& use_path, const fs::path& importing_dir) const {
     Found f;
     fs::path rel(use_path);
+    std::string why;
     if (rel.is_absolute()) {
-        if (is_regular(rel)) {
+        if (is_regular(rel, why)) {
             f.ok = true;
             f.path = rel.lexically_normal();
+        } else if (!why.empty()) {
+            f.unusable.push_back(rel.string() + " " + lower_first(why));
         }
         return f;
     }
@@ -264,11 +303,12 @@ Loader::Found Loader::resolve(const std::string& use_path, const fs::path& impor
     if (!opts_.stdlib_dir.empty()) dirs.emplace_back(opts_.stdlib_dir);
     for (const fs::path& d : dirs) {
         fs::path candidate = (d / rel).lexically_normal();
-        if (is_regular(candidate)) {
+        if (is_regular(candidate, why)) {
             f.ok = true;
             f.path = candidate;
             return f;
         }
+        if (!why.empty()) f.unusable.push_back(candidate.string() + " " + lower_first(why));
         f.searched.push_back(d.empty() ? std::string(".") : d.string());
     }
     return f;

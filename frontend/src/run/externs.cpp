@@ -48,38 +48,56 @@ std::string joined(const std::vector<std::string>& v) {
 
 const std::vector<RuntimeSymbol>& runtime_symbols() {
     using C = CType;
+    using R = RuntimeRole;
     // Every function of runtime/include/npk/*.h with its C signature, so a
     // Nitpick declaration that disagrees with the runtime is caught before
     // the call instead of corrupting arguments.
     static const std::vector<RuntimeSymbol> table = {
-        {"npk_alloc", address_of(&npk_alloc), {C::Pointer, {kSizeT}}, false},
-        {"npk_free", address_of(&npk_free), {C::Void, {C::Pointer}}, false},
-        {"npk_wildx_alloc", address_of(&npk_wildx_alloc), {C::Pointer, {kSizeT}}, false},
-        {"npk_wildx_seal", address_of(&npk_wildx_seal), {C::SInt32, {C::Pointer}}, false},
-        {"npk_wildx_free", address_of(&npk_wildx_free), {C::SInt32, {C::Pointer}}, false},
-        {"npk_wildx_state", address_of(&npk_wildx_state), {C::SInt32, {C::Pointer}}, false},
-        {"npk_wildx_size", address_of(&npk_wildx_size), {kSizeT, {C::Pointer}}, false},
-        {"npk_wildx_code_hash", address_of(&npk_wildx_code_hash), {C::SInt32, {C::Pointer, C::Pointer}}, false},
-        {"npk_wildx_verify", address_of(&npk_wildx_verify), {C::SInt32, {C::Pointer}}, false},
-        {"npk_wildx_fnv1a64", address_of(&npk_wildx_fnv1a64), {C::UInt64, {C::Pointer, kSizeT}}, false},
-        {"npk_wildx_set_quota", address_of(&npk_wildx_set_quota), {C::Void, {kSizeT}}, false},
-        {"npk_wildx_quota", address_of(&npk_wildx_quota), {kSizeT, {}}, false},
-        {"npk_wildx_get_stats", address_of(&npk_wildx_get_stats), {C::Void, {C::Pointer}}, false},
-        {"npk_wildx_last_error", address_of(&npk_wildx_last_error), {C::SInt32, {}}, false},
-        {"npk_wildx_error_string", address_of(&npk_wildx_error_string), {C::Pointer, {C::SInt32}}, false},
-        {"npk_wildx_set_audit", address_of(&npk_wildx_set_audit), {C::Void, {C::SInt32}}, false},
-        {"npk_wildx_set_guard_pages", address_of(&npk_wildx_set_guard_pages), {C::Void, {C::SInt32}}, false},
-        {"npk_wildx_set_quiet", address_of(&npk_wildx_set_quiet), {C::Void, {C::SInt32}}, false},
-        {"npk_last_error", address_of(&npk_last_error), {C::SInt32, {}}, false},
-        {"npk_last_error_message", address_of(&npk_last_error_message), {C::Pointer, {}}, false},
-        {"npk_status_string", address_of(&npk_status_string), {C::Pointer, {C::SInt32}}, false},
-        {"npk_rejections", address_of(&npk_rejections), {C::UInt64, {C::SInt32}}, false},
-        {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, false},
-        {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, false},
-        {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, true},
-        {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, false},
+        {"npk_alloc", address_of(&npk_alloc), {C::Pointer, {kSizeT}}, R::HeapAlloc},
+        {"npk_free", address_of(&npk_free), {C::Void, {C::Pointer}}, R::HeapFree},
+        {"npk_wildx_alloc", address_of(&npk_wildx_alloc), {C::Pointer, {kSizeT}}, R::PageAlloc},
+        {"npk_wildx_seal", address_of(&npk_wildx_seal), {C::SInt32, {C::Pointer}}, R::PageSeal},
+        {"npk_wildx_free", address_of(&npk_wildx_free), {C::SInt32, {C::Pointer}}, R::PageFree},
+        {"npk_wildx_state", address_of(&npk_wildx_state), {C::SInt32, {C::Pointer}}, R::None},
+        {"npk_wildx_size", address_of(&npk_wildx_size), {kSizeT, {C::Pointer}}, R::None},
+        {"npk_wildx_code_hash", address_of(&npk_wildx_code_hash), {C::SInt32, {C::Pointer, C::Pointer}}, R::None},
+        {"npk_wildx_verify", address_of(&npk_wildx_verify), {C::SInt32, {C::Pointer}}, R::None},
+        {"npk_wildx_fnv1a64", address_of(&npk_wildx_fnv1a64), {C::UInt64, {C::Pointer, kSizeT}}, R::None},
+        {"npk_wildx_set_quota", address_of(&npk_wildx_set_quota), {C::Void, {kSizeT}}, R::None},
+        {"npk_wildx_quota", address_of(&npk_wildx_quota), {kSizeT, {}}, R::None},
+        {"npk_wildx_get_stats", address_of(&npk_wildx_get_stats), {C::Void, {C::Pointer}}, R::None},
+        {"npk_wildx_last_error", address_of(&npk_wildx_last_error), {C::SInt32, {}}, R::None},
+        {"npk_wildx_error_string", address_of(&npk_wildx_error_string), {C::Pointer, {C::SInt32}}, R::None},
+        {"npk_wildx_set_audit", address_of(&npk_wildx_set_audit), {C::Void, {C::SInt32}}, R::None},
+        {"npk_wildx_set_guard_pages", address_of(&npk_wildx_set_guard_pages), {C::Void, {C::SInt32}}, R::None},
+        {"npk_wildx_set_quiet", address_of(&npk_wildx_set_quiet), {C::Void, {C::SInt32}}, R::None},
+        {"npk_last_error", address_of(&npk_last_error), {C::SInt32, {}}, R::None},
+        {"npk_last_error_message", address_of(&npk_last_error_message), {C::Pointer, {}}, R::None},
+        {"npk_status_string", address_of(&npk_status_string), {C::Pointer, {C::SInt32}}, R::None},
+        {"npk_rejections", address_of(&npk_rejections), {C::UInt64, {C::SInt32}}, R::None},
+        {"npk_jit_host_supported", address_of(&npk_jit_host_supported), {C::SInt32, {}}, R::None},
+        {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, R::None},
+        {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::CodeCall},
+        {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, R::None},
     };
     return table;
+}
+
+void* load_library(const std::string& path, std::string& why) {
+    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (h) return h;
+    const char* e = dlerror();
+    why = e ? e : "unknown error";
+    if (why.compare(0, path.size() + 2, path + ": ") == 0) why.erase(0, path.size() + 2);
+    return nullptr;
+}
+
+std::string load_failure(const std::string& path, const std::string& why) {
+    return "Cannot load the library '" + path + "' given with --load: " + why +
+           (path.find('/') == std::string::npos
+                ? " (a name without '/' is searched where the dynamic linker looks; write ./" + path +
+                      " for a file here)"
+                : "");
 }
 
 ExternTable::~ExternTable() {
@@ -89,10 +107,10 @@ ExternTable::~ExternTable() {
 bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
     bool ok = true;
     for (const std::string& lib : opts.load_libs) {
-        void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+        std::string why;
+        void* h = load_library(lib, why);
         if (!h) {
-            const char* why = dlerror();
-            diag.error({}, "", "Cannot load library '" + lib + "' (--load): " + (why ? why : "unknown error"));
+            diag.error({}, "", load_failure(lib, why));
             ok = false;
             continue;
         }
@@ -125,7 +143,8 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
                 }
                 b->fn = rs.address;
                 b->found_in = "the runtime";
-                b->arg0_is_code_page = rs.arg0_is_code_page;
+                b->role = rs.role;
+                b->in_runtime = true;
                 break;
             }
             if (mismatch) {

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "run/gate.h"
 #include "sema/sema.h"
 
 namespace npk {
@@ -30,10 +31,10 @@ struct BoundExtern {
     std::vector<ffi_type*> arg_types;  // the cif points into this: never resized after prep
     ffi_cif cif{};
     std::string found_in;               // "the runtime", "libfoo.so", "the process"
-    // The first argument is a JIT code page the callee jumps into: a NULL
-    // there is a fault npk reports (§6.1) instead of letting the runtime
-    // abort.
-    bool arg0_is_code_page = false;
+    // What a runtime function does to the heaps (None for any other
+    // symbol): the interpreter passes such calls through its RuntimeGate.
+    RuntimeRole role = RuntimeRole::None;
+    bool in_runtime = false;
 };
 
 class ExternTable {
@@ -63,12 +64,21 @@ private:
     std::unordered_map<const ast::ExternDecl*, std::unique_ptr<BoundExtern>> bound_;
 };
 
+// dlopen()s a --load library. On failure returns nullptr and says why in
+// one sentence ("cannot open shared object file: No such file or
+// directory"), without repeating the path.
+void* load_library(const std::string& path, std::string& why);
+
+// The message for a --load library that does not load (npk check and
+// npk run say the same).
+std::string load_failure(const std::string& path, const std::string& why);
+
 // The runtime's C ABI as npk links it: name → address and C signature.
 struct RuntimeSymbol {
     const char* name;
     void* address;
     CSignature sig;
-    bool arg0_is_code_page;
+    RuntimeRole role;
 };
 const std::vector<RuntimeSymbol>& runtime_symbols();
 

@@ -21,6 +21,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -242,39 +243,61 @@ private:
         return ok_result(zero(fi.ret), fi.ret);
     }
 
-    uint64_t size_arg(const Expr& e, const Value& v) const {
-        // §7: sizes are zero-extended to 64 bits from their own width.
-        return v.bits & mask_of(s_.type_of(e)->bits);
+    static RuntimeRole role_of(Builtin b) {
+        switch (b) {
+        case Builtin::Alloc: return RuntimeRole::HeapAlloc;
+        case Builtin::Free: return RuntimeRole::HeapFree;
+        case Builtin::WildxAlloc: return RuntimeRole::PageAlloc;
+        case Builtin::WildxSeal: return RuntimeRole::PageSeal;
+        case Builtin::WildxFree: return RuntimeRole::PageFree;
+        case Builtin::PrintI32: break;
+        }
+        return RuntimeRole::None;
     }
 
     Value call_builtin(const Call& c, std::vector<Value>& args) {
         Builtin b = s_.callee[c.id].builtin;
-        auto ptr = [](const Value& v) { return reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)); };
-        auto addr = [](void* p) { return int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p))); };
-        auto i32 = [](int32_t r) { return int_value(static_cast<uint64_t>(static_cast<int64_t>(r))); };
-        switch (b) {
-        case Builtin::Alloc: return addr(npk_alloc(size_arg(*c.args[0], args[0])));
-        case Builtin::Free: npk_free(ptr(args[0])); return Value{};
-        case Builtin::WildxAlloc: return addr(npk_wildx_alloc(size_arg(*c.args[0], args[0])));
-        case Builtin::WildxSeal: return i32(npk_wildx_seal(ptr(args[0])));
-        case Builtin::WildxFree: return i32(npk_wildx_free(ptr(args[0])));
-        case Builtin::PrintI32:
+        if (b == Builtin::PrintI32) {
             std::printf("%" PRId32 "\n", static_cast<int32_t>(as_signed(args[0].bits)));
             std::fflush(stdout);
             return Value{};
         }
-        return Value{};
+        const RuntimeRole role = role_of(b);
+        std::vector<uint64_t> words{args[0].bits};
+        // §7: sizes are zero-extended to 64 bits from their own width.
+        if (role == RuntimeRole::HeapAlloc || role == RuntimeRole::PageAlloc)
+            words[0] &= mask_of(s_.type_of(*c.args[0])->bits);
+        guard(role, builtin_name(b), words, c.loc);
+        void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(words[0]));
+        uint64_t r = 0;
+        gate_.before();
+        switch (b) {
+        case Builtin::Alloc: r = reinterpret_cast<uintptr_t>(npk_alloc(words[0])); break;
+        case Builtin::Free: npk_free(p); break;
+        case Builtin::WildxAlloc: r = reinterpret_cast<uintptr_t>(npk_wildx_alloc(words[0])); break;
+        case Builtin::WildxSeal: r = static_cast<uint64_t>(static_cast<int64_t>(npk_wildx_seal(p))); break;
+        case Builtin::WildxFree: r = static_cast<uint64_t>(static_cast<int64_t>(npk_wildx_free(p))); break;
+        case Builtin::PrintI32: break;
+        }
+        gate_.after(role, words, r, c.loc);
+        return int_value(r);
+    }
+
+    // A call the runtime must not see stops the program here.
+    void guard(RuntimeRole role, const std::string& callee, const std::vector<uint64_t>& words, Loc at) const {
+        Refusal no = gate_.check(role, callee, words);
+        if (!no.message.empty()) throw Fault{at, no.message, no.fault_code};
     }
 
     Value call_extern(const Call& c, std::vector<Value>& args) {
         const BoundExtern& b = externs_.get(s_.callee[c.id].ext);
-        if (b.arg0_is_code_page && !args.empty() && args[0].bits == 0)
-            throw Fault{c.loc, "Call through a NULL code page ('" + b.decl->name + "'; did compiling it fail?)",
-                        NPK_FAULT_NULL_CODE_PAGE};
         std::vector<uint64_t> words;
         words.reserve(args.size());
         for (const Value& v : args) words.push_back(v.bits);
+        guard(b.role, b.decl->name, words, c.loc);
+        if (b.in_runtime) gate_.before();
         uint64_t r = ExternTable::call(b, words);
+        if (b.in_runtime) gate_.after(b.role, words, r, c.loc);
         const Type* rt = s_.type_of(c);
         return int_value(rt->is_integer() ? normalize(r, rt) : r);
     }
@@ -577,6 +600,7 @@ private:
     const Options& opts_;
     Diagnostics& diag_;
     ExternTable externs_;
+    RuntimeGate gate_{diag_};
     std::vector<void*> heap_structs_;
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
@@ -590,7 +614,14 @@ struct Job {
 
 void* run_job(void* arg) {
     auto* job = static_cast<Job*>(arg);
-    job->status = job->interp->run();
+    try {
+        job->status = job->interp->run();
+    } catch (const std::bad_alloc&) {
+        // Nothing here may allocate: the message is a constant.
+        std::fflush(stdout);
+        std::fputs("npk: error: Out of memory while running the program\n", stderr);
+        job->status = kStatusOutOfMemory;
+    }
     return nullptr;
 }
 

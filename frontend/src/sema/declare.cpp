@@ -117,9 +117,11 @@ void Checker::resolve_struct_fields() {
 }
 
 // C layout of a heap struct; a struct that contains itself by value
-// has none.
+// has none. Each struct is laid out once, whatever the outcome: a chain
+// of structs each holding a bad one twice must cost its length, not 2^n
+// (found by npk_fuzz_check).
 bool Checker::layout(StructInfo& st, std::vector<const StructInfo*>& path) {
-    if (st.laid_out) return true;
+    if (st.laid_out) return st.layout_ok;
     if (std::find(path.begin(), path.end(), &st) != path.end()) {
         error(st.decl->loc, "Struct '" + st.name + "' contains itself (a struct field must be a smaller value; use a pointer)");
         return false;
@@ -127,10 +129,23 @@ bool Checker::layout(StructInfo& st, std::vector<const StructInfo*>& path) {
     path.push_back(&st);
     uint32_t off = 0, align = 1;
     bool ok = true;
+    uint64_t scalars = 0;
     for (FieldInfo& f : st.fields) {
         if (f.type->kind == TypeKind::Struct) {
             ok = layout(const_cast<StructInfo&>(*f.type->st), path) && ok;
             if (!ok) continue;
+            scalars += f.type->st->scalars;
+        } else {
+            scalars += 1;
+        }
+        if (scalars > kMaxStructScalars) {
+            // Reported here, where the limit is crossed; the structs that
+            // contain this one fail without a message of their own.
+            error(st.decl->loc, "Struct '" + st.name + "' is too large: its value would hold more than " +
+                                    std::to_string(kMaxStructScalars) +
+                                    " scalar fields through its nested structs (npk's limit)");
+            ok = false;
+            break;
         }
         uint32_t a = c_align_of(f.type), sz = c_size_of(f.type);
         off = (off + a - 1) / a * a;
@@ -139,10 +154,13 @@ bool Checker::layout(StructInfo& st, std::vector<const StructInfo*>& path) {
         align = std::max(align, a);
     }
     path.pop_back();
+    st.scalars = scalars;
+    st.laid_out = true;  // never again, never reported twice
+    st.layout_ok = ok;
+    if (!ok) return false;
     st.size = (off + align - 1) / align * align;
     st.align = align;
-    st.laid_out = true;
-    return ok;
+    return true;
 }
 
 // Functions and externs.

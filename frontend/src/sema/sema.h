@@ -93,6 +93,8 @@ enum FaultCode : int32_t {
     NPK_FAULT_CALL_DEPTH = 102,       // interpreted recursion too deep
     NPK_FAULT_NULL_CODE_PAGE = 103,   // a call through a NULL JIT page
     NPK_FAULT_OUT_OF_MEMORY = 104,    // a `wild S` heap struct could not be allocated
+    NPK_FAULT_BAD_FREE = 105,         // free of a pointer that is not a live block from alloc
+    NPK_FAULT_BAD_CODE_PAGE = 106,    // a call through a page that is not sealed executable
 };
 
 struct Sema {

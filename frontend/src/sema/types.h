@@ -65,11 +65,22 @@ struct StructInfo {
     std::vector<FieldInfo> fields;
     uint32_t size = 0;     // C layout, for `wild S` on the heap
     uint32_t align = 1;
-    bool laid_out = false;
+    bool laid_out = false;    // layout() is done with it, whatever the outcome
+    bool layout_ok = false;   // it has a C layout (no self-containment, not too large)
+    // Scalar fields of a value, through nested structs (capped just past
+    // kMaxStructScalars): the interpreter builds values eagerly, so this
+    // bounds the memory one value takes.
+    uint64_t scalars = 0;
 
     // Index of field `name`, or -1.
     int find(const std::string& name) const;
 };
+
+// The most scalar fields one struct value may hold, through nesting
+// (30 levels of two struct fields each make 2^30): larger structs are an
+// error at their declaration, so no value the interpreter builds can
+// exhaust memory, and C layout offsets fit in 32 bits.
+constexpr uint64_t kMaxStructScalars = 65536;
 
 // Owns every Type; hands out one pointer per distinct type.
 class TypeTable {

@@ -1,5 +1,7 @@
 #include "syntax/lexer.h"
 
+#include "diag/columns.h"
+
 #include <array>
 #include <cstdio>
 #include <string>
@@ -209,8 +211,17 @@ Loc Lexer::loc_of(uint32_t offset) const {
     // Positions asked for are on the current line (strings stop at a
     // newline; a block comment's start is taken before it is skipped);
     // anything earlier falls back to the SourceManager's search.
-    if (offset >= line_start_) return Loc{file_, line_, offset - line_start_ + 1, offset};
-    return sources_.loc_at(file_, offset);
+    if (offset < line_start_) return sources_.loc_at(file_, offset);
+    // Display columns (diag/columns.h), counted on from the last position
+    // asked for on this line, so a long line costs its length once.
+    if (col_line_start_ != line_start_ || offset < col_offset_) {
+        col_line_start_ = line_start_;
+        col_offset_ = line_start_;
+        col_ = 1;
+    }
+    col_ = advance_column(col_, text_.substr(col_offset_, offset - col_offset_));
+    col_offset_ = offset;
+    return Loc{file_, line_, col_, offset};
 }
 
 void Lexer::bump() {

@@ -50,6 +50,11 @@ private:
     uint32_t line_start_ = 0;
     uint32_t errors_ = 0;
     bool gave_up_ = false;
+    // loc_of's display-column cache: column col_ is at byte col_offset_
+    // of the line starting at col_line_start_.
+    mutable uint32_t col_line_start_ = UINT32_MAX;
+    mutable uint32_t col_offset_ = 0;
+    mutable uint32_t col_ = 1;
 };
 
 // Every token of `file`, ending with one Eof.

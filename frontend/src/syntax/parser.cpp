@@ -181,6 +181,12 @@ void Parser::parse_use() {
     const Token& path = expect(Tok::String, "(the file to import) after 'use'");
     u.path = path.str;
     if (u.path.empty()) report(path.loc, "The path of a 'use' must not be empty");
+    // The OS would read the path only up to the NUL: "/etc/passwd\0.npk"
+    // would pass the .npk check and open /etc/passwd.
+    if (u.path.find('\0') != std::string::npos) {
+        report(path.loc, "The path of a 'use' must not contain a NUL byte");
+        u.path.clear();  // the loader skips it
+    }
     if (accept(Tok::Dot)) {
         if (accept(Tok::Star)) {
             u.form = UseDecl::Form::All;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "diag/columns.h"
 #include "syntax/ast.h"
 #include "syntax/lexer.h"
 #include "syntax/parser.h"
@@ -159,7 +160,7 @@ private:
         if (pos_ == 0) return peek().loc;
         const Token& p = toks_[pos_ - 1 - base_];
         Loc l = p.loc;
-        l.col += static_cast<uint32_t>(p.text.size());
+        l.col = advance_column(l.col, p.text);
         l.offset += static_cast<uint32_t>(p.text.size());
         return l;
     }
