@@ -137,6 +137,7 @@ inline void collect_ids(const Expr& e, std::multiset<uint32_t>& ids) {
         break;
     case ExprKind::Raw: collect_ids(*static_cast<const Raw&>(e).operand, ids); break;
     case ExprKind::Drop: collect_ids(*static_cast<const Drop&>(e).operand, ids); break;
+    case ExprKind::Cast: collect_ids(*static_cast<const Cast&>(e).operand, ids); break;
     default: break;
     }
 }

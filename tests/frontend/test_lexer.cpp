@@ -328,7 +328,7 @@ TEST_CASE("lexer errors: bad escapes", "[lexer][errors]") {
 }
 
 TEST_CASE("lexer errors: unexpected characters", "[lexer][errors]") {
-    expect_one_error("a @ b", 1, 3, "Unexpected character '@'");
+    expect_one_error("a ~ b", 1, 3, "Unexpected character '~'");
     expect_one_error("a & b", 1, 3, "did you mean '&&'?");
     expect_one_error("a | b", 1, 3, "did you mean '||'?");
     expect_one_error("x\n $m", 2, 2, "Unexpected '$m'");
@@ -339,7 +339,7 @@ TEST_CASE("lexer errors: unexpected characters", "[lexer][errors]") {
     expect_one_error("a \xC3\xA9", 1, 3, "Unexpected character '\xC3\xA9' (U+00E9)");
     expect_one_error("\xFF", 1, 1, "Unexpected character byte 0xFF");
     // Each error is reported and the lexer keeps going.
-    auto l = lex("a @ b\n` c\n  ^");
+    auto l = lex("a ~ b\n` c\n  ^");
     CHECK(l->diag.error_count() == 3);
     std::vector<Tok> want = {Tok::Ident, Tok::Ident, Tok::Ident, Tok::Eof};
     CHECK(kinds(*l) == want);
@@ -349,7 +349,7 @@ TEST_CASE("lexer errors: unexpected characters", "[lexer][errors]") {
 }
 
 TEST_CASE("lexer errors: a binary file stops after the error limit", "[lexer][errors]") {
-    std::string junk(10000, '@');
+    std::string junk(10000, '~');
     for (size_t i = 0; i < junk.size(); i += 2) junk[i] = ' ';
     auto l = lex(junk);
     CHECK(l->diag.error_count() == Lexer::kMaxLexErrors + 1);

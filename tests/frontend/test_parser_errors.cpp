@@ -131,8 +131,12 @@ TEST_CASE("parser errors: declarations", "[parser][errors]") {
     expect_error("func:f = int32() { wild :p = q; };", 1, 25, "Expected a type in the declaration, found ':'");
     expect_error("func:f = int32() { Result:r = f(); };", 1, 26, "Expected '<' after 'Result', found ':'");
     expect_error("func:f = int32() { Result<int32:r = f(); };", 1, 32, "Expected '>' to close 'Result<...>', found ':'");
-    expect_error("func:f = int32() { Handle<int64>:h = g(); };", 1, 26,
-                 "Type arguments are only allowed on Result: 'Handle<...>' is not in the subset");
+    expect_error("func:f = int32() { Vec<int64>:h = g(); };", 1, 23,
+                 "Type arguments are only allowed on Result and Handle: 'Vec<...>' is not in the subset");
+    expect_error("func:f = int32() { Handle<>:h = g(); };", 1, 27, "Expected a type inside 'Handle<...>', found '>'");
+    expect_error("func:f = int32() { int64:x = @cast(h); };", 1, 35, "Expected '<' after '@cast', found '('");
+    expect_error("func:f = int32() { int64:x = @size<int64>(h); };", 1, 31,
+                 "Expected 'cast' after '@' (the only '@' form is '@cast<T>(expr)')");
 }
 
 TEST_CASE("parser errors: items", "[parser][errors]") {
@@ -148,7 +152,7 @@ TEST_CASE("parser errors: items", "[parser][errors]") {
     expect_error("func:f = fixed int32() { };", 1, 10, "Qualifier 'fixed' is not allowed on a return type");
     expect_error("func:f = int32(fixed int32:a) { };", 1, 16, "Qualifier 'fixed' is not allowed on a parameter");
     expect_error("func:f = int32() exit 0;", 1, 18, "Expected '{' to open the body of function 'f', found 'exit'");
-    expect_error("pub Type:T = { };", 1, 5, "Expected 'func' or 'struct' after 'pub', found 'Type'");
+    expect_error("pub Type:T = { };", 1, 5, "Expected 'func', 'extern' or 'struct' after 'pub', found 'Type'");
     expect_error("#[inline] Type:T = { };", 1, 1,
                  "Attributes are only allowed before 'func', 'extern func' or a Type method, found 'Type'");
     expect_error("#[cold(x)] struct:S = { };", 1, 1, "Attributes are only allowed before 'func', 'extern func'");

@@ -106,6 +106,7 @@ bool ctype_of_c(const std::string& spelled, CType& out) {
         {"uint16_t", CType::UInt16}, {"uint32_t", CType::UInt32}, {"uint64_t", CType::UInt64},
         {"int", CType::SInt32},     {"bool", CType::Bool},      {"_Bool", CType::Bool},
         {"size_t", sizeof(size_t) == 8 ? CType::UInt64 : CType::UInt32},
+        {"npk_handle_t", CType::SInt64},  // npk/handle.h: typedef int64_t npk_handle_t
     };
     auto it = names.find(s);
     if (it == names.end()) return false;

@@ -278,8 +278,8 @@ impl:Drop:for:T = {
 )" + in_main("    exit 0;\n"));
     INFO(dump(*l));
     CHECK(err(*l, 5, 10, "'drop' of impl:Drop:for:S must return NIL"));
-    CHECK(err(*l, 9, 1, "Duplicate 'impl:Drop:for:S'"));
-    CHECK(err(*l, 14, 1, "no struct 'T' is visible here"));
+    CHECK(err(*l, 9, 1, "Duplicate impl:Drop for struct 'S'"));
+    CHECK(err(*l, 14, 1, "type 'T' is not defined"));
 }
 
 TEST_CASE("stdlib/jit.npk and examples/jit_add.npk type-check", "[typecheck][jit]") {

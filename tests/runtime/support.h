@@ -117,6 +117,12 @@ private:
 };
 
 // Restores the process-wide switches a test changes.
+// No rejection lines on stderr for the life of a test (statuses still set).
+struct QuietGuard {
+    QuietGuard() { npk_wildx_set_quiet(1); }
+    ~QuietGuard() { npk_wildx_set_quiet(0); }
+};
+
 struct SwitchesGuard {
     size_t quota = npk_wildx_quota();
     ~SwitchesGuard() {

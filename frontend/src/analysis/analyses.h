@@ -17,4 +17,12 @@ namespace npk {
 // Checks the root file's top-level functions, or every body with strict.
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
 
+// Mutable-xor-shared borrows ($$m / $$i) of one binding (ARIA-023).
+void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
+// Handles that outlive their arena (ARIA-032): use after the arena's
+// destroy (also by a callee), a handle into a local arena passed out, a
+// Handle<T> handed to C (a warning).
+void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
 }  // namespace npk

@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "analysis/analyses.h"
+#include "analysis/drops.h"
 #include "analysis/flow_state.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
@@ -83,6 +84,7 @@ struct VarState {
     Origin freed_as = Origin::Unknown;  // the kind of the release behind Released / Maybe
     Loc freed_at;                     // the release behind Released / Maybe
     Loc deferred_at;                  // the release inside the covering defer
+    bool raii = false;                // released by drop.npk when its block ends (§9.2)
 };
 
 // Control from two flowing paths meets (§8.2 "Branches").
@@ -339,6 +341,15 @@ private:
             const VarState& now = flow_.get(k);
             if (now.life == Life::Live && now.deferred == Deferred::No) flow_.set(k).pending = true;
             scopes_.back().owned.push_back(k);
+            if (raii_ && raii_kind(d, *raii_) != DropKind::None) {
+                // drop.npk releases it when its block ends: it owes nothing,
+                // and an explicit release would be a second one (⚑ §9.2: ARIA-022).
+                VarState& v = flow_.set(k);
+                v.pending = false;
+                v.deferred = Deferred::Sure;
+                v.deferred_at = decl;
+                v.raii = true;
+            }
         }
     }
 
@@ -469,6 +480,7 @@ private:
             break;
         case K::Raw: expr(*static_cast<const ast::Raw&>(e).operand); break;
         case K::Drop: expr(*static_cast<const ast::Drop&>(e).operand); break;  // ⚑ a use, not a release
+        case K::Cast: expr(*static_cast<const ast::Cast&>(e).operand); break;
         }
     }
 
@@ -527,6 +539,10 @@ private:
         if (v.life == Life::Maybe) {
             error(at, kDoubleFree, message);
             note_at(v.freed_at, "first freed here (on some path)");
+        } else if (v.raii) {
+            error(at, kDoubleFree, message);
+            note_at(v.deferred_at, "drop.npk releases " + quoted(bindings_[b].name) +
+                                       " when its block ends: an explicit release frees it twice");
         } else if (v.deferred != Deferred::No) {
             error(at, kDoubleFree, message);
             note_at(v.deferred_at, "first freed here, by a defer that runs when its block ends");
@@ -568,6 +584,16 @@ private:
     const FuncInfo* fi_ = nullptr;
     Diagnostics* diag_;
     const Summaries& summaries_;
+    const DropSwitches* raii_ = nullptr;  // null in a quiet walk: summaries ignore drop.npk
+
+public:
+    // The drop.npk switches of the program (§9.1), for the checking walk.
+    FunctionChecker& with_raii(const DropSwitches& on) {
+        raii_ = &on;
+        return *this;
+    }
+
+private:
     std::vector<int64_t> binding_of_slot_;  // by slot of the function: its binding, or -1
     std::vector<Binding> bindings_;
     std::vector<BlockInfo> blocks_;         // by flow entry
@@ -630,12 +656,13 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
 
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
     const Summaries sums = release_summaries(prog, sema);
+    const DropSwitches raii = drop_switches(prog);
     for (size_t i = 0; i < prog.modules.size(); ++i) {
         const ast::Module& m = *prog.modules[i];
         // Upstream checks only the root file's top-level functions;
         // --strict checks every body of every file.
         if (!opts.strict && i != 0 && !m.is_root) continue;
-        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(sema, &diag, sums).check(*f);
+        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(sema, &diag, sums).with_raii(raii).check(*f);
     }
 }
 

@@ -52,6 +52,9 @@ const char* const kHelp =
     "options:\n"
     "  -I DIR         search DIR for 'use' files (repeatable, in order)\n"
     "  --strict       also lifecycle-check Type and impl bodies and imported files\n"
+    "  --trace-drops  (run) one stderr line per drop at a block's end: drop.npk\n"
+    "                 releases and impl:Drop methods, e.g.\n"
+    "                 npk: drop wildx 'page' in main (prog.npk:7:11)\n"
     "  --load LIB.so  load a shared library whose symbols extern funcs may bind\n"
     "                 (repeatable)\n"
     "  --color=WHEN   colour diagnostics: auto (if stderr is a terminal), always, never\n"
@@ -139,6 +142,8 @@ Command parse_args(int argc, char** argv) {
             c.opts.include_dirs.push_back(a.substr(2));
         } else if (a == "--strict") {
             c.opts.strict = true;
+        } else if (a == "--trace-drops") {
+            c.opts.trace_drops = true;
         } else if (a == "--load") {
             c.opts.load_libs.push_back(value("--load"));
         } else if (a.compare(0, 7, "--load=") == 0) {

@@ -1,6 +1,7 @@
 #include "run/externs.h"
 
 #include <dlfcn.h>
+#include <npk/handle.h>
 #include <npk/jit.h>
 #include <npk/status.h>
 #include <npk/validate.h>
@@ -79,6 +80,12 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_jit_install_add_i32", address_of(&npk_jit_install_add_i32), {C::SInt32, {C::Pointer}}, R::None},
         {"npk_jit_call_i32_i32", address_of(&npk_jit_call_i32_i32), {C::SInt32, {C::Pointer, C::SInt32, C::SInt32}}, R::CodeCall},
         {"npk_jit_validate", address_of(&npk_jit_validate), {C::SInt32, {C::Pointer, kSizeT, C::UInt32, C::Pointer}}, R::None},
+        {"npk_handle_arena_create", address_of(&npk_handle_arena_create), {C::SInt64, {}}, R::None},
+        {"npk_handle_arena_destroy", address_of(&npk_handle_arena_destroy), {C::Void, {C::SInt64}}, R::None},
+        {"npk_handle_alloc", address_of(&npk_handle_alloc), {C::SInt64, {C::SInt64, C::SInt64}}, R::None},
+        {"npk_handle_deref", address_of(&npk_handle_deref), {C::Pointer, {C::SInt64}}, R::None},
+        {"npk_handle_free", address_of(&npk_handle_free), {C::Void, {C::SInt64}}, R::None},
+        {"npk_handle_get_stats", address_of(&npk_handle_get_stats), {C::Void, {C::Pointer}}, R::None},
     };
     return table;
 }

@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/drops.h"
+#include "run/drops.h"
 #include "run/externs.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
@@ -98,7 +100,7 @@ Value int_value(uint64_t w) {
 class Interp {
 public:
     Interp(const Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag)
-        : prog_(prog), s_(sema), opts_(opts), diag_(diag) {}
+        : prog_(prog), s_(sema), opts_(opts), diag_(diag), raii_(drop_switches(prog)) {}
 
     ~Interp() {
         // `wild S` structs are never released by the program (§11.2.4:
@@ -129,10 +131,17 @@ public:
     }
 
 private:
+    // What a block releases when it ends, besides its defers (§9.3).
+    struct DropEntry {
+        DropKind kind = DropKind::None;
+        int32_t slot = -1;
+        const VarDecl* decl = nullptr;
+    };
     struct Frame {
         const FuncInfo* fn = nullptr;
         std::vector<Value> slots;
         std::vector<std::vector<const Block*>> defers;  // one list per active block
+        std::vector<std::vector<DropEntry>> drops;      // likewise, in registration order
         Value ret;
     };
     enum class Flow { Normal, Return };
@@ -322,13 +331,20 @@ private:
 public:
     // ---- the scope walker's hooks (syntax/scopes.h) -------------------
     using Outcome = Flow;
-    void enter_scope(const ScopeView&) { frame_->defers.emplace_back(); }
+    void enter_scope(const ScopeView&) {
+        frame_->defers.emplace_back();
+        frame_->drops.emplace_back();
+    }
     Outcome stmt(const Stmt& st, Outcome) { return exec(st, *frame_); }
     bool stops(Outcome flow) const { return flow != Flow::Normal; }
     void leave_scope(const ScopeView&, Outcome) { run_defers(*frame_); }
 
 private:
+    // A block ends: its drops, newest first, then its defers (§9.3).
     void run_defers(Frame& f) {
+        std::vector<DropEntry> drops = std::move(f.drops.back());
+        f.drops.pop_back();
+        for (auto it = drops.rbegin(); it != drops.rend(); ++it) run_drop(*it, f);
         std::vector<const Block*> list = std::move(f.defers.back());
         f.defers.pop_back();
         for (auto it = list.rbegin(); it != list.rend(); ++it) {
@@ -358,6 +374,7 @@ private:
             } else {
                 f.slots[static_cast<size_t>(sl)] = std::move(v);
             }
+            register_drops(d, sl, si, f);
             return Flow::Normal;
         }
         case StmtKind::If: {
@@ -389,11 +406,13 @@ private:
                     f.ret = ok_result(std::move(v), rt);
                 }
             }
+            leave_function(s.value.get(), f);
             return Flow::Return;
         }
         case StmtKind::Fail: {
             Value v = eval(*static_cast<const Fail&>(st).value, f);
             f.ret = failed_result(as_signed(v.bits), f.fn->ret);
+            leave_function(nullptr, f);
             return Flow::Return;
         }
         case StmtKind::Return: {
@@ -407,6 +426,7 @@ private:
                 Value v = eval(*s.value, f);
                 f.ret = v.is_error ? failed_result(v.err, rt) : std::move(v);
             }
+            leave_function(s.value.get(), f);
             return Flow::Return;
         }
         case StmtKind::ExprStmt: eval(*static_cast<const ExprStmt&>(st).expr, f); return Flow::Normal;
@@ -507,6 +527,13 @@ private:
             return r.sub.empty() ? Value{} : std::move(r.sub[0]);
         }
         case ExprKind::Drop: eval(*static_cast<const Drop&>(e).operand, f); return Value{};
+        case ExprKind::Cast: {
+            // The checker allowed only integer ↔ integer (a handle is one) and
+            // pointer ↔ pointer or 64-bit integer: the word, cut to the target.
+            const Value v = eval(*static_cast<const Cast&>(e).operand, f);
+            const Type* t = s_.type_of(e);
+            return int_value(t->is_integer() ? normalize(v.bits, t) : v.bits);
+        }
         }
         return Value{};
     }
@@ -595,10 +622,51 @@ private:
         return static_cast<uint64_t>(r);
     }
 
+    // ------------------------------------------------------------------
+    // Drops (§9.3).
+    // ------------------------------------------------------------------
+    void register_drops(const VarDecl& d, int32_t sl, const SlotInfo& si, Frame& f) {
+        const DropKind k = raii_kind(d, raii_);
+        if (k != DropKind::None) f.drops.back().push_back({k, sl, &d});
+        // A struct with an impl:Drop, on the stack or (wild) on the heap:
+        // registered last, so that its drop method runs before a free.
+        if (si.type->kind == TypeKind::Struct && s_.drop_methods.count(si.type->st))
+            f.drops.back().push_back({DropKind::Impl, sl, &d});
+    }
+
+    // pass / fail / return, after the operand was evaluated: the drops of
+    // every active block, innermost first, then (as the blocks unwind)
+    // the defers. `pass x` / `return x` of a bare name hands x over.
+    void leave_function(const Expr* value, Frame& f) {
+        const int32_t moved = value && value->kind == ExprKind::Name ? s_.slot[value->id] : -1;
+        for (auto block = f.drops.rbegin(); block != f.drops.rend(); ++block) {
+            std::vector<DropEntry> list = std::move(*block);
+            block->clear();
+            for (auto it = list.rbegin(); it != list.rend(); ++it)
+                if (it->slot != moved) run_drop(*it, f);
+        }
+    }
+
+    void run_drop(const DropEntry& e, Frame& f) {
+        const SlotInfo& si = f.fn->slots[static_cast<size_t>(e.slot)];
+        const Value& v = f.slots[static_cast<size_t>(e.slot)];
+        if (opts_.trace_drops)
+            trace_drop(prog_, e.kind, e.kind == DropKind::Impl ? si.type->st->name : "", si.name, f.fn->display,
+                       e.decl->name_loc);
+        if (e.kind != DropKind::Impl) {
+            if (e.kind == DropKind::Wild) std::erase(heap_structs_, reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)));
+            release_raii(e.kind, v.bits);
+            return;
+        }
+        Value self = si.heap ? load(heap_ptr(v), si.type) : v;
+        call(s_.drop_methods.at(si.type->st), {std::move(self)}, e.decl->loc);
+    }
+
     const Program& prog_;
     const Sema& s_;
     const Options& opts_;
     Diagnostics& diag_;
+    const DropSwitches raii_;
     ExternTable externs_;
     RuntimeGate gate_{diag_};
     std::vector<void*> heap_structs_;

@@ -167,6 +167,7 @@ private:
     NPK_COLD const Type* binary_type(const Binary& b, const Type* lt, const Type* rt);
     NPK_COLD const Type* check_assign(const Assign& a, Facts& facts);
     NPK_COLD const Type* check_struct_lit(const StructLit& lit, Facts& facts);
+    NPK_COLD const Type* check_cast(const Cast& c, Facts& facts);
 
     // ---- calls (calls.cpp) --------------------------------------------
     void check_args(const Call& c, Facts& facts, const std::vector<const Type*>& params, const std::string& what);

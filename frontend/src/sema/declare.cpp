@@ -74,6 +74,13 @@ const Type* Checker::resolve_type(const TypeRef& r, uint32_t m, TypeUse use) {
         base = T.result(inner);
         break;
     }
+    case TypeRef::Base::Handle: {
+        if (!r.inner) return T.error();
+        const Type* inner = resolve_type(*r.inner, m, TypeUse::Field);
+        if (inner->is_error()) return inner;
+        base = T.handle(inner);
+        break;
+    }
     case TypeRef::Base::Erased: base = nullptr; break;
     }
 
@@ -285,22 +292,36 @@ void Checker::check_impls() {
             }
             const TypeName* tn = find_type_name(m, im.for_type);
             if (!tn || !tn->st) {
-                error(im.loc, "'impl:Drop:for:" + im.for_type + "': no struct '" + im.for_type + "' is visible here");
+                error(im.loc, "'impl:Drop:for:" + im.for_type + "': type '" + im.for_type +
+                                  "' is not defined (no struct of that name is visible here)");
                 continue;
             }
             auto [it, fresh] = seen.emplace(tn->st, &im);
             if (!fresh) {
-                error(im.loc, "Duplicate 'impl:Drop:for:" + im.for_type + "'");
+                // The wording keeps "Duplicate impl:Drop" whole: upstream's
+                // runner (bug280) greps for it.
+                error(im.loc, "Duplicate impl:Drop for struct '" + im.for_type + "' (one per struct)");
                 note(it->second->loc, "the first impl is here");
             }
-            if (im.methods.size() != 1 || im.methods[0]->name != "drop") {
+            if (im.methods.size() != 1) {
                 error(im.loc, "'impl:Drop:for:" + im.for_type + "' must have exactly one method, 'drop'");
+                continue;
+            }
+            if (im.methods[0]->name != "drop") {
+                error(im.methods[0]->name_loc, "The method of 'impl:Drop:for:" + im.for_type +
+                                                   "' must be named 'drop', not '" + im.methods[0]->name + "'");
                 continue;
             }
             const FuncInfo& fi = s_.funcs.at(im.methods[0].get());
             if (fi.ret->kind != TypeKind::Nil && !fi.ret->is_error())
                 error(im.methods[0]->name_loc, "'drop' of impl:Drop:for:" + im.for_type +
                                                    " must return NIL, not '" + fi.ret->str() + "'");
+            else if (fi.params.size() != 1 || fi.params[0] != s_.types.structure(tn->st))
+                error(im.methods[0]->name_loc, "'drop' of impl:Drop:for:" + im.for_type +
+                                                   " takes one parameter, the " + im.for_type +
+                                                   " being dropped ($$m " + im.for_type + ":self)");
+            else if (fresh)
+                s_.drop_methods[tn->st] = im.methods[0].get();
         }
     }
 }

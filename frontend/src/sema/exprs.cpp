@@ -47,6 +47,8 @@ bool Checker::convertible(const Type* from, const Type* to) const {
     switch (to->kind) {
     case TypeKind::Int:
     case TypeKind::UInt:
+        // A Handle<T> is an int64 both ways, but never a handle to another T.
+        if (from->is_handle() && to->is_handle()) return false;
         return from->kind == to->kind && from->bits <= to->bits;
     case TypeKind::Ptr:
         if (!from->is_ptr()) return false;
@@ -70,6 +72,8 @@ bool Checker::convert(const Expr& e, const Type* from, const Type* to, const std
     std::string why;
     if (from->is_result() && !to->is_result())
         why = ": use 'raw' to take the value, or bind the " + from->str() + " and test .is_error";
+    else if (from->is_handle() && to->is_handle())
+        why = " (a handle names one type of target: it converts to int64, not to a handle of another type)";
     else if (from->is_std_int() && to->is_std_int() && from->kind == to->kind)
         why = " (no implicit narrowing)";
     else if (from->is_std_int() && to->is_std_int())
@@ -116,8 +120,27 @@ const Type* Checker::check_expr(const Expr& e, Facts& facts, const Type* target)
     case ExprKind::Drop:
         check_expr(*static_cast<const Drop&>(e).operand, facts);
         return set(e, s_.types.void_type());
+    case ExprKind::Cast: return set(e, check_cast(static_cast<const Cast&>(e), facts));
     }
     return set(e, s_.types.error());
+}
+
+// @cast<T>(e): any integer (a handle is one) to any integer, a pointer to
+// a pointer, a pointer to and from a 64-bit integer. Nothing else has a
+// meaning to cast to.
+const Type* Checker::check_cast(const Cast& c, Facts& facts) {
+    const Type* to = resolve_type(c.type, module_, TypeUse::Local);
+    const Type* from = check_expr(*c.operand, facts, to->is_integer() ? to : nullptr);
+    if (to->is_error() || from->is_error()) return to;
+    auto word = [](const Type* t) { return t->is_std_int() && t->bits == 64; };
+    const bool ok = (from->is_integer() && to->is_integer()) || (from->is_ptr() && to->is_ptr()) ||
+                    (from->is_ptr() && word(to)) || (to->is_ptr() && word(from));
+    if (!ok) {
+        error(c.loc, "@cast cannot convert '" + from->str() + "' to '" + to->str() +
+                         "' (casts go between integers, between pointers, or between a pointer and a 64-bit integer)");
+        return s_.types.error();
+    }
+    return to;
 }
 
 // `negated`: the literal is the operand of a unary minus, whose
@@ -238,6 +261,7 @@ const Type* Checker::binary_type(const Binary& b, const Type* lt, const Type* rt
             return compare ? T.boolean() : T.error();
         }
         common = lt->bits >= rt->bits ? lt : rt;
+        if (common->is_handle()) common = T.int64();  // a handle computes as the int64 it is
     } else if (lt->kind == TypeKind::Tbb || rt->kind == TypeKind::Tbb) {
         if (lt != rt) {
             error(b.loc, "Cannot mix '" + lt->str() + "' and '" + rt->str() + "' in '" + op +

@@ -118,11 +118,20 @@ void Checker::build_scopes() {
                     add_call(m, f->name, CallName{f.get(), nullptr, from, u.loc}, why);
                     found.push_back(f->name);
                 }
+            // A `pub extern` names a C symbol: a file that declares the
+            // same symbol itself keeps its own declaration, no clash.
+            for (const ExternDecl& e : src.externs)
+                if (e.is_pub && wanted(e.name)) {
+                    auto own = scopes_[m].calls.find(e.name);
+                    if (own == scopes_[m].calls.end() || !own->second.ext || own->second.module != m)
+                        add_call(m, e.name, CallName{nullptr, &e, from, u.loc}, why);
+                    found.push_back(e.name);
+                }
             if (u.form == UseDecl::Form::Names)
                 for (const std::string& n : u.names)
                     if (std::find(found.begin(), found.end(), n) == found.end())
                         error(u.loc, "'" + n + "' is not exported by " + src.path +
-                                         " (only Types, pub func and pub struct are)");
+                                         " (only Types, pub func, pub extern and pub struct are)");
         }
     }
 }

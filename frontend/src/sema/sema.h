@@ -123,6 +123,8 @@ struct Sema {
 
     std::unordered_map<const ast::FuncDecl*, FuncInfo> funcs;
     std::unordered_map<const ast::ExternDecl*, ExternInfo> externs;
+    // The drop method of each struct with a valid impl:Drop.
+    std::unordered_map<const StructInfo*, const ast::FuncDecl*> drop_methods;
 
     // The root module's entry points (null if missing; then an error was reported).
     const ast::FuncDecl* main = nullptr;

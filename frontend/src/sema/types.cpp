@@ -7,7 +7,7 @@ namespace npk {
 std::string Type::str() const {
     switch (kind) {
     case TypeKind::Error: return "<error>";
-    case TypeKind::Int: return "int" + std::to_string(bits);
+    case TypeKind::Int: return elem ? "Handle<" + elem->str() + ">" : "int" + std::to_string(bits);
     case TypeKind::UInt: return "uint" + std::to_string(bits);
     case TypeKind::Tbb: return "tbb" + std::to_string(bits);
     case TypeKind::Bool: return "bool";
@@ -81,6 +81,14 @@ const Type* TypeTable::result(const Type* value) {
     Type t;
     t.kind = TypeKind::Result;
     t.elem = value;
+    return intern(t);
+}
+
+const Type* TypeTable::handle(const Type* target) {
+    Type t;
+    t.kind = TypeKind::Int;
+    t.bits = 64;
+    t.elem = target;
     return intern(t);
 }
 

@@ -32,7 +32,9 @@ struct StructInfo;
 struct Type {
     TypeKind kind = TypeKind::Error;
     uint32_t bits = 0;             // Int / UInt / Tbb
-    const Type* elem = nullptr;    // Ptr: pointee (nullptr: erased `?`); Result: value type
+    // Ptr: pointee (nullptr: erased `?`); Result: value type; Int: what a
+    // Handle<T> names (a handle is an int64 that remembers T).
+    const Type* elem = nullptr;
     bool c_ptr = false;            // Ptr spelled `*` (extern signatures only)
     const StructInfo* st = nullptr;
 
@@ -42,12 +44,13 @@ struct Type {
     bool is_ptr() const { return kind == TypeKind::Ptr; }
     bool is_erased_ptr() const { return kind == TypeKind::Ptr && elem == nullptr; }
     bool is_result() const { return kind == TypeKind::Result; }
+    bool is_handle() const { return kind == TypeKind::Int && elem != nullptr; }
     bool is_error() const { return kind == TypeKind::Error; }
     // A value of this type can be stored, passed and compared.
     bool is_value() const { return kind != TypeKind::Nil && kind != TypeKind::Void; }
 
     // As written in Nitpick: int8, uint64, tbb32, bool, NIL, void,
-    // int8->, ?->, int8*, ?*, Result<int32>, S.
+    // int8->, ?->, int8*, ?*, Result<int32>, Handle<int32>, S.
     std::string str() const;
 };
 
@@ -97,6 +100,7 @@ public:
     const Type* int64() { return int_type(64); }
     const Type* pointer(const Type* elem, bool c_ptr);
     const Type* result(const Type* value);
+    const Type* handle(const Type* target);   // Handle<target>
     const Type* structure(const StructInfo* st);
 
 private:

@@ -45,6 +45,7 @@ struct TypeRef {
         Nil,      // NIL
         Named,    // IDENT: a struct name, or `void` (extern returns only)
         Result,   // Result<inner>
+        Handle,   // Handle<inner>: a generation-checked handle (an int64) to an inner
         Erased,   // "?" followed by "*" or "->": pointer to nothing known
     };
     enum class Ptr {
@@ -57,7 +58,7 @@ struct TypeRef {
     Ptr ptr = Ptr::None;
     uint32_t bits = 0;                 // Int / UInt / Tbb
     std::string name;                  // Named
-    std::shared_ptr<TypeRef> inner;    // Result
+    std::shared_ptr<TypeRef> inner;    // Result, Handle
     Loc loc;
 };
 
@@ -67,7 +68,7 @@ struct TypeRef {
 enum class ExprKind {
     IntLit, StrLit, BoolLit, Name,
     Unary, Binary, Assign, Call, Member, StructLit,
-    Raw, Drop,
+    Raw, Drop, Cast,
 };
 
 enum class UnaryOp { Neg, Not };
@@ -185,6 +186,13 @@ struct Drop : Expr {
     Drop() : Expr(ExprKind::Drop) {}
 };
 
+// @cast<type>(operand): an explicit conversion.
+struct Cast : Expr {
+    TypeRef type;
+    ExprPtr operand;
+    Cast() : Expr(ExprKind::Cast) {}
+};
+
 // ---------------------------------------------------------------------
 // Statements.
 // ---------------------------------------------------------------------
@@ -288,6 +296,7 @@ struct FuncDecl {
 
 struct ExternDecl {
     std::string name;         // the C symbol
+    bool is_pub = false;      // `pub extern`: visible to importers
     Loc loc;
     Loc name_loc;
     std::vector<Attr> attrs;

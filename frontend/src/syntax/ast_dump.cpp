@@ -76,6 +76,7 @@ std::string dump_type(const TypeRef& t) {
     case TypeRef::Base::Nil: s = "NIL"; break;
     case TypeRef::Base::Named: s = t.name; break;
     case TypeRef::Base::Result: s = "Result<" + (t.inner ? dump_type(*t.inner) : "") + ">"; break;
+    case TypeRef::Base::Handle: s = "Handle<" + (t.inner ? dump_type(*t.inner) : "") + ">"; break;
     case TypeRef::Base::Erased: s = "?"; break;
     }
     if (t.ptr == TypeRef::Ptr::Native) s += "->";
@@ -126,6 +127,10 @@ std::string dump_expr(const Expr& e) {
     }
     case ExprKind::Raw: return "(raw " + dump_expr(*static_cast<const Raw&>(e).operand) + ")";
     case ExprKind::Drop: return "(drop " + dump_expr(*static_cast<const Drop&>(e).operand) + ")";
+    case ExprKind::Cast: {
+        const auto& c = static_cast<const Cast&>(e);
+        return "(@cast<" + dump_type(c.type) + "> " + dump_expr(*c.operand) + ")";
+    }
     }
     return "?";
 }

@@ -153,6 +153,7 @@ const char* tok_name(Tok k) {
     case Tok::Arrow: return "'->'";
     case Tok::Question: return "'?'";
     case Tok::Hash: return "'#'";
+    case Tok::At: return "'@'";
     case Tok::DollarI: return "'$$i'";
     case Tok::DollarM: return "'$$m'";
     case Tok::KwWild: return "'wild'";
@@ -341,6 +342,7 @@ Token Lexer::next() {
             bump();
             error_at(begin, "Unexpected character '|' (the subset has no bitwise operators; did you mean '||'?)");
             continue;
+        case '@': return one(Tok::At);
         case '$':
             if (peek(1) == '$' && (peek(2) == 'i' || peek(2) == 'm') && !is_alnum(peek(3))) {
                 Tok k = peek(2) == 'i' ? Tok::DollarI : Tok::DollarM;

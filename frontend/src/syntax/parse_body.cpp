@@ -300,10 +300,11 @@ ExprPtr Parser::parse_postfix(bool negated_literal) {
 
 // primary = INT | STRING | "true" | "false" | NAME
 //         | TYPENAME "{" [ field { "," field } [ "," ] ] "}"
-//         | "(" expr ")" ;
+//         | "(" expr ")" | cast ;
 ExprPtr Parser::parse_primary(bool negated_literal) {
     const Token& t = peek();
     switch (t.kind) {
+    case Tok::At: return parse_cast();
     case Tok::Int:
         advance();
         return parse_int(t, negated_literal);
@@ -343,6 +344,26 @@ ExprPtr Parser::parse_primary(bool negated_literal) {
     if (t.kind == Tok::KwNil)
         fail(t.loc, "Expected expression, found 'NIL' (NIL is a type; a NIL function ends with 'pass;')");
     fail_expected("expression");
+}
+
+// cast = "@" "cast" "<" type ">" "(" expr ")" ;
+ExprPtr Parser::parse_cast() {
+    const Token& at = advance();
+    Nest nest(*this, at.loc);
+    const Token& word = peek();
+    if (word.kind != Tok::Ident || word.text != "cast")
+        fail(word.loc, "Expected 'cast' after '@' (the only '@' form is '@cast<T>(expr)')");
+    advance();
+    auto c = node<Cast>(at.loc);
+    expect(Tok::Lt, "after '@cast'");
+    if (!starts_type(peek())) fail_expected("a type inside '@cast<...>'");
+    c->type = parse_type(false);
+    expect(Tok::Gt, "to close '@cast<...>'");
+    const Token& open = expect(Tok::LParen, "after '@cast<...>'");
+    c->operand = parse_expr();
+    expect(Tok::RParen, "to close '@cast('" + opened_at(open.loc));
+    const Expr* o = c->operand.get();
+    return finish(std::move(c), {o});
 }
 
 ExprPtr Parser::parse_int(const Token& t, bool negated) {

@@ -22,7 +22,7 @@ bool Parser::at_item_start() {
     case Tok::KwUse: return check(Tok::String, 1);
     case Tok::KwExtern: return true;
     case Tok::Hash: return check(Tok::LBracket, 1);
-    case Tok::KwPub: return check(Tok::KwFunc, 1) || check(Tok::KwStruct, 1);
+    case Tok::KwPub: return check(Tok::KwFunc, 1) || check(Tok::KwStruct, 1) || check(Tok::KwExtern, 1);
     case Tok::KwFunc: case Tok::KwType: case Tok::KwStruct: case Tok::KwImpl:
         return check(Tok::Colon, 1);
     default: return false;
@@ -128,8 +128,8 @@ void Parser::parse_item() {
         return;
     case Tok::Hash: {
         std::vector<Attr> attrs = parse_attrs();
-        if (check(Tok::KwExtern)) {
-            parse_extern(std::move(attrs));
+        if (check(Tok::KwExtern) || (check(Tok::KwPub) && check(Tok::KwExtern, 1))) {
+            parse_extern(std::move(attrs), accept(Tok::KwPub));
             return;
         }
         bool is_pub = check(Tok::KwPub) && check(Tok::KwFunc, 1);
@@ -141,10 +141,14 @@ void Parser::parse_item() {
         return;
     }
     case Tok::KwExtern:
-        parse_extern({});
+        parse_extern({}, false);
         return;
     case Tok::KwPub: {
         advance();
+        if (check(Tok::KwExtern)) {
+            parse_extern({}, true);
+            return;
+        }
         if (check(Tok::KwFunc)) {
             mod_.funcs.push_back(parse_func_decl(true, {}));
             return;
@@ -153,7 +157,7 @@ void Parser::parse_item() {
             parse_struct_item(true);
             return;
         }
-        fail_expected("'func' or 'struct' after 'pub'");
+        fail_expected("'func', 'extern' or 'struct' after 'pub'");
     }
     case Tok::KwFunc:
         mod_.funcs.push_back(parse_func_decl(false, {}));
@@ -241,9 +245,10 @@ std::vector<Attr> Parser::parse_attrs() {
     return attrs;
 }
 
-// extern_item = "extern" "func" ":" IDENT "=" ret_type "(" [ params ] ")" ";" ;
-void Parser::parse_extern(std::vector<Attr> attrs) {
+// extern_item = [ "pub" ] "extern" "func" ":" IDENT "=" ret_type "(" [ params ] ")" ";" ;
+void Parser::parse_extern(std::vector<Attr> attrs, bool is_pub) {
     ExternDecl e;
+    e.is_pub = is_pub;
     e.loc = advance().loc;
     e.attrs = std::move(attrs);
     if (check(Tok::String))
@@ -463,7 +468,7 @@ std::vector<Param> Parser::parse_params(bool c_ptrs) {
 
 // type = "?" "*" | "?" "->" | base [ "->" | "*" ] ;
 // base = INT_TYPE | UINT_TYPE | TBB_TYPE | "bool" | "NIL" | IDENT
-//      | "Result" "<" type ">" ;
+//      | "Result" "<" type ">" | "Handle" "<" type ">" ;
 // `c_ptrs`: inside an extern signature, where pointers are `T*`.
 TypeRef Parser::parse_type(bool c_ptrs) {
     const Token& t = peek();
@@ -482,9 +487,16 @@ TypeRef Parser::parse_type(bool c_ptrs) {
         advance();
         ty.base = TypeRef::Base::Named;
         ty.name = std::string(t.text);
-        if (check(Tok::Lt))
-            fail(peek().loc, "Type arguments are only allowed on Result: '" + ty.name +
+        if (check(Tok::Lt) && ty.name == "Handle") {
+            advance();
+            ty.base = TypeRef::Base::Handle;
+            if (!starts_type(peek())) fail_expected("a type inside 'Handle<...>'");
+            ty.inner = std::make_shared<TypeRef>(parse_type(c_ptrs));
+            expect(Tok::Gt, "to close 'Handle<...>'");
+        } else if (check(Tok::Lt)) {
+            fail(peek().loc, "Type arguments are only allowed on Result and Handle: '" + ty.name +
                                  "<...>' is not in the subset");
+        }
         break;
     case Tok::TypeWord:
         advance();

@@ -264,7 +264,7 @@ private:
     void parse_item();
     void parse_use();
     std::vector<Attr> parse_attrs();
-    void parse_extern(std::vector<Attr> attrs);
+    void parse_extern(std::vector<Attr> attrs, bool is_pub);
     std::unique_ptr<FuncDecl> parse_func_decl(bool is_pub, std::vector<Attr> attrs);
     void parse_type_item();
     void parse_struct_item(bool is_pub);
@@ -291,6 +291,7 @@ private:
     ExprPtr parse_unary();
     ExprPtr parse_postfix(bool negated_literal);
     ExprPtr parse_primary(bool negated_literal);
+    ExprPtr parse_cast();
     ExprPtr parse_int(const Token& t, bool negated);
     ExprPtr parse_struct_lit(const Token& name);
     void parse_fields(StructLit& lit, uint32_t& h, Loc open_loc);

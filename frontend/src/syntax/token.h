@@ -22,6 +22,7 @@ enum class Tok : uint8_t {
     Plus, Minus, Star, Slash, Percent, Bang, AndAnd, OrOr,
     Arrow,      // ->
     Question, Hash,
+    At,         // @ (only in @cast)
     DollarI,    // $$i
     DollarM,    // $$m
 

@@ -67,6 +67,11 @@ enum {
     NPK_ERR_CODE_INDIRECT         = 71, /* "indirect jump or call" */
     NPK_ERR_CODE_FALLS_OFF_END    = 72, /* "control runs off the end" */
     /* 80..95: handle arenas (npk/handle.h). */
+    NPK_ERR_HANDLE_NO_ARENA         = 80, /* "no such arena" (never created, or destroyed) */
+    NPK_ERR_HANDLE_STALE            = 81, /* "stale handle" (its block was freed) */
+    NPK_ERR_HANDLE_MALFORMED        = 82, /* "not a handle" (no allocation returned it) */
+    NPK_ERR_HANDLE_ARENAS_EXHAUSTED = 83, /* "no arena id left" */
+    NPK_ERR_HANDLE_ARENA_FULL       = 84, /* "arena full" (no usable slot left) */
 };
 
 /* The facilities, as npk_rejections counts them. */

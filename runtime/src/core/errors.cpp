@@ -69,6 +69,11 @@ constexpr StatusText kStatusText[] = {
     {NPK_ERR_CODE_MISALIGNED_TARGET, "branch target not on an instruction boundary"},
     {NPK_ERR_CODE_INDIRECT, "indirect jump or call"},
     {NPK_ERR_CODE_FALLS_OFF_END, "control runs off the end"},
+    {NPK_ERR_HANDLE_NO_ARENA, "no such arena"},
+    {NPK_ERR_HANDLE_STALE, "stale handle"},
+    {NPK_ERR_HANDLE_MALFORMED, "not a handle"},
+    {NPK_ERR_HANDLE_ARENAS_EXHAUSTED, "no arena id left"},
+    {NPK_ERR_HANDLE_ARENA_FULL, "arena full"},
 };
 
 constexpr bool codes_ascend() {
