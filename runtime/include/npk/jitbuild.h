@@ -28,6 +28,14 @@
  * npk_jit_build / npk_jit_region_add of it return NULL with the first
  * error. Nothing half-built ever becomes executable.
  *
+ * Seeing the code. Functions have names (npk_jit_builder_name, otherwise
+ * "jit_fn_<address>"). With NPK_JIT_PERF=map and/or jitdump in the
+ * environment, perf learns each function's address, size and name when
+ * it becomes executable; with NPK_JIT_GDB=1, gdb does too (the GDB JIT
+ * interface), until it is freed. The README's "Seeing JIT code" has the
+ * commands. Every built function keeps a frame pointer, so debuggers and
+ * profilers can walk its frame.
+ *
  * Threads. A builder and a region are used by one thread at a time;
  * different builders and regions may be used by different threads at
  * once. Functions, once built or sealed, may be called and invoked from
@@ -38,6 +46,7 @@
 
 #include <npk/api.h>
 #include <npk/status.h>
+#include <npk/validate.h>
 #include <npk/wildx.h>
 
 NPK_EXTERN_C_BEGIN
@@ -120,6 +129,19 @@ NPK_API void npk_jit_builder_free(npk_jit_builder* b);
  * otherwise the status of its first failed call. -1 for NULL.
  */
 NPK_API int32_t npk_jit_builder_error(const npk_jit_builder* b);
+
+/*
+ * Names the function the builder makes: perf (NPK_JIT_PERF) and gdb
+ * (NPK_JIT_GDB) show it, npk_jit_name returns it. `name` is copied: 1 to
+ * NPK_JIT_MAX_NAME bytes of printable ASCII without space (0x21..0x7E),
+ * so that it is one token in a perf map line or a gdb command. Allowed at
+ * any time before the build; a later call renames. A function never
+ * named is "jit_fn_<address in lowercase hex>", e.g. jit_fn_7f3a1c000010.
+ * Returns 0, or -1 for a NULL builder, a builder that failed earlier, or
+ * an invalid name (NPK_ERR_INVALID_ARGUMENT, sticky as any misuse).
+ */
+#define NPK_JIT_MAX_NAME 127
+NPK_API int32_t npk_jit_builder_name(npk_jit_builder* b, const char* name);
 
 /*
  * Appends a parameter of `type` (not VOID) and returns its variable:
@@ -230,6 +252,40 @@ NPK_API int32_t npk_jit_ret(npk_jit_builder* b, int32_t src);
  */
 NPK_API void* npk_jit_build(npk_jit_builder* b);
 
+/*
+ * Machine code someone else assembled (a hand-written stub, another
+ * assembler's output), installed as a function only when it validates.
+ *
+ * Copies the `size` bytes at `code` into a fresh wildx page, checks the
+ * copy there with the validator (npk/validate.h: its rules, relaxed by
+ * the NPK_JIT_ALLOW_* / NPK_JIT_SELF_CONTAINED bits of `policy`; branch
+ * targets are judged at the address the code will run at, and the
+ * caller can no longer change the bytes), then seals the page and
+ * records the signature ret_type(arg_types[0..nargs)) for
+ * npk_jit_invoke, as npk_jit_build does. `name` (may be NULL: then
+ * "jit_fn_<address>") follows npk_jit_builder_name's rules.
+ *
+ * Returns the function's entry point (the start of an EXECUTABLE wildx
+ * page; release it with npk_wildx_free), or NULL with nothing mapped or
+ * kept and the last error set:
+ *   - the rule the code breaks (an NPK_ERR_CODE_* of npk/status.h), the
+ *     message naming the offset, the instruction and the rule, e.g.
+ *       npk_jit_build_bytes(0x..) rejected: privileged or system
+ *       instruction (offset 1: hlt: ...)
+ *     (the validator reports the finding on its own line too);
+ *   - NPK_ERR_NULL (code, or arg_types with nargs > 0), NPK_ERR_ZERO_SIZE,
+ *     NPK_ERR_JIT_BAD_TYPE (ret_type not a type, an argument type not a
+ *     value type), NPK_ERR_JIT_TOO_MANY_PARAMS (nargs outside
+ *     0..NPK_JIT_MAX_PARAMS), NPK_ERR_INVALID_ARGUMENT (an invalid name,
+ *     size above NPK_JIT_VALIDATE_MAX_SIZE, unknown policy bits, or a
+ *     policy naming an architecture: only host code can be installed),
+ *     NPK_ERR_UNSUPPORTED_HOST, and the heap's errors (quota, OS).
+ */
+NPK_API void* npk_jit_build_bytes(const void* code, size_t size, int32_t ret_type, int32_t nargs,
+                                  const int32_t* arg_types, uint32_t policy);
+NPK_API void* npk_jit_build_bytes_named(const void* code, size_t size, int32_t ret_type, int32_t nargs,
+                                        const int32_t* arg_types, uint32_t policy, const char* name);
+
 /* ---------------------------------------------------------------------
  * Regions: many functions, sealed once.
  *
@@ -317,6 +373,16 @@ NPK_API int32_t npk_jit_invoke(const void* fn, const npk_jit_value* args, int32_
  * written). 64 bytes always suffice.
  */
 NPK_API int32_t npk_jit_signature(const void* fn, char* buf, size_t n);
+
+/*
+ * Writes the name of the live built function `fn` (npk_jit_builder_name,
+ * or "jit_fn_<address>") with its NUL into buf (n bytes) and returns its
+ * length. -1 for a NULL fn or buf (NPK_ERR_NULL), anything but the start
+ * of a live EXECUTABLE built function (NPK_ERR_JIT_NOT_FUNCTION) or a
+ * buffer too small (NPK_ERR_JIT_BUFFER_TOO_SMALL; NPK_JIT_MAX_NAME + 1
+ * bytes are always enough); buf is unchanged then.
+ */
+NPK_API int32_t npk_jit_name(const void* fn, char* buf, size_t n);
 
 NPK_EXTERN_C_END
 

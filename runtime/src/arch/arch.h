@@ -34,6 +34,11 @@ inline constexpr bool kCanRunCode = true;
 inline constexpr bool kCanRunCode = false;
 #endif
 
+// The ELF e_machine of the host's code (EM_X86_64, EM_AARCH64; 0: none
+// known): the in-memory objects of the GDB JIT interface and the jitdump
+// header say it (tools/).
+inline constexpr unsigned kElfMachine = kCpu == Cpu::x86_64 ? 62 : kCpu == Cpu::aarch64 ? 183 : 0;
+
 // Whether instruction fetch sees data writes without an explicit flush.
 inline constexpr bool kCoherentIcache = kCpu == Cpu::x86_64;
 

@@ -186,6 +186,16 @@ void npk_jit_builder_free(npk_jit_builder* b) { destroy(b); }
 
 int32_t npk_jit_builder_error(const npk_jit_builder* b) { return b == nullptr ? -1 : b->error; }
 
+int32_t npk_jit_builder_name(npk_jit_builder* b, const char* name) {
+    constexpr const char* op = "npk_jit_builder_name";
+    if (!usable(b, op)) return -1;
+    if (const char* why = npk::tools::name_problem(name)) {
+        return stick(b, op, NPK_ERR_INVALID_ARGUMENT, "not a function name: %s", why);
+    }
+    std::snprintf(b->name, sizeof b->name, "%s", name);
+    return 0;
+}
+
 int32_t npk_jit_param(npk_jit_builder* b, int32_t type) {
     constexpr const char* op = "npk_jit_param";
     if (!usable(b, op)) return -1;

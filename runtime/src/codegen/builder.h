@@ -4,11 +4,13 @@
 #include <npk/jitbuild.h>
 
 #include "codegen/program.h"
+#include "tools/tools.h"
 
 struct npk_jit_builder {
     npk::codegen::Program prog;
     int32_t error = 0;     // the first error's status (sticky), 0 while none
     char first[512] = "";  // the first error's message
+    char name[npk::tools::kMaxName + 1] = "";  // npk_jit_builder_name; "" for the default name
 };
 
 namespace npk::codegen {

@@ -3,6 +3,7 @@
 
 #include "core/registry.h"
 #include "core/sync.h"
+#include "tools/tools.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -66,12 +67,16 @@ void set_pages(const CodeIndex* idx, CodeIndex* value) {
 CodeIndex* make_index(uintptr_t base, size_t span, Entry* entries, uint32_t count) {
     auto* idx = static_cast<CodeIndex*>(std::malloc(sizeof(CodeIndex)));
     if (idx == nullptr) return nullptr;
-    *idx = CodeIndex{base, span, count, entries};
+    *idx = CodeIndex{base, span, count, entries, nullptr};
     return idx;
 }
 
 void free_index(CodeIndex* idx) {
     if (idx == nullptr) return;
+    if (idx->names != nullptr) {
+        for (uint32_t i = 0; i < idx->count; ++i) std::free(idx->names[i]);
+        std::free(idx->names);
+    }
     std::free(idx->entries);
     std::free(idx);
 }
@@ -102,10 +107,11 @@ void forget(uintptr_t base) {
         if (idx == nullptr || idx->base != base) return;
         set_pages(idx, nullptr);
     }
+    tools::code_retired(base);
     free_index(idx);
 }
 
-bool lookup(const void* fn, Sig* out) {
+bool lookup(const void* fn, Sig* out, const char** name) {
     const uintptr_t a = reinterpret_cast<uintptr_t>(fn);
     const std::atomic<CodeIndex*>* s = slot(a, false);
     if (s == nullptr) return false;
@@ -123,6 +129,7 @@ bool lookup(const void* fn, Sig* out) {
     }
     if (lo == idx->count || idx->entries[lo].offset != off) return false;
     *out = idx->entries[lo].sig;
+    if (name != nullptr) *name = idx->names != nullptr ? idx->names[lo] : nullptr;
     return true;
 }
 

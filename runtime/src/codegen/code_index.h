@@ -34,6 +34,9 @@ struct CodeIndex {
     size_t span;     // its usable bytes (whole pages)
     uint32_t count;
     Entry* entries;  // sorted by offset; malloc'd, owned
+    // Per entry, its name (tools/tools.h), or nullptr for jit_fn_<address>;
+    // the array is nullptr when no function is named. malloc'd, owned.
+    char** names = nullptr;
 };
 
 // Takes ownership of `entries` (malloc'd, sorted by offset).
@@ -49,7 +52,13 @@ bool publish(CodeIndex* idx);
 // allocation starting at `base`, if it has one.
 void forget(uintptr_t base);
 
-// The signature of the live function starting exactly at `fn`.
-bool lookup(const void* fn, Sig* out);
+// The signature of the live function starting exactly at `fn`, and its
+// name if `name` is given (nullptr: the default name). The name lives as
+// long as the function.
+bool lookup(const void* fn, Sig* out, const char** name = nullptr);
+
+// Tells the tools (tools/tools.h) of the functions of a just-published
+// index; `end` is where the last function's code ends, from idx->base.
+void announce(const CodeIndex* idx, size_t end);
 
 }  // namespace npk::codegen

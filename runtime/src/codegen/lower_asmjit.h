@@ -94,6 +94,8 @@ public:
     asmjit::Error run() {
         asmjit::FuncNode* fn = cc_.addFunc(func_signature(p_));
         if (fn == nullptr) return asmjit::kErrorOutOfMemory;
+        // A frame-pointer frame: what gdb and perf walk JIT frames by (tools/).
+        fn->frame().setPreservedFP();
         Vec<uint8_t> is_param;
         if (!regs_.init(p_.vars.size()) || !labels_.init(p_.label_bound.size()) ||
             !is_param.reserve(p_.vars.size())) {

@@ -9,7 +9,8 @@
 // Functions start 16-byte aligned; the gaps trap too.
 //
 // Per live function the region keeps 8 bytes (its Entry: offset and
-// signature) beside its code, which becomes the chunk's CodeIndex at seal.
+// signature) beside its code, which becomes the chunk's CodeIndex at seal;
+// a named function also its name (a pointer and a copy).
 #include "codegen/region.h"
 
 #include "codegen/builder.h"
@@ -39,6 +40,8 @@ struct Chunk {
     size_t cap = 0;   // usable bytes of the allocation
     size_t used = 0;  // header + functions so far
     Vec<Entry> entries;
+    // Per entry its name or nullptr; empty while no function is named.
+    Vec<char*> names;
     bool sealed = false;     // the allocation is EXECUTABLE
     bool published = false;  // its CodeIndex owns the entries
 };
@@ -58,6 +61,7 @@ namespace npk::codegen {
 namespace {
 
 void free_chunk_record(Chunk* c) {
+    for (char* n : c->names) std::free(n);  // empty once its index owns them
     c->~Chunk();
     std::free(c);
 }
@@ -104,12 +108,15 @@ int32_t seal_chunk(npk_jit_region* r, Chunk* c, const char* op) {
     if (!c->published) {
         const auto n = static_cast<uint32_t>(c->entries.size());
         CodeIndex* idx = make_index(reinterpret_cast<uintptr_t>(c->base), c->cap, c->entries.data(), n);
+        if (idx != nullptr && !c->names.empty()) idx->names = c->names.data();  // as long as entries
         if (idx == nullptr || !publish(idx)) {
-            if (idx != nullptr) std::free(idx);  // the entries stay the chunk's
+            if (idx != nullptr) std::free(idx);  // the entries and names stay the chunk's
             return fail(op, r, NPK_ERR_OUT_OF_MEMORY, "no memory for the signature table");
         }
         (void)c->entries.release();  // the index owns them now
+        (void)c->names.release();
         c->published = true;
+        announce(idx, c->used);
     }
     return 0;
 }
@@ -134,44 +141,82 @@ void* region_add_code(npk_jit_region* r, const void* code, size_t len, Sig sig, 
 namespace {
 
 // What npk_jit_build and npk_jit_region_add share: checks and compiles
-// the builder, then frees it. NULL after reporting.
-Compiled* take_and_compile(npk_jit_builder* b, const char* op, Sig* sig) {
+// the builder, then frees it. NULL after reporting. `name` receives the
+// builder's name ("" if none).
+Compiled* take_and_compile(npk_jit_builder* b, const char* op, Sig* sig, char (&name)[tools::kMaxName + 1]) {
     Compiled* c = nullptr;
+    name[0] = '\0';
     if (check_complete(b, op) == 0) {
         *sig = signature_of(b->prog);
+        std::memcpy(name, b->name, sizeof name);
         c = compile(b->prog, op, b);
     }
     destroy(b);
     return c;
 }
 
+// Makes room for one more name beside the entries, filling the unnamed
+// ones before with nullptr, and returns a copy of `name`: nullptr (and
+// no room needed) for "" while no function of the chunk is named. False
+// when memory runs out.
+bool prepare_name(Chunk* c, const char* name, char** copy) {
+    *copy = nullptr;
+    if (name[0] == '\0' && c->names.empty()) return true;
+    const size_t n = c->entries.size();
+    if (!c->names.reserve(n + 1)) return false;
+    while (c->names.size() < n) (void)c->names.push(nullptr);  // reserved
+    if (name[0] == '\0') return true;
+    const size_t len = std::strlen(name) + 1;
+    *copy = static_cast<char*>(std::malloc(len));
+    if (*copy == nullptr) return false;
+    std::memcpy(*copy, name, len);
+    return true;
+}
+
 // Places compiled code in the region (room reserved at its upper bound).
-void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* op) {
+void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* name, const char* op) {
     const size_t room = max_size(comp);
     Chunk* c = chunk_with_room(r, room, op);
     if (c == nullptr) return nullptr;
     const size_t at = round_up(c->used, kAlign);
-    if (!c->entries.reserve(c->entries.size() + 1)) {
+    char* copy = nullptr;
+    if (!c->entries.reserve(c->entries.size() + 1) || !prepare_name(c, name, &copy)) {
         fail(op, r, NPK_ERR_OUT_OF_MEMORY, "no memory for the region's signature list");
         return nullptr;
     }
     const size_t len = place(comp, c->base + at, op);
-    if (len == 0) return nullptr;
+    if (len == 0) {
+        std::free(copy);
+        return nullptr;
+    }
     (void)c->entries.push(Entry{static_cast<uint32_t>(at), sig});  // reserved above
+    if (copy != nullptr || !c->names.empty()) (void)c->names.push(copy);  // reserved by prepare_name
     trap_fill(c->base + c->used, at - c->used);
     c->used = at + len;
     ++r->count;
     return c->base + at;
 }
 
-// Records the one function of a sealed page in the signature table.
-bool publish_alone(void* page, Sig sig, const char* op) {
+}  // namespace
+
+bool publish_alone(void* page, size_t len, Sig sig, const char* name, const char* op) {
     auto* entry = static_cast<Entry*>(std::malloc(sizeof(Entry)));
     CodeIndex* idx = nullptr;
     if (entry != nullptr) {
         *entry = Entry{0, sig};
         idx = make_index(reinterpret_cast<uintptr_t>(page), npk::wildx::size(page), entry, 1);
-        if (idx != nullptr && publish(idx)) return true;
+        bool ready = idx != nullptr && name[0] == '\0';  // the default name needs nothing
+        if (idx != nullptr && !ready) {
+            idx->names = static_cast<char**>(std::calloc(1, sizeof(char*)));
+            const size_t n = std::strlen(name) + 1;
+            if (idx->names != nullptr) idx->names[0] = static_cast<char*>(std::malloc(n));
+            ready = idx->names != nullptr && idx->names[0] != nullptr;
+            if (ready) std::memcpy(idx->names[0], name, n);
+        }
+        if (ready && publish(idx)) {
+            announce(idx, len);
+            return true;
+        }
     }
     if (idx != nullptr) {
         free_index(idx);
@@ -182,7 +227,6 @@ bool publish_alone(void* page, Sig sig, const char* op) {
     return false;
 }
 
-}  // namespace
 }  // namespace npk::codegen
 
 using namespace npk::codegen;
@@ -192,7 +236,8 @@ extern "C" {
 void* npk_jit_build(npk_jit_builder* b) {
     constexpr const char* op = "npk_jit_build";
     Sig sig = 0;
-    Compiled* comp = take_and_compile(b, op, &sig);
+    char name[npk::tools::kMaxName + 1];
+    Compiled* comp = take_and_compile(b, op, &sig, name);
     if (comp == nullptr) return nullptr;
     void* page = npk::wildx::alloc(max_size(comp));  // reports its own errors (quota, OS)
     if (page == nullptr) {
@@ -201,7 +246,7 @@ void* npk_jit_build(npk_jit_builder* b) {
     }
     const size_t len = place(comp, page, op);
     destroy(comp);
-    if (len != 0 && npk::wildx::seal(page) == 0 && publish_alone(page, sig, op)) return page;
+    if (len != 0 && npk::wildx::seal(page) == 0 && publish_alone(page, len, sig, name, op)) return page;
     npk::wildx::free_page(page);
     return nullptr;
 }
@@ -224,9 +269,10 @@ void* npk_jit_region_add(npk_jit_region* r, npk_jit_builder* b) {
         return nullptr;
     }
     Sig sig = 0;
-    Compiled* comp = take_and_compile(b, op, &sig);
+    char name[npk::tools::kMaxName + 1];
+    Compiled* comp = take_and_compile(b, op, &sig, name);
     if (comp == nullptr) return nullptr;
-    void* fn = region_place(r, comp, sig, op);
+    void* fn = region_place(r, comp, sig, name, op);
     destroy(comp);
     return fn;
 }

@@ -16,7 +16,7 @@
 namespace npk::config {
 namespace {
 
-std::atomic<size_t> g_value[kSettingCount] = {kDefaultQuota, 0, 0, 0};
+std::atomic<size_t> g_value[kSettingCount] = {kDefaultQuota, 0, 0, 0, 0, 0};
 std::atomic<bool> g_loaded{false};
 constinit Mutex g_load_mu;
 
@@ -66,6 +66,30 @@ size_t env_flag(const char* name) {
     return v != nullptr && std::strcmp(v, "1") == 0 ? 1 : 0;
 }
 
+// NPK_JIT_PERF: a comma-separated list of "map" and "jitdump".
+size_t env_perf() {
+    const char* v = std::getenv("NPK_JIT_PERF");
+    if (v == nullptr || *v == '\0') return 0;
+    size_t bits = 0;
+    for (const char* p = v;;) {
+        const char* end = std::strchr(p, ',');
+        const size_t n = end != nullptr ? static_cast<size_t>(end - p) : std::strlen(p);
+        if (n == 3 && std::strncmp(p, "map", 3) == 0) {
+            bits |= kPerfMap;
+        } else if (n == 7 && std::strncmp(p, "jitdump", 7) == 0) {
+            bits |= kPerfJitdump;
+        } else {
+            char shown[64 * 4 + 4];
+            escape_value(v, shown);
+            warn_line(NPK_FACILITY_BUILDER, "ignoring NPK_JIT_PERF='%s': expected map, jitdump or map,jitdump", shown);
+            return 0;
+        }
+        if (end == nullptr) break;
+        p = end + 1;
+    }
+    return bits;
+}
+
 void load_from_env() {
     size_t bytes = kDefaultQuota;
     if (const char* v = std::getenv("NPK_WILDX_QUOTA")) {
@@ -90,6 +114,8 @@ void load_from_env() {
     g_value[quota].store(bytes, std::memory_order_relaxed);
     g_value[audit].store(env_flag("NPK_WILDX_AUDIT"), std::memory_order_relaxed);
     g_value[quiet].store(env_flag("NPK_WILDX_QUIET"), std::memory_order_relaxed);
+    g_value[jit_perf].store(env_perf(), std::memory_order_relaxed);
+    g_value[jit_gdb].store(env_flag("NPK_JIT_GDB"), std::memory_order_relaxed);
 }
 
 void ensure_loaded() {

@@ -1,7 +1,8 @@
 // config.h — process-wide settings of the runtime (private).
 //
 // Read from the environment at the first read or write of any setting
-// (NPK_WILDX_QUOTA, NPK_WILDX_AUDIT, NPK_WILDX_QUIET); the setters of the
+// (NPK_WILDX_QUOTA, NPK_WILDX_AUDIT, NPK_WILDX_QUIET, NPK_JIT_PERF,
+// NPK_JIT_GDB); the setters of the
 // C ABI override them afterwards, and can never be undone by a late read
 // of the environment.
 #pragma once
@@ -12,11 +13,17 @@ namespace npk::config {
 
 inline constexpr size_t kDefaultQuota = size_t{64} << 20;  // 64 MiB
 
+// The bits of jit_perf: NPK_JIT_PERF=map, =jitdump, or =map,jitdump.
+inline constexpr size_t kPerfMap = 1;
+inline constexpr size_t kPerfJitdump = 2;
+
 enum Setting : unsigned {
     quota,        // bytes the live wildx pages may use (NPK_WILDX_QUOTA)
     audit,        // 0/1: a line per alloc, seal, free and rejection (NPK_WILDX_AUDIT)
     quiet,        // 0/1: no rejection lines (NPK_WILDX_QUIET)
     guard_pages,  // 0/1: an inaccessible page on either side of new pages
+    jit_perf,     // kPerfMap | kPerfJitdump: what perf is told of built code (NPK_JIT_PERF)
+    jit_gdb,      // 0/1: register built code with the GDB JIT interface (NPK_JIT_GDB)
     kSettingCount
 };
 

@@ -115,6 +115,13 @@ Status unmap(void* p, size_t len) {
     return {};
 }
 
+Status map_file_rx(int fd, size_t len, void** out) {
+    void* p = ::mmap(nullptr, len, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) return {errno, "mmap"};
+    *out = p;
+    return {};
+}
+
 namespace testing {
 
 void fail_nth_os_call(OsCall call, uint32_t nth, int err) {

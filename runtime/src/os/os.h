@@ -38,4 +38,11 @@ Status protect_rx(void* p, size_t len);
 // Unmaps [p, p + len).
 Status unmap(void* p, size_t len);
 
+// Maps the first `len` bytes of the open file `fd` read+execute, private:
+// the marker perf needs to find a jitdump file (tools/perf.cpp). Nothing
+// runs there and nothing writes it; the mapping is what `perf record`
+// sees as an executable mmap event with the file's name. Not subject to
+// the heap's fault seam: it is not heap memory.
+Status map_file_rx(int fd, size_t len, void** out);
+
 }  // namespace npk::os
