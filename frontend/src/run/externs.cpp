@@ -109,6 +109,13 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         // A built function is a whole sealed W^X page (released by
         // npk_wildx_free): the gate adds it to its table like a wildx_alloc page.
         {"npk_jit_build", address_of(&npk_jit_build), {C::Pointer, {C::Pointer}}, R::PageAlloc},
+        // A function built from validated bytes is a whole sealed page too.
+        {"npk_jit_build_bytes", address_of(&npk_jit_build_bytes),
+         {C::Pointer, {C::Pointer, kSizeT, C::SInt32, C::SInt32, C::Pointer, C::UInt32}}, R::PageAlloc},
+        {"npk_jit_build_bytes_named", address_of(&npk_jit_build_bytes_named),
+         {C::Pointer, {C::Pointer, kSizeT, C::SInt32, C::SInt32, C::Pointer, C::UInt32, C::Pointer}}, R::PageAlloc},
+        {"npk_jit_builder_name", address_of(&npk_jit_builder_name), {C::SInt32, {C::Pointer, C::Pointer}}, R::None},
+        {"npk_jit_name", address_of(&npk_jit_name), {C::SInt32, {C::Pointer, C::Pointer, kSizeT}}, R::None},
         {"npk_jit_region_new", address_of(&npk_jit_region_new), {C::Pointer, {}}, R::None},
         {"npk_jit_region_add", address_of(&npk_jit_region_add), {C::Pointer, {C::Pointer, C::Pointer}}, R::None},
         {"npk_jit_region_seal", address_of(&npk_jit_region_seal), {C::SInt32, {C::Pointer}}, R::None},
