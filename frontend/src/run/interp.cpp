@@ -143,61 +143,6 @@ private:
         }
     }
 
-    // ------------------------------------------------------------------
-    // Values.
-    // ------------------------------------------------------------------
-    Value zero(const Type* t) const {
-        Value v;
-        if (t->kind == TypeKind::Struct)
-            for (const FieldInfo& f : t->st->fields) v.sub.push_back(zero(f.type));
-        else if (t->kind == TypeKind::Result && t->elem->kind != TypeKind::Nil)
-            v.sub.push_back(zero(t->elem));
-        return v;
-    }
-
-    Value ok_result(Value v, const Type* value_type) const {
-        Value r;
-        if (value_type->kind != TypeKind::Nil) r.sub.push_back(std::move(v));
-        return r;
-    }
-
-    Value failed_result(int64_t code, const Type* value_type) const {
-        Value r;
-        r.is_error = true;
-        r.err = code;
-        if (value_type->kind != TypeKind::Nil) r.sub.push_back(zero(value_type));
-        return r;
-    }
-
-    // Heap structs (`wild S`): C layout in an npk_alloc block.
-    void store(unsigned char* at, const Type* t, const Value& v) const {
-        if (t->kind == TypeKind::Struct) {
-            for (size_t i = 0; i < t->st->fields.size(); ++i)
-                store(at + t->st->fields[i].offset, t->st->fields[i].type, v.sub[i]);
-            return;
-        }
-        uint32_t n = c_size_of(t);
-        uint64_t w = v.bits;
-        std::memcpy(at, &w, n);  // the low n bytes of the word come first
-        static_assert(std::endian::native == std::endian::little, "heap structs assume a little-endian host");
-        static_assert(sizeof(void*) == 8, "npk assumes a 64-bit host");
-    }
-
-    Value load(const unsigned char* at, const Type* t) const {
-        Value v;
-        if (t->kind == TypeKind::Struct) {
-            for (const FieldInfo& f : t->st->fields) v.sub.push_back(load(at + f.offset, f.type));
-            return v;
-        }
-        uint64_t w = 0;
-        std::memcpy(&w, at, c_size_of(t));
-        v.bits = t->is_integer() ? normalize(w, t) : w;
-        return v;
-    }
-
-    static unsigned char* heap_ptr(const Value& slot) {
-        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(slot.bits));
-    }
 
     // ------------------------------------------------------------------
     // Calls.
@@ -615,58 +560,13 @@ private:
             if (eval(*b.lhs, f).bits != 0) return int_value(1);
             return int_value(eval(*b.rhs, f).bits != 0 ? 1 : 0);
         }
-        uint64_t x = eval(*b.lhs, f).bits;
-        uint64_t y = eval(*b.rhs, f).bits;
+        const uint64_t x = eval(*b.lhs, f).bits;
+        const uint64_t y = eval(*b.rhs, f).bits;
         const Type* t = s_.operand_type[b.id];
         assert(t);
-        switch (b.op) {
-        case BinaryOp::Eq: return int_value(x == y);
-        case BinaryOp::Ne: return int_value(x != y);
-        case BinaryOp::Lt: return int_value(t->is_signed() ? as_signed(x) < as_signed(y) : x < y);
-        case BinaryOp::Le: return int_value(t->is_signed() ? as_signed(x) <= as_signed(y) : x <= y);
-        case BinaryOp::Gt: return int_value(t->is_signed() ? as_signed(x) > as_signed(y) : x > y);
-        case BinaryOp::Ge: return int_value(t->is_signed() ? as_signed(x) >= as_signed(y) : x >= y);
-        default: break;
-        }
-        if (t->kind == TypeKind::Tbb) return int_value(tbb_arith(b.op, x, y, t));
-        switch (b.op) {
-        case BinaryOp::Add: return int_value(normalize(x + y, t));
-        case BinaryOp::Sub: return int_value(normalize(x - y, t));
-        case BinaryOp::Mul: return int_value(normalize(x * y, t));
-        case BinaryOp::Div:
-        case BinaryOp::Mod: {
-            if (y == 0) throw Fault{b.loc, "Division by zero", NPK_FAULT_DIVISION_BY_ZERO};
-            bool div = b.op == BinaryOp::Div;
-            if (!t->is_signed()) return int_value(div ? x / y : x % y);
-            int64_t sx = as_signed(x), sy = as_signed(y);
-            // INT64_MIN / -1 overflows in C++; Nitpick wraps: the quotient
-            // is INT64_MIN and the remainder 0. Narrower widths compute it
-            // exactly in 64 bits and wrap in normalize().
-            if (sx == INT64_MIN && sy == -1) return int_value(div ? x : 0);
-            return int_value(normalize(static_cast<uint64_t>(div ? sx / sy : sx % sy), t));
-        }
-        default: break;
-        }
-        assert(false && "unknown binary operator");
-        return Value{};
-    }
-
-    static uint64_t tbb_arith(BinaryOp op, uint64_t x, uint64_t y, const Type* t) {
-        uint64_t err = tbb_err(t);
-        if (x == err || y == err) return err;
-        int64_t a = as_signed(x), b = as_signed(y), r = 0;
-        bool overflow = false;
-        switch (op) {
-        case BinaryOp::Add: overflow = __builtin_add_overflow(a, b, &r); break;
-        case BinaryOp::Sub: overflow = __builtin_sub_overflow(a, b, &r); break;
-        case BinaryOp::Mul: overflow = __builtin_mul_overflow(a, b, &r); break;
-        // Neither operand is ERR, so INT64_MIN / -1 cannot happen here.
-        case BinaryOp::Div: overflow = b == 0; r = overflow ? 0 : a / b; break;
-        case BinaryOp::Mod: overflow = b == 0; r = overflow ? 0 : a % b; break;
-        default: return err;
-        }
-        if (overflow || r > tbb_max(t) || r < -tbb_max(t)) return err;
-        return static_cast<uint64_t>(r);
+        uint64_t w = 0;
+        if (!binary_word(b.op, x, y, t, w)) throw Fault{b.loc, "Division by zero", NPK_FAULT_DIVISION_BY_ZERO};
+        return int_value(w);
     }
 
     // ------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sema/types.h"
+#include "syntax/ast.h"
 
 namespace npk::run {
 
@@ -43,5 +44,24 @@ inline Value int_value(uint64_t w) {
     v.bits = w;
     return v;
 }
+
+// The zero value of `t` (structs and Results field by field).
+Value zero(const Type* t);
+// Result{value: v} and a failed Result (its value zeroed) of `value_type`.
+Value ok_result(Value v, const Type* value_type);
+Value failed_result(int64_t code, const Type* value_type);
+
+// Heap structs (`wild S`): C layout in an npk_alloc block.
+void store(unsigned char* at, const Type* t, const Value& v);
+Value load(const unsigned char* at, const Type* t);
+inline unsigned char* heap_ptr(const Value& slot) {
+    return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(slot.bits));
+}
+
+// The word of `x op y` for a comparison or arithmetic operator on
+// operands of type `t` (wrapping per width; tbb saturating to ERR).
+// False for an integer division or remainder by zero, which the caller
+// reports. `&&` and `||` are not word operators: they evaluate lazily.
+bool binary_word(ast::BinaryOp op, uint64_t x, uint64_t y, const Type* t, uint64_t& out);
 
 }  // namespace npk::run
