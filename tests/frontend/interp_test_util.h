@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../../runtime/src/test_seams.h"
+#include "../../runtime/src/core/test_seams.h"
 #include "sema_test_util.h"
 
 namespace npk::test {
