@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(void) {
     npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
@@ -21,14 +22,18 @@ int main(void) {
     npk_jit_op(b, NPK_JIT_ADD, k, k, x);         /* k = k + 7 */
     npk_jit_ret(b, k);
     /* Compiles, seals (never writable and executable at once), frees b. */
-    int64_t (*poly)(int64_t) = (int64_t (*)(int64_t))npk_jit_build(b);
-    if (poly == NULL) {
+    void* fn = npk_jit_build(b);
+    if (fn == NULL) {
         fprintf(stderr, "jit_build_demo: %s\n", npk_last_error_message());
         return 1;
     }
+    /* A code address to a function pointer: POSIX allows it (as for dlsym);
+       ISO C has no cast for it, so copy the bits. */
+    int64_t (*poly)(int64_t);
+    memcpy(&poly, &fn, sizeof poly);
     npk_jit_value arg = {.type = NPK_JIT_I64, .i64 = 5}, r;
-    if (npk_jit_invoke((void*)poly, &arg, 1, &r) != 0) return 1;  /* checks the signature first */
+    if (npk_jit_invoke(fn, &arg, 1, &r) != 0) return 1;  /* checks the signature first */
     printf("poly(4) = %" PRId64 ", invoke(poly, 5) = %" PRId64 "\n", poly(4), r.i64);
     int ok = poly(4) == 55 && r.i64 == 82;
-    return npk_wildx_free((void*)poly) == 0 && ok ? 0 : 1;
+    return npk_wildx_free(fn) == 0 && ok ? 0 : 1;
 }
