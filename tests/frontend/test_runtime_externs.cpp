@@ -160,6 +160,44 @@ TEST_CASE("runtime externs: npk's table matches the runtime's public headers", "
     }
 }
 
+namespace {
+std::vector<std::filesystem::path> header_list(const std::string& list) {
+    std::vector<std::filesystem::path> files;
+    for (size_t start = 0; start < list.size();) {
+        size_t bar = std::min(list.find('|', start), list.size());
+        files.emplace_back(list.substr(start, bar - start));
+        start = bar + 1;
+    }
+    return files;
+}
+}  // namespace
+
+// Upstream's edition of the API (runtime/allocators.h, assembler.h,
+// handle.h, result.h) declares some of npk/'s functions again, so that it
+// stands alone: the same function must have the same signature in both.
+// The rest of it (structs by value, the assembler) is C-only: npk's table
+// binds none of it, and nothing of it may slip into the table unchecked.
+TEST_CASE("runtime externs: upstream's headers agree with npk/ on every name they share", "[externs]") {
+    const auto ours = header_functions(header_list(NPK_RUNTIME_PUBLIC_HEADERS));
+    const auto upstream = header_functions(header_list(NPK_RUNTIME_UPSTREAM_HEADERS));
+    REQUIRE(upstream.size() >= 100);
+    std::map<std::string, const RuntimeSymbol*> table;
+    for (const RuntimeSymbol& rs : runtime_symbols()) table.emplace(rs.name, &rs);
+    int shared = 0;
+    for (const auto& [name, d] : upstream) {
+        INFO(d.file << ": " << d.ret << " " << name << "(...)");
+        auto it = ours.find(name);
+        if (it == ours.end()) {
+            CHECK(table.count(name) == 0);  // only npk/ functions are bound by npk
+            continue;
+        }
+        ++shared;
+        CHECK(d.ret == it->second.ret);
+        CHECK(d.params == it->second.params);
+    }
+    CHECK(shared >= 11);  // npk_alloc, npk_free, the three wildx calls, the quota, five handle calls
+}
+
 TEST_CASE("runtime externs: the header reader sees through comments, macros and parameter names", "[externs]") {
     // The reader itself, on text shaped like the real headers.
     auto dir = std::filesystem::temp_directory_path() / ("npk-externs-" + std::to_string(::getpid()));

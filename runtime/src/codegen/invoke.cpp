@@ -76,6 +76,9 @@ extern "C" {
 int32_t npk_jit_invoke(const void* fn, const npk_jit_value* args, int32_t nargs, npk_jit_value* ret) {
     Sig sig;
     if (!lookup(fn, &sig)) [[unlikely]] return not_a_function("invoke", fn);
+    if (sig == kSigUnknown) [[unlikely]] {
+        return fail("invoke", fn, NPK_ERR_JIT_SIGNATURE, "the code's signature was never stated: nothing can be checked");
+    }
     if (nargs != sig_nargs(sig) || (nargs > 0 && args == nullptr)) [[unlikely]] return mismatch(fn, sig, args, nargs);
     int64_t i[kMaxParams] = {};
     double d[kMaxParams] = {};

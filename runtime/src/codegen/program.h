@@ -71,6 +71,12 @@ struct Program {
 // The signature as one word: the result type in bits 0..2, the parameter
 // count in bits 3..6, parameter i's type in bits 7+3i .. 9+3i.
 using Sig = uint32_t;
+// The signature of code nobody described (upstream's assembler without
+// npk_asm_set_signature, a WildXGuard filled by hand): a result type
+// make_sig never produces. Such code is in the signature table for the
+// tools, and invoke refuses every call to it.
+inline constexpr Sig kSigUnknown = 7;
+static_assert(kTypeCount < 8, "kSigUnknown must not be a real result type");
 Sig signature_of(const Program& p);
 Sig make_sig(Type ret, int nargs, const Type* args);
 Type sig_ret(Sig s);

@@ -10,11 +10,8 @@
 
 namespace npk::upstream {
 
-// The signature of code whose signature nobody stated: a result type no
-// make_sig() can produce, so npk_jit_invoke refuses every view of it, and
-// npk_jit_signature shows it as "?()".
-inline constexpr codegen::Sig kUnknownSig = 7;
-static_assert(codegen::kTypeCount < 8, "kUnknownSig must not be a real result type");
+// Code nobody described: in the signature table, never invoked.
+inline constexpr codegen::Sig kUnknownSig = codegen::kSigUnknown;
 
 // A fresh WRITABLE page as a guard; an all-zero guard on failure (the
 // registry has reported why).

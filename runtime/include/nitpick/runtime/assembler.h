@@ -56,7 +56,12 @@ typedef enum {
     REG_XMM0 = 64, REG_XMM1 = 65, REG_XMM2 = 66, REG_XMM3 = 67,
     REG_XMM4 = 68, REG_XMM5 = 69, REG_XMM6 = 70, REG_XMM7 = 71,
     REG_XMM8 = 72, REG_XMM9 = 73, REG_XMM10 = 74, REG_XMM11 = 75,
-    REG_XMM12 = 76, REG_XMM13 = 77, REG_XMM14 = 78, REG_XMM15 = 79
+    REG_XMM12 = 76, REG_XMM13 = 77, REG_XMM14 = 78, REG_XMM15 = 79,
+
+    /* Not a register: it widens the enum's range so that the virtual
+     * register numbers below (256..767), cast to AsmRegister as upstream's
+     * code does, are values of the type in C++ too. */
+    REG_VIRTUAL_LIMIT = 768
 } AsmRegister;
 
 /* ---------------------------------------------------------------------
