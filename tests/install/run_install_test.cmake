@@ -25,6 +25,9 @@ set(headers "")
 foreach(h IN LISTS HEADERS)
   list(APPEND headers include/npk/${h})
 endforeach()
+foreach(h IN ITEMS allocators assembler handle result)
+  list(APPEND headers include/nitpick/runtime/${h}.h)
+endforeach()
 foreach(f ${headers} ${LIBDIR}/libnpkjit.a ${LIBDIR}/libnpkjit.so
           ${LIBDIR}/pkgconfig/npkjit.pc ${LIBDIR}/cmake/NitpickJit/NitpickJitConfig.cmake)
   if(NOT EXISTS "${prefix}/${f}")
@@ -41,6 +44,7 @@ run("build the find_package consumer" "${CMAKE_COMMAND}" --build "${WORK_DIR}/cm
 run("run consumer_shared" "${WORK_DIR}/cmake-consumer/consumer_shared")
 run("run consumer_static" "${WORK_DIR}/cmake-consumer/consumer_static")
 run("run consumer_old_name" "${WORK_DIR}/cmake-consumer/consumer_old_name")
+run("run upstream_consumer" "${WORK_DIR}/cmake-consumer/upstream_consumer")
 
 # 2. pkg-config --cflags --libs npkjit.
 if(NOT PKG_CONFIG)
@@ -54,3 +58,6 @@ separate_arguments(san UNIX_COMMAND "${SANITIZE_FLAGS}")
 run("build the pkg-config consumer" "${C_COMPILER}" ${san} "${CONSUMER_DIR}/consumer.c" ${pc_flags}
     "-Wl,-rpath,${prefix}/${LIBDIR}" -o "${WORK_DIR}/pc_consumer")
 run("run pc_consumer" "${WORK_DIR}/pc_consumer")
+run("build the pkg-config upstream consumer" "${C_COMPILER}" ${san} "${CONSUMER_DIR}/upstream_consumer.c" ${pc_flags}
+    "-Wl,-rpath,${prefix}/${LIBDIR}" -o "${WORK_DIR}/pc_upstream_consumer")
+run("run pc_upstream_consumer" "${WORK_DIR}/pc_upstream_consumer")
