@@ -8,6 +8,7 @@
 #include <npk/jitbuild.h>
 #include <npk/status.h>
 
+#include "core/test_seams.h"
 #include "skip.h"
 #include "support.h"
 
@@ -487,5 +488,90 @@ TEST_CASE("virtual-register code with internal calls needs the caller's frame", 
     CHECK(g.ptr == nullptr);
     CHECK(npk_last_error() == NPK_ERR_JIT_CODEGEN);
     CHECK(std::string(npk_asm_get_error(a)).find("npk_asm_prologue") != std::string::npos);
+    npk_asm_destroy(a);
+}
+
+TEST_CASE("a jump recorded to a label never bound fails finalize", "[upstream][asm][rejection]") {
+    require_x86();
+    npk::test::StderrCapture cap;
+    Assembler* a = npk_asm_create();
+    const int v = npk_asm_vreg_new_gpr(a);
+    const int nowhere = npk_asm_new_label(a);
+    npk_asm_mov_r64_imm64(a, V(v), 1);
+    npk_asm_cmp_r64_imm32(a, V(v), 1);
+    npk_asm_je(a, nowhere);
+    npk_asm_ret(a);
+    WildXGuard g = npk_asm_finalize(a);
+    CHECK(g.ptr == nullptr);
+    CHECK(npk_last_error() == NPK_ERR_JIT_LABEL_UNBOUND);
+    CHECK(std::string(npk_asm_get_error(a)).find("label 0") != std::string::npos);
+    npk_asm_destroy(a);
+}
+
+TEST_CASE("code written before the first virtual register stays in front of it", "[upstream][asm]") {
+    require_x86();
+    Assembler* a = npk_asm_create();
+    const int back = npk_asm_new_label(a);
+    npk_asm_mov_r64_imm64(a, REG_RDX, 5);  // encoded at once
+    npk_asm_bind_label(a, back);           // bound at offset 10
+    const size_t prefix = a->buffer->size;
+    const int v = npk_asm_vreg_new_gpr(a);
+    npk_asm_mov_r64_r64(a, V(v), REG_RDX);
+    npk_asm_add_r64_imm32(a, V(v), 1);
+    npk_asm_mov_r64_r64(a, REG_RDX, V(v));
+    npk_asm_cmp_r64_imm32(a, REG_RDX, 8);
+    npk_asm_jl(a, back);                   // back into the direct part
+    npk_asm_mov_r64_r64(a, REG_RAX, REG_RDX);
+    npk_asm_ret(a);
+    CHECK(a->buffer->size == prefix);      // recorded, not yet encoded
+    CHECK(run0(a) == 8);
+    CHECK(a->buffer->size > prefix);
+    npk_asm_destroy(a);
+}
+
+TEST_CASE("NPK_JIT_PERF=map: finalized code gets its line like any built function", "[upstream][asm][tools]") {
+    require_x86();
+    setenv("NPK_JIT_PERF", "map", 1);
+    npk::wildx::testing::reload_config_from_env();  // each test case is its own process
+    Assembler* a = npk_asm_create();
+    npk_asm_mov_r64_imm64(a, REG_RAX, 3);
+    npk_asm_ret(a);
+    WildXGuard g = npk_asm_finalize(a);
+    REQUIRE(g.ptr != nullptr);
+    char path[64];
+    std::snprintf(path, sizeof path, "/tmp/perf-%d.map", static_cast<int>(getpid()));
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    char want[96];
+    const auto start = reinterpret_cast<unsigned long>(g.ptr);
+    std::snprintf(want, sizeof want, "%lx b jit_fn_%lx\n", start, start);  // 11 bytes of code
+    CHECK(ss.str().find(want) != std::string::npos);
+    npk_free_exec(&g);
+    npk_asm_destroy(a);
+    unsetenv("NPK_JIT_PERF");
+    npk::wildx::testing::reload_config_from_env();
+    ::unlink(path);
+}
+
+namespace {
+int64_t g_cells[2];
+}  // namespace
+
+TEST_CASE("a spilled register that is both the base and the destination of a load", "[upstream][asm][regalloc]") {
+    require_x86();
+    g_cells[0] = static_cast<int64_t>(reinterpret_cast<intptr_t>(&g_cells[1]));
+    g_cells[1] = 77;
+    Assembler* a = npk_asm_create();
+    int v[20];
+    for (int& x : v) x = npk_asm_vreg_new_gpr(a);
+    for (int x : v) npk_asm_mov_r64_imm64(a, V(x), static_cast<int64_t>(reinterpret_cast<intptr_t>(&g_cells[0])));
+    for (int x : v) npk_asm_mov_r64_mem(a, V(x), V(x), 0);  // x = *x: &g_cells[1]
+    for (int x : v) npk_asm_mov_r64_mem(a, V(x), V(x), 0);  // x = *x: 77
+    npk_asm_mov_r64_imm64(a, REG_RAX, 0);
+    for (int x : v) npk_asm_add_r64_r64(a, REG_RAX, V(x));
+    npk_asm_ret(a);
+    CHECK(run0(a) == 20 * 77);
+    CHECK(npk_asm_spill_count(a) > 0);
     npk_asm_destroy(a);
 }

@@ -222,13 +222,6 @@ int32_t slot_disp(const Plan& p, int32_t slot) { return -(p.user_base + 16 * (sl
 int32_t csr_disp(const Plan& p, int32_t j) { return -(p.user_base + 16 * p.slots + 8 * (j + 1)); }
 int32_t frame_size(const Plan& p) { return (p.user_base + 16 * p.slots + 8 * p.ncsr + 15) & ~15; }
 
-bool push_all(Vec<JitIR>& out, const JitIR* ops, int32_t n) {
-    for (int32_t i = 0; i < n; ++i) {
-        if (!out.push(ops[i])) return false;
-    }
-    return true;
-}
-
 bool saves(const Plan& p, Vec<JitIR>& out, bool restore) {
     for (int32_t j = 0; j < p.ncsr; ++j) {
         const JitIR op = restore ? JitIR{JIT_OP_MOV_LOAD, p.csr[j], REG_RBP, 0, csr_disp(p, j), 0}
@@ -239,15 +232,19 @@ bool saves(const Plan& p, Vec<JitIR>& out, bool restore) {
 }
 
 // One instruction with its virtual registers replaced: loads of spilled
-// ones before it, stores after it.
+// ones it reads before it, stores of those it writes after it. A class
+// has at most two distinct virtual registers in one instruction, hence
+// two scratch registers.
 bool rewrite_op(const Plan& p, JitIR op, Vec<JitIR>& out) {
     const Roles roles = operand_roles(op.opcode);
     int32_t* fields[3] = {&op.dst, &op.src1, &op.src2};
     const Cls cls[3] = {roles.dst_cls, roles.src1_cls, roles.src2_cls};
     const Use use[3] = {roles.dst_use, Use::read, Use::read};
-    JitIR before[3], after[3];
-    int32_t nb = 0, na = 0;
-    int32_t seen_vreg[2][2] = {{-1, -1}, {-1, -1}};  // per class: the vregs given scratch 0 / 1
+    struct Spilled {
+        int32_t vreg = -1, scratch = -1, disp = 0;
+        bool xmm = false, read = false, written = false;
+    } sp[4];  // per class, up to two
+    int32_t nsp = 0;
     for (int f = 0; f < 3; ++f) {
         if (cls[f] == Cls::none || !IS_VREG(*fields[f])) continue;
         const Range& r = p.ranges[static_cast<size_t>(p.range_of[*fields[f]])];
@@ -255,17 +252,24 @@ bool rewrite_op(const Plan& p, JitIR op, Vec<JitIR>& out) {
             *fields[f] = r.phys;
             continue;
         }
-        const int c = r.xmm ? 1 : 0;
-        const int32_t* scratch = r.xmm ? p.scratch_xmm : p.scratch_gpr;
-        const int k = seen_vreg[c][0] == r.vreg || seen_vreg[c][0] < 0 ? 0 : 1;
-        const bool first = seen_vreg[c][k] < 0;
-        seen_vreg[c][k] = r.vreg;
-        *fields[f] = scratch[k];
-        const int32_t disp = slot_disp(p, r.slot);
-        if (first && use[f] != Use::write) before[nb++] = load_slot(r.xmm, scratch[k], disp);
-        if (use[f] == Use::write || use[f] == Use::read_write) after[na++] = store_slot(r.xmm, scratch[k], disp);
+        int32_t k = 0, same_class = 0;
+        while (k < nsp && sp[k].vreg != r.vreg) same_class += sp[k++].xmm == r.xmm ? 1 : 0;
+        if (k == nsp) {
+            const int32_t* scratch = r.xmm ? p.scratch_xmm : p.scratch_gpr;
+            sp[nsp++] = Spilled{r.vreg, scratch[same_class], slot_disp(p, r.slot), r.xmm, false, false};
+        }
+        sp[k].read |= use[f] != Use::write;
+        sp[k].written |= use[f] == Use::write || use[f] == Use::read_write;
+        *fields[f] = sp[k].scratch;
     }
-    return push_all(out, before, nb) && out.push(op) && push_all(out, after, na);
+    for (int32_t k = 0; k < nsp; ++k) {
+        if (sp[k].read && !out.push(load_slot(sp[k].xmm, sp[k].scratch, sp[k].disp))) return false;
+    }
+    if (!out.push(op)) return false;
+    for (int32_t k = 0; k < nsp; ++k) {
+        if (sp[k].written && !out.push(store_slot(sp[k].xmm, sp[k].scratch, sp[k].disp))) return false;
+    }
+    return true;
 }
 
 bool emit_program(const Plan& p, const JitIR* ops, int32_t n, bool auto_frame, Vec<JitIR>& out) {

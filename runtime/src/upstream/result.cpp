@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -14,6 +15,21 @@ char* copy_text(const char* s) {
     auto* out = static_cast<char*>(std::malloc(n));
     if (out != nullptr) std::memcpy(out, s, n);
     return out;
+}
+
+// Errors live until the process ends (upstream's live on a collected heap
+// this runtime does not have): each is kept on one list, so it stays
+// reachable rather than leaked.
+struct ErrorNode {
+    AriaError error;  // first: the caller's pointer is the node's
+    ErrorNode* next;
+};
+std::atomic<ErrorNode*> g_errors{nullptr};
+
+void keep(ErrorNode* n) {
+    n->next = g_errors.load(std::memory_order_relaxed);
+    while (!g_errors.compare_exchange_weak(n->next, n, std::memory_order_release, std::memory_order_relaxed)) {
+    }
 }
 
 // Unwrapping an error is the caller's mistake: say so, give the zero value.
@@ -54,17 +70,19 @@ AriaResultVoid npk_result_ok_void(void) { return AriaResultVoid{nullptr, false};
 AriaResultVoid npk_result_err_void(AriaError* error) { return err<AriaResultVoid>(error); }
 
 AriaError* npk_error_new(int32_t code, const char* message, const char* file, int32_t line) {
-    auto* e = static_cast<AriaError*>(std::calloc(1, sizeof(AriaError)));
+    auto* node = static_cast<ErrorNode*>(std::calloc(1, sizeof(ErrorNode)));
+    AriaError* e = node != nullptr ? &node->error : nullptr;
     char* msg = copy_text(message != nullptr ? message : "");
     char* where = file != nullptr ? copy_text(file) : nullptr;
     if (e == nullptr || msg == nullptr || (file != nullptr && where == nullptr)) {
-        std::free(e);
+        std::free(node);
         std::free(msg);
         std::free(where);
         npk::fail(NPK_FACILITY_WILDX, "npk_error_new", npk::Subject::none(), NPK_ERR_OUT_OF_MEMORY);
         return nullptr;
     }
     *e = AriaError{code, msg, where, line};
+    keep(node);
     return e;
 }
 
