@@ -575,3 +575,75 @@ TEST_CASE("a spilled register that is both the base and the destination of a loa
     CHECK(npk_asm_spill_count(a) > 0);
     npk_asm_destroy(a);
 }
+
+namespace {
+extern "C" int64_t twice(int64_t x) { return 2 * x; }
+}  // namespace
+
+TEST_CASE("direct-mode instructions compute what their names say", "[upstream][asm]") {
+    require_x86();
+    // f(x) = ((twice(x) via call_r64) >> 1 (sar)) + helper(), helper via call_label returns 100;
+    // pushes and pops keep RDI across the call; LEA adds; SHR shifts logically.
+    Assembler* a = npk_asm_create();
+    const int helper = npk_asm_new_label(a);
+    npk_asm_prologue(a, 0);
+    npk_asm_push_r64(a, REG_RDI);
+    npk_asm_push_r64(a, REG_RDI);  // keeps the stack 16-byte aligned for the call
+    npk_asm_mov_r64_imm64(a, REG_R11, static_cast<int64_t>(reinterpret_cast<intptr_t>(&twice)));
+    npk_asm_call_r64(a, REG_R11);
+    npk_asm_pop_r64(a, REG_RDI);
+    npk_asm_pop_r64(a, REG_RDI);
+    npk_asm_sar_r64_imm8(a, REG_RAX, 1);  // back to x
+    npk_asm_mov_r64_r64(a, REG_RCX, REG_RAX);
+    npk_asm_call_label(a, helper);
+    npk_asm_add_r64_r64(a, REG_RAX, REG_RCX);
+    npk_asm_lea_r64_mem(a, REG_RAX, REG_RAX, 1000);
+    npk_asm_epilogue(a);
+    npk_asm_bind_label(a, helper);
+    npk_asm_mov_r64_imm64(a, REG_RAX, 100);
+    npk_asm_ret(a);
+    WildXGuard g = npk_asm_finalize(a);
+    REQUIRE(g.ptr != nullptr);
+    CHECK(npk_asm_execute_i64(&g, 21) == 21 + 100 + 1000);
+    CHECK(npk_asm_execute_i64(&g, -8) == -8 + 100 + 1000);  // SAR keeps the sign
+    npk_free_exec(&g);
+    npk_asm_destroy(a);
+
+    a = npk_asm_create();  // SHR is logical
+    npk_asm_mov_r64_r64(a, REG_RAX, REG_RDI);
+    npk_asm_shr_r64_imm8(a, REG_RAX, 60);
+    npk_asm_ret(a);
+    g = npk_asm_finalize(a);
+    CHECK(npk_asm_execute_i64(&g, -1) == 15);
+    npk_free_exec(&g);
+    npk_asm_destroy(a);
+
+    a = npk_asm_create();  // double f(void): 1.5 * 4.0, through memory and MULPS on the low lane
+    const double k[2] = {1.5, 4.0};
+    npk_asm_mov_r64_imm64(a, REG_RAX, static_cast<int64_t>(reinterpret_cast<intptr_t>(&k[0])));
+    npk_asm_movsd_xmm_mem(a, REG_XMM0, REG_RAX, 0);
+    npk_asm_movsd_xmm_mem(a, REG_XMM1, REG_RAX, 8);
+    npk_asm_mulsd(a, REG_XMM0, REG_XMM1);
+    npk_asm_ret(a);
+    g = npk_asm_finalize(a);
+    CHECK(npk_asm_execute_f64(&g) == 6.0);
+    npk_free_exec(&g);
+    npk_asm_destroy(a);
+
+    a = npk_asm_create();  // four floats doubled by MULPS, stored back with MOVAPS
+    alignas(16) float v[4] = {1, 2, 3, 4};
+    alignas(16) const float two[4] = {2, 2, 2, 2};
+    npk_asm_mov_r64_imm64(a, REG_RAX, static_cast<int64_t>(reinterpret_cast<intptr_t>(v)));
+    npk_asm_mov_r64_imm64(a, REG_RCX, static_cast<int64_t>(reinterpret_cast<intptr_t>(two)));
+    npk_asm_movaps_xmm_mem(a, REG_XMM0, REG_RAX, 0);
+    npk_asm_movaps_xmm_mem(a, REG_XMM1, REG_RCX, 0);
+    npk_asm_mulps(a, REG_XMM0, REG_XMM1);
+    npk_asm_movaps_xmm_xmm(a, REG_XMM2, REG_XMM0);
+    npk_asm_movaps_mem_xmm(a, REG_RAX, 0, REG_XMM2);
+    npk_asm_ret(a);
+    g = npk_asm_finalize(a);
+    npk_asm_execute(&g);
+    CHECK((v[0] == 2 && v[1] == 4 && v[2] == 6 && v[3] == 8));
+    npk_free_exec(&g);
+    npk_asm_destroy(a);
+}
