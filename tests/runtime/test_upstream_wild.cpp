@@ -247,15 +247,47 @@ TEST_CASE("the statistics lines, at once and at exit", "[upstream][wild]") {
         CHECK(t.find("wildx: ") != std::string::npos);
         CHECK(npk::test::count_lines(t) == 2);
     }
-    npk_wild_enable_guard_pages(true);  // recorded; the wild heap has no guard pages
-    void* p = npk_alloc(8);
-    CHECK(p != nullptr);
-    npk_free(p);
-    npk_wild_enable_guard_pages(false);
     const npk::test::ChildResult r = npk::test::run_child([] {
         npk_wild_enable_stats_at_exit(true);
         std::exit(0);
     });
     CHECK(r.exit_code == 0);
     CHECK(r.err.find("wild: ") != std::string::npos);
+}
+
+TEST_CASE("wild guard pages: an overrun or an underrun faults, npk_free unmaps", "[upstream][wild]") {
+    const size_t pg = npk::test::page_size();
+    npk_wild_enable_guard_pages(true);
+    auto* p = static_cast<unsigned char*>(npk_alloc(100));
+    void* aligned = npk_alloc_buffer(3 * pg + 5, 64, false);
+    npk_wild_enable_guard_pages(false);
+    REQUIRE(p != nullptr);
+    REQUIRE(aligned != nullptr);
+    CHECK(reinterpret_cast<uintptr_t>(p) % 16 == 0);
+    CHECK(reinterpret_cast<uintptr_t>(aligned) % 64 == 0);
+    CHECK(all_zero(p, 100));
+    CHECK(npk_alloc_get_size(p) == 100);
+    p[0] = 1;
+    p[99] = 2;  // the block itself is writable
+    // It ends 112 bytes in (100 rounded to 16): the next byte is the guard.
+    const npk::test::ChildResult over = npk::test::run_child([p] { static_cast<volatile unsigned char*>(p)[112] = 0; });
+    CHECK(over.signaled);
+    const uintptr_t first_page = (reinterpret_cast<uintptr_t>(p) / pg) * pg;
+    const auto* before = reinterpret_cast<volatile unsigned char*>(first_page - 1);
+    const npk::test::ChildResult under = npk::test::run_child([before] { (void)*before; });
+    CHECK(under.signaled);
+    auto* q = static_cast<unsigned char*>(npk_realloc(p, 5000));  // guards off now: an ordinary block
+    REQUIRE(q != nullptr);
+    CHECK(q[0] == 1);
+    CHECK(q[99] == 2);
+    CHECK(all_zero(q + 100, 4900));
+    npk_free(q);
+    const uintptr_t a = reinterpret_cast<uintptr_t>(aligned);
+    const uintptr_t lo = (a / pg) * pg - pg, hi = lo + 6 * pg;  // the block's pages and both guards
+    npk::test::MapsReader maps;
+    maps.read();
+    CHECK(maps.any_in(lo, hi));
+    npk_free(aligned);
+    maps.read();
+    CHECK_FALSE(maps.any_in(lo + pg, hi - pg));  // unmapped, guards and all (neighbours may touch the ends)
 }

@@ -7,8 +7,10 @@
 
 #include "core/errors.h"
 #include "core/registry.h"
+#include "os/os.h"
 #include "upstream/wild_table.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,13 +29,54 @@ int32_t report(const char* op, const void* subject, int32_t code, const char* de
     return npk::fail(NPK_FACILITY_WILDX, op, npk::Subject::pointer(subject), code, detail);
 }
 
+// With npk_wild_enable_guard_pages on, a block gets a mapping of its own
+// between two inaccessible pages, placed to end as close to the trailing
+// one as its alignment allows (an overrun faults within 16 bytes, an
+// underrun at the page before). The table marks it with this alignment.
+constexpr size_t kGuardedBlock = SIZE_MAX;
+std::atomic<bool> g_wild_guard_pages{false};
+
+size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+void* map_guarded_block(size_t size, size_t align) {
+    const size_t pg = npk::os::page_size();
+    void* data = nullptr;
+    if (size > kMaxObject - 2 * pg || npk::os::map_guarded(round_up(size, pg), &data)) return nullptr;
+    const uintptr_t a = align < kNaturalAlign ? kNaturalAlign : align;
+    const uintptr_t end = reinterpret_cast<uintptr_t>(data) + round_up(size, pg);
+    return reinterpret_cast<void*>((end - size) & ~(a - 1));
+}
+
+// Its mapping, found again from the block: it ends at the first page
+// boundary at or after the block's end.
+void unmap_guarded_block(void* p, size_t size) {
+    const size_t pg = npk::os::page_size();
+    const uintptr_t end = round_up(reinterpret_cast<uintptr_t>(p) + size, pg);
+    const uintptr_t data = end - round_up(size, pg);
+    if (const npk::os::Status st = npk::os::unmap(reinterpret_cast<void*>(data - pg), round_up(size, pg) + 2 * pg)) {
+        npk::fail(NPK_FACILITY_WILDX, "npk_free", npk::Subject::pointer(p), NPK_ERR_OS, "the block's guarded mapping",
+                  st.err);
+    }
+}
+
+void give_back(void* p, size_t size, size_t align) {
+    if (align == kGuardedBlock) {
+        unmap_guarded_block(p, size);
+    } else {
+        std::free(p);
+    }
+}
+
 // One block of `size` bytes aligned to `align` (0: natural), recorded.
 AriaAllocError make_block(size_t size, size_t align, bool zero, void** out) {
     *out = nullptr;
     if (size == 0 || size > kMaxObject) return ARIA_ALLOC_ERR_INVALID_SIZE;
     if (align != 0 && !power_of_two(align)) return ARIA_ALLOC_ERR_INVALID_ALIGNMENT;
     void* p = nullptr;
-    if (align <= kNaturalAlign) {
+    const bool guarded = g_wild_guard_pages.load(std::memory_order_relaxed) && align <= npk::os::page_size();
+    if (guarded) {
+        p = map_guarded_block(size, align);  // zero-filled by the kernel
+    } else if (align <= kNaturalAlign) {
         p = zero ? std::calloc(1, size) : std::malloc(size);
     } else {
         // posix_memalign: a block free() accepts, unlike one offset by hand
@@ -42,8 +85,9 @@ AriaAllocError make_block(size_t size, size_t align, bool zero, void** out) {
         if (p != nullptr && zero) std::memset(p, 0, size);
     }
     if (p == nullptr) return ARIA_ALLOC_ERR_OUT_OF_MEMORY;
-    if (!npk::wild::remember(p, size, align <= kNaturalAlign ? 0 : align)) {
-        std::free(p);
+    const size_t recorded = guarded ? kGuardedBlock : align <= kNaturalAlign ? 0 : align;
+    if (!npk::wild::remember(p, size, recorded)) {
+        give_back(p, size, recorded);
         return ARIA_ALLOC_ERR_OUT_OF_MEMORY;
     }
     *out = p;
@@ -74,7 +118,6 @@ bool array_bytes(size_t elem, size_t count, size_t* out) { return !__builtin_mul
 
 bool g_stats_at_exit = false;
 bool g_exit_hook = false;
-bool g_wild_guard_pages = false;  // recorded only: see npk_wild_enable_guard_pages
 
 void print_at_exit() {
     if (g_stats_at_exit) npk_wild_print_stats();
@@ -94,7 +137,7 @@ void npk_free(void* block) {
                "not a live block of the wild heap: freed already, or not from npk_alloc");
         return;
     }
-    std::free(block);
+    give_back(block, size, align);
 }
 
 void* npk_realloc(void* block, size_t new_size) {
@@ -133,8 +176,8 @@ void* npk_realloc(void* block, size_t new_size) {
         }
         return p;
     }
-    // An aligned block keeps its alignment: a new one, then the copy.
-    p = plain(op, new_size, align, true);
+    // An aligned (or guarded) block keeps its alignment: a new one, then the copy.
+    p = plain(op, new_size, align == kGuardedBlock ? 0 : align, true);
     if (p == nullptr) return nullptr;
     std::memcpy(p, block, size < new_size ? size : new_size);
     npk_free(block);
@@ -197,7 +240,7 @@ size_t npk_alloc_get_size(void* block) {
     return block != nullptr && npk::wild::find(block, &size, &align) ? size : 0;
 }
 
-void npk_wild_enable_guard_pages(bool enable) { g_wild_guard_pages = enable; }
+void npk_wild_enable_guard_pages(bool enable) { g_wild_guard_pages.store(enable, std::memory_order_relaxed); }
 
 void npk_wild_enable_stats_at_exit(bool enable) {
     g_stats_at_exit = enable;

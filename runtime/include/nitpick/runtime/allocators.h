@@ -9,9 +9,10 @@
  *     block comes straight from the C allocator (calloc, or
  *     posix_memalign for an explicit alignment) with no hidden header in
  *     front of it, so a block may be given back with npk_free or with the
- *     C library's free(); sizes and counts are kept in a table beside the
- *     heap. A block freed with free() is not seen by the counters until
- *     its address is handed out again.
+ *     C library's free() (unless wild guard pages are on); sizes and
+ *     counts are kept in a table beside the heap. A block freed with
+ *     free() is not seen by the counters until its address is handed out
+ *     again.
  *
  *  2. WildXGuard: a W^X page described by a struct the caller keeps. The
  *     page is an ordinary page of the wildx registry (<npk/wildx.h>):
@@ -89,11 +90,13 @@ NPK_API AriaAllocResult npk_alloc_buffer_result(size_t size, size_t alignment, b
 NPK_API size_t npk_alloc_get_size(void* block);
 
 /*
- * Upstream puts inaccessible pages around each wild block when this is
- * on. This heap's blocks come from the C allocator so that free() stays
- * valid on them, and it has no guard pages: the switch is recorded and
- * otherwise has no effect (upstream's is a no-op off Linux as well).
- * WildX pages do get guard pages: npk_wildx_enable_guard_pages.
+ * With guard pages on, each later block gets a mapping of its own between
+ * two inaccessible pages, placed so that it ends within 16 bytes (or its
+ * alignment) of the trailing one: an overrun faults at once, an underrun
+ * at the page before the block's first page. Such a block must be given
+ * back with npk_free (or npk_realloc), not free(). Costs two pages and a
+ * mapping per block: for debugging. Off by default; blocks already made
+ * keep what they had. An alignment above the page size gets no guards.
  */
 NPK_API void npk_wild_enable_guard_pages(bool enable);
 
