@@ -207,6 +207,20 @@ private:
     }
 
     // through the table of offsets from its own start (adr reaches 1 MiB).
+    // adr reaches ±1 MiB.
+    static constexpr size_t kTableReach = size_t{1} << 20;
+
+    // The value is in 0..n-1 (checked before): zero-extending it is enough.
+    void jump_table(const Inst& in, const Label& table, JumpAnnotation* ann) {
+        const a64::Gp v = gp(in.a);
+        const a64::Gp idx = cc_.newGpx(), base = cc_.newGpx(), off = cc_.newGpx();
+        cc_.mov(v.size() == 4 ? idx.w() : idx, v);
+        cc_.adr(base, table);
+        cc_.ldrsw(off, a64::ptr(base, idx, arm::lsl(2)));
+        cc_.add(base, base, off);
+        cc_.br(base, ann);
+    }
+
     // Three-operand forms read both operands before writing: any aliasing is fine.
     void int_binop(const Inst& in) { int_rr(in.op, gp(in.dst), gp(in.a), gp(in.b)); }
 
