@@ -51,6 +51,14 @@ private:
         if (first) cc_.movz(r, Imm(0), Imm(0));
     }
 
+    // A call of the function itself: through its entry's address (this
+    // asmjit's Compiler turns an invoke of a label into an invalid blr).
+    a64::Gp self_target(const Label& entry) {
+        const a64::Gp r = cc_.newGpx();
+        cc_.adr(r, entry);
+        return r;
+    }
+
     // The PTR variable a call_indirect goes through.
     a64::Gp callee(int32_t v) { return gp(v); }
 

@@ -88,7 +88,8 @@ inline asmjit::FuncSignatureBuilder call_signature(const Program& p, const Inst&
 // (any width, any index), jump, branch, compare_branch (a comparison
 // fused with a branch: binop + branch, branch_cmp), compare_set_branch
 // (the same, also setting the 0/1), compare_branch_imm (a switch's bounds
-// check and search), jump_table (a switch's indexed jump through a table
+// check and search), self_target (what a call of the function itself
+// goes to), jump_table (a switch's indexed jump through a table
 // of 32-bit offsets from its label) and kTableReach (how far that label
 // may be from the jump).
 template <class Arch, class CompilerT, class RegT>
@@ -316,7 +317,7 @@ protected:
             case Kind::switch_: return switch_(in, static_cast<size_t>(&in - p_.insts.begin()));
             case Kind::call: call(in, arch().address(static_cast<uint64_t>(in.imm)), call_signature(p_, in)); break;
             case Kind::call_indirect: call(in, arch().callee(in.a), call_signature(p_, in)); break;
-            case Kind::call_self: call(in, func_->label(), func_signature(p_)); break;
+            case Kind::call_self: call(in, arch().self_target(func_->label()), func_signature(p_)); break;
             case Kind::ret:
                 if (in.a < 0) {
                     cc_.ret();

@@ -41,6 +41,9 @@ private:
         }
     }
 
+    // A call of the function itself: a direct call to its entry.
+    Label self_target(const Label& entry) { return entry; }
+
     // The PTR variable a call_indirect goes through.
     x86::Gp callee(int32_t v) { return gp(v); }
 
