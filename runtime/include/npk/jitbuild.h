@@ -334,7 +334,9 @@ NPK_API int32_t npk_jit_call_indirect(npk_jit_builder* b, int32_t dst, int32_t f
  * parameter's (NPK_ERR_JIT_TYPE_MISMATCH); dst is -1 or a variable of the
  * result type. Parameters added after this call are refused
  * (NPK_ERR_JIT_LATE_PARAM), as after any instruction. The depth of the
- * recursion is the caller's business (the thread's stack bounds it).
+ * recursion is the caller's business (the thread's stack bounds it). On
+ * AArch64 the call reaches its entry by adr: a function of more than
+ * 1 MiB of code that calls itself fails to build (NPK_ERR_JIT_CODEGEN).
  */
 NPK_API int32_t npk_jit_call_self(npk_jit_builder* b, int32_t dst, int32_t nargs, const int32_t* args);
 
