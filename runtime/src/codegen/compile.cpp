@@ -9,8 +9,8 @@
 #include <npk/status.h>
 
 #include "arch/arch.h"
+#include "codegen/emit.h"
 #include "codegen/fail.h"
-#include "codegen/lower_asmjit.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -88,7 +88,7 @@ Compiled* compile(const Program& p, const char* op, const void* subject) {
     asmjit::Error err = c->code.init(asmjit::Environment::host());
     if (err == asmjit::kErrorOk) {
         c->code.setErrorHandler(&c->errors);
-        err = kHost == Target::x86_64 ? lower_x86(p, c->code) : lower_a64(p, c->code);
+        err = kHost == Target::x86_64 ? emit_x86(p, c->code) : emit_a64(p, c->code);
         if (c->errors.err != asmjit::kErrorOk) err = c->errors.err;
     }
     if (err != asmjit::kErrorOk) {
