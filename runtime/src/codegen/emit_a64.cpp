@@ -497,11 +497,12 @@ arm::Mem A64Emitter::address(const Inst& in, int64_t size, bool* unscaled) {
     if (in.c >= 0) {
         const a64::Gp index = in_gp(in.c, X17);
         const uint32_t shift = in.scale == 8 ? 3 : in.scale == 4 ? 2 : in.scale == 2 ? 1 : 0;
-        if (type(in.c) == Type::i32) {
-            a_.add(x(X17), base, index.w(), arm::sxtw(shift));
-        } else {
-            a_.add(x(X17), base, index.x(), arm::lsl(shift));
+        a64::Gp ix = index.x();
+        if (type(in.c) == Type::i32) {  // asmjit has no add (extended register): sign-extend first
+            a_.sxtw(x(X17), index.w());
+            ix = x(X17);
         }
+        a_.add(x(X17), base, ix, arm::lsl(shift));
         base = x(X17);
     }
     const int64_t off = in.imm;
