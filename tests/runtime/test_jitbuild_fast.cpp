@@ -176,8 +176,31 @@ private:
         p.ops.push_back(o);
     }
 
+    // A cell updated in place through a fresh temporary, as a front end
+    // writes it (x86 turns it into one instruction on memory).
+    void read_modify_write() {
+        Prog& p = *p_;
+        const int t = add(int_type());
+        const int mem = 1 + pick(p.types[static_cast<size_t>(t)] == NPK_JIT_I32 ? 6 : 7);
+        static constexpr int kBytes[] = {0, 1, 1, 2, 2, 4, 4, 8};
+        static constexpr int kOps[] = {NPK_JIT_ADD, NPK_JIT_SUB, NPK_JIT_AND, NPK_JIT_OR, NPK_JIT_XOR, NPK_JIT_MUL};
+        Op ld{Op::load};
+        ld.mem = mem;
+        ld.a = pick(2) ? 0 : ptr_;
+        ld.imm = pick(kBuf - kBytes[mem] + 1);
+        ld.dst = t;
+        Op st = ld;
+        st.k = Op::store;
+        st.dst = -1;
+        st.b = t;
+        p.ops.push_back(ld);
+        p.ops.push_back({Op::bin_imm, kOps[pick(6)], t, t, -1, -1, imm_for(p.types[static_cast<size_t>(t)])});
+        p.ops.push_back(st);
+    }
+
     void one() {
         Prog& p = *p_;
+        if (pick(8) == 0) return read_modify_write();
         switch (pick(12)) {
             case 0: {
                 const int t = int_type();
@@ -240,6 +263,34 @@ private:
                 const int l = p.labels++, t = int_type();
                 Op o{pick(2) ? Op::br_cmp : Op::br_cmp_imm, NPK_JIT_EQ + pick(10)};
                 o.a = any_of(t);
+                if (pick(3) == 0) {  // a cell tested straight from memory, through a fresh temporary
+                    o.a = add(t);
+                    Op ld{Op::load};
+                    ld.mem = 1 + pick(t == NPK_JIT_I32 ? 6 : 7);
+                    ld.a = 0;
+                    ld.imm = pick(kBuf - 8 + 1);
+                    ld.dst = o.a;
+                    const int64_t known = pick(3) - 1;  // -1, 0 or 1: stored first half of the time
+                    if (pick(2)) {
+                        const int z = add(t);
+                        Op st = ld;
+                        st.k = Op::store;
+                        st.dst = -1;
+                        st.b = z;
+                        p.ops.push_back({Op::konst, 0, z, -1, -1, -1, known});
+                        p.ops.push_back(st);
+                    }
+                    p.ops.push_back(ld);
+                    o.k = Op::br_cmp_imm;
+                    o.op = NPK_JIT_EQ + pick(2);
+                    o.imm = pick(2) ? known : imm_for(t);
+                    o.imm = t == NPK_JIT_I32 ? static_cast<int32_t>(o.imm) : o.imm;
+                    o.c = l;
+                    p.ops.push_back(o);
+                    block(depth + 1, 1 + pick(4));
+                    p.ops.push_back({Op::bind, 0, -1, l});
+                    continue;
+                }
                 if (o.k == Op::br_cmp) o.b = any_of(t);
                 o.imm = imm_for(t);
                 o.c = l;

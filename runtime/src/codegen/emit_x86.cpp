@@ -61,6 +61,8 @@ public:
             if (fuses_with_next(p_, al_, k)) {
                 compare_branch(p_.insts[k], label(p_.insts[k + 1].a));
                 ++k;
+            } else if (const size_t n = memory_operand(k)) {
+                k += n - 1;
             } else {
                 emit(p_.insts[k], k);
             }
@@ -160,6 +162,7 @@ private:
     void const_f64(const Inst& in);
     void unary(const Inst& in);
     void int_binop(const Inst& in);
+    size_t memory_operand(size_t k);
     void mixed(const Inst& in);
     void switch_(const Inst& in);
     void tables();
@@ -652,6 +655,56 @@ void X86Emitter::branch(const Inst& in) {
         a_.cmp(mem(in.b), 0);
     }
     a_.jnz(label(in.a));
+}
+
+// x86 operates on memory directly. Two shapes a front end writes for one
+// memory cell are done so when the loaded temporary dies at once:
+//   load t = [m]; t = t op imm; store [m] = t   ->  op [m], imm
+//   load t = [m]; if (t == / != imm) goto L     ->  cmp [m], imm; je / jne L
+// (op one of add sub and or xor: the low bytes of the result do not depend
+// on how the load extended). Returns how many instructions it covered.
+size_t X86Emitter::memory_operand(size_t k) {
+    const Inst& ld = p_.insts[k];
+    if (ld.kind != Kind::load || type(ld.dst) == Type::f64 || k + 1 >= p_.insts.size()) return 0;
+    const int32_t t = ld.dst;
+    if (t == ld.a || t == ld.c) return 0;
+    const auto bytes = static_cast<uint32_t>(mem_bytes(ld.mem));
+    const Inst& next = p_.insts[k + 1];
+    auto dies_at = [&](size_t pos) { return al_.end[static_cast<size_t>(t)] <= static_cast<int32_t>(pos + 1); };
+    auto fits = [&](int64_t v) {  // the immediate encodes at the access width (8 bytes: a sign-extended 32)
+        const int64_t lo = bytes == 8 ? INT32_MIN : -(int64_t{1} << (bytes * 8 - 1));
+        const int64_t hi = bytes == 8 ? INT32_MAX : (int64_t{1} << (bytes * 8)) - 1;
+        return v >= lo && v <= hi;
+    };
+    if (next.kind == Kind::branch_cmp_imm && next.a == t && (next.op == BinOp::eq || next.op == BinOp::ne) &&
+        dies_at(k + 1)) {
+        // The loaded value's range, extended as the load does: the immediate must lie in it.
+        const int64_t lo = bytes == 8 ? INT64_MIN : mem_signed(ld.mem) ? -(int64_t{1} << (bytes * 8 - 1)) : 0;
+        const int64_t hi = bytes == 8 ? INT64_MAX
+                                      : mem_signed(ld.mem) ? (int64_t{1} << (bytes * 8 - 1)) - 1 : (int64_t{1} << (bytes * 8)) - 1;
+        if (next.imm < lo || next.imm > hi || !fits(next.imm)) return 0;
+        const int64_t imm = bytes == 8 ? next.imm : static_cast<int64_t>(static_cast<uint64_t>(next.imm) & ((uint64_t{1} << (bytes * 8)) - 1));
+        a_.cmp(address(ld, bytes), Imm(imm));
+        a_.j(next.op == BinOp::eq ? CondCode::kE : CondCode::kNE, label(next.c));
+        return 2;
+    }
+    if (k + 2 >= p_.insts.size() || next.kind != Kind::binop_imm || next.dst != t || next.a != t) return 0;
+    const Inst& st = p_.insts[k + 2];
+    if (st.kind != Kind::store || st.b != t || st.a != ld.a || st.c != ld.c || st.scale != ld.scale ||
+        st.imm != ld.imm || mem_bytes(st.mem) != static_cast<int>(bytes) || !dies_at(k + 2)) {
+        return 0;
+    }
+    static constexpr x86::Inst::Id kId[] = {x86::Inst::kIdAdd, x86::Inst::kIdSub, x86::Inst::kIdNone,
+                                            x86::Inst::kIdNone, x86::Inst::kIdNone, x86::Inst::kIdAnd,
+                                            x86::Inst::kIdOr, x86::Inst::kIdXor};
+    const int op = static_cast<int>(next.op) - 1;
+    if (op >= 8 || kId[op] == x86::Inst::kIdNone) return 0;
+    // The low `bytes` of the immediate are what reach memory.
+    int64_t imm = next.imm;
+    if (bytes < 8) imm = static_cast<int64_t>(static_cast<uint64_t>(imm) & ((uint64_t{1} << (bytes * 8)) - 1));
+    if (!fits(imm)) return 0;
+    a_.emit(kId[op], address(ld, bytes), Imm(imm));
+    return 3;
 }
 
 // A bounds check (value < 0 reads as huge unsigned), then a jump through a
