@@ -10,6 +10,11 @@
 #include <string>
 #include <vector>
 
+// What '.' and ',' of the Brainfuck rows call (bench_workloads.cpp):
+// append to the current BfOutput; end of input (0).
+extern "C" void bench_bf_putc(int32_t c);
+extern "C" int32_t bench_bf_getc();
+
 namespace bench {
 
 // i64 f(i64 x) = x*K + C, the single-build rows' function.
@@ -127,8 +132,6 @@ inline constexpr size_t kBfTape = 65536;
 struct BfOutput {
     std::string text;
 };
-extern "C" void bench_bf_putc(int32_t c);  // appends to the current BfOutput
-extern "C" int32_t bench_bf_getc();        // end of input: 0
 void bf_set_output(BfOutput* o);
 
 }  // namespace bench

@@ -656,7 +656,7 @@ void A64Emitter::ret(const Inst& in, size_t k) {
 }  // namespace
 
 Error emit_a64(const Program& p, CodeHolder& code) {
-    Allocation al;
+    thread_local Allocation al;  // its tables serve the thread's next function too
     if (!allocate(p, a64_regs(), &al)) return kErrorOutOfMemory;
     A64Emitter e(p, al, code);
     return e.run();

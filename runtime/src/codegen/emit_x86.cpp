@@ -827,7 +827,7 @@ void X86Emitter::ret(const Inst& in, size_t k) {
 }  // namespace
 
 Error emit_x86(const Program& p, CodeHolder& code) {
-    Allocation al;
+    thread_local Allocation al;  // its tables serve the thread's next function too
     if (!allocate(p, x86_regs(), &al)) return kErrorOutOfMemory;
     X86Emitter e(p, al, code);
     return e.run();

@@ -23,10 +23,7 @@ struct Facts {
 
 template <class T>
 bool filled(Vec<T>& v, size_t n, T x) {
-    if (!v.reserve(n)) return false;
-    v.clear();
-    for (size_t i = 0; i < n; ++i) (void)v.push(x);
-    return true;
+    return v.assign(n, x);
 }
 
 // Where each label is bound (its bind's position).
@@ -71,28 +68,19 @@ bool control_facts(const Program& p, const Vec<int32_t>& label_at, Vec<Loop>& lo
         depth[i] += depth[i - 1];
         binds[i] += binds[i - 1];
     }
-    // Loops by ascending head: the first to cover a position has the
-    // smallest head. `skip` jumps over positions already set.
-    Vec<int32_t> skip;
-    if (!filled(skip, n + 1, 0)) return false;
-    for (size_t i = 0; i <= n; ++i) skip[i] = static_cast<int32_t>(i);
-    auto find = [&](int32_t x) {
-        while (skip[static_cast<size_t>(x)] != x) {
-            skip[static_cast<size_t>(x)] = skip[static_cast<size_t>(skip[static_cast<size_t>(x)])];
-            x = skip[static_cast<size_t>(x)];
-        }
-        return x;
-    };
-    for (const Loop& l : loops) {
-        for (int32_t x = find(l.head + 1); x <= l.tail; x = find(x)) {
-            outer[static_cast<size_t>(x)] = l.head;
-            skip[static_cast<size_t>(x)] = x + 1;
-        }
+    // The outermost loop around each position: a sweep with the loops in
+    // order of their heads as a queue, whose front (the smallest head) is
+    // dropped once it ends; each loop enters and leaves once.
+    size_t next = 0, front = 0;
+    for (size_t x = 1; x < n; ++x) {
+        while (next < loops.size() && loops[next].head < static_cast<int32_t>(x)) ++next;
+        while (front < next && loops[front].tail < static_cast<int32_t>(x)) ++front;
+        if (front < next) outer[x] = loops[front].head;
     }
     return true;
 }
 
-bool scan(const Program& p, const Vec<int32_t>& depth, Facts& f) {
+bool scan(const Program& p, const Vec<int32_t>& depth, Facts& f, Vec<int32_t>& call_pos) {
     const size_t nv = p.vars.size();
     if (!filled(f.first, nv, kNone) || !filled(f.last, nv, kNone) || !filled(f.first_is_write, nv, uint8_t{0}) ||
         !filled(f.weight, nv, 0u)) {
@@ -117,6 +105,7 @@ bool scan(const Program& p, const Vec<int32_t>& depth, Facts& f) {
         for (int i = 0; i < n; ++i) occur(reads[i], false);
         const int32_t dst = write_of(in);
         if (dst >= 0) occur(dst, true);
+        if (is_call(in) && !call_pos.push(pos)) return false;
     }
     return true;
 }
@@ -175,11 +164,11 @@ class Scan {
 public:
     Scan(const Program& p, const RegFile& rf, Allocation& al) : p_(p), rf_(rf), al_(al) {}
 
-    bool run(const Vec<int32_t>& start, const Facts& f, const Vec<int32_t>& call_pos) {
+    bool run(const Vec<int32_t>& start, const Facts& f, const Vec<int32_t>& call_pos, Vec<int32_t>& count,
+             Vec<int32_t>& order, Vec<int32_t>& calls_upto) {
         const size_t nv = p_.vars.size();
         const size_t np = p_.insts.size() + 2;
         // Counting sort of the used variables by start (parameters first at 0).
-        Vec<int32_t> count, order;
         if (!filled(count, np + 1, 0) || !filled(order, nv, 0)) return false;
         size_t used = 0;
         for (size_t v = 0; v < nv; ++v) {
@@ -196,7 +185,6 @@ public:
             order[static_cast<size_t>(count[static_cast<size_t>(start[v])]++)] = static_cast<int32_t>(v);
         }
         // Calls crossed: a prefix count over positions.
-        Vec<int32_t> calls_upto;
         if (!filled(calls_upto, np, 0)) return false;
         for (int32_t c : call_pos) ++calls_upto[static_cast<size_t>(c)];
         for (size_t i = 1; i < np; ++i) calls_upto[i] += calls_upto[i - 1];
@@ -323,22 +311,47 @@ private:
     }
 };
 
+// Each thread keeps its tables from one function to the next: a build
+// reuses their memory instead of faulting fresh pages in.
+struct Tables {
+    Vec<int32_t> label_at, depth, binds, outer, best, start, call_pos;
+    Vec<Loop> loops;
+    Facts f;
+    Vec<uint8_t> param;
+    Vec<int32_t> count, order, calls_upto;
+};
+thread_local Tables t_tables;
+
 }  // namespace
 
 bool allocate(const Program& p, const RegFile& rf, Allocation* out) {
     Allocation& al = *out;
     const size_t nv = p.vars.size();
-    Vec<int32_t> label_at, depth, binds, outer, best, start, call_pos;
-    Vec<Loop> loops;
-    Facts f;
+    Tables& tt = t_tables;
+    Vec<int32_t>&label_at = tt.label_at, &depth = tt.depth, &binds = tt.binds, &outer = tt.outer, &best = tt.best,
+    &start = tt.start, &call_pos = tt.call_pos;
+    Vec<Loop>& loops = tt.loops;
+    Facts& f = tt.f;
+    call_pos.clear();
     if (!label_positions(p, label_at) || !control_facts(p, label_at, loops, depth, binds, outer) ||
-        !scan(p, depth, f) || !sparse_table(loops, best) || !entry_zeroed(p, &al.zero) ||
-        !filled(al.loc, nv, Loc{}) || !filled(al.end, nv, kNone) || !filled(start, nv, kNone)) {
+        !scan(p, depth, f, call_pos) || !sparse_table(loops, best) || !filled(al.loc, nv, Loc{}) ||
+        !filled(al.end, nv, kNone) || !filled(start, nv, kNone)) {
         return false;
     }
-    Vec<uint8_t> param;
+    Vec<uint8_t>& param = tt.param;
     if (!filled(param, nv, uint8_t{0})) return false;
     for (int32_t v : p.params) param[static_cast<size_t>(v)] = 1;
+    // A temporary of one basic block (first written, then used before any
+    // label) is never read unwritten. When every variable is one, nothing
+    // is zeroed and the program's paths need no walk.
+    auto temporary = [&](size_t v) {
+        return f.first_is_write[v] && binds[static_cast<size_t>(f.last[v])] == binds[static_cast<size_t>(f.first[v])];
+    };
+    bool all_temporaries = true;
+    for (size_t v = 0; v < nv && all_temporaries; ++v) {
+        all_temporaries = param[v] || f.first[v] == kNone || temporary(v);
+    }
+    if (!(all_temporaries ? filled(al.zero, nv, uint8_t{0}) : entry_zeroed(p, &al.zero))) return false;
     for (size_t v = 0; v < nv; ++v) {
         if (f.first[v] == kNone) {  // never used: no place at all
             al.zero[v] = 0;
@@ -347,7 +360,7 @@ bool allocate(const Program& p, const RegFile& rf, Allocation* out) {
         const int32_t first = f.first[v], last = f.last[v];
         if (param[v] || al.zero[v]) {
             start[v] = 0;
-        } else if (f.first_is_write[v] && binds[static_cast<size_t>(last)] == binds[static_cast<size_t>(first)]) {
+        } else if (temporary(v)) {
             start[v] = first;  // a temporary of one basic block
             al.end[v] = last;
             continue;
@@ -358,13 +371,10 @@ bool allocate(const Program& p, const RegFile& rf, Allocation* out) {
         }
         al.end[v] = extend_over_loops(loops, best, start[v], last);
     }
-    for (size_t k = 0; k < p.insts.size(); ++k) {
-        if (is_call(p.insts[k]) && !call_pos.push(static_cast<int32_t>(k + 1))) return false;
-    }
     al.has_calls = !call_pos.empty();
     al.slots = 0;
     al.used[0] = al.used[1] = 0;
-    return Scan(p, rf, al).run(start, f, call_pos);
+    return Scan(p, rf, al).run(start, f, call_pos, tt.count, tt.order, tt.calls_upto);
 }
 
 }  // namespace npk::codegen
