@@ -12,6 +12,11 @@
 // NPK_FAST_SEED and NPK_FAST_COUNT (environment) replay or widen a run.
 #include "jitbuild_support.h"
 
+#include <sys/mman.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -623,4 +628,44 @@ TEST_CASE("fast tier: a switch of 1,000 cases, and out-of-range values", "[jitbu
     CHECK(g(1000) == -1);
     CHECK(g(-1) == -1);
     CHECK(g(INT32_MIN) == -1);
+}
+
+TEST_CASE("region chunks are sealed with XXH3-64 and single pages with FNV-1a, and verify finds a change",
+          "[jitbuild][fast][hash]") {
+    npk_jit_region* r = npk_jit_region_new();
+    REQUIRE(r != nullptr);
+    void* first = nullptr;
+    for (int i = 0; i < 3; ++i) {
+        npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+        const int32_t x = npk_jit_param(b, NPK_JIT_I64);
+        npk_jit_op_imm(b, NPK_JIT_ADD, x, x, i);
+        npk_jit_ret(b, x);
+        void* f = npk_jit_region_add(r, b);
+        REQUIRE(f != nullptr);
+        if (first == nullptr) first = f;
+    }
+    REQUIRE(npk_jit_region_seal(r) == 0);
+    auto* chunk = static_cast<unsigned char*>(first) - 16;  // a chunk starts with 16 trapping bytes
+    const size_t size = npk_wildx_size(chunk);
+    REQUIRE(size > 0);
+    uint64_t recorded = 0;
+    REQUIRE(npk_wildx_code_hash(chunk, &recorded) == 0);
+    CHECK(recorded == XXH3_64bits(chunk, size));
+    CHECK(recorded != npk_wildx_fnv1a64(chunk, size));
+    CHECK(npk_wildx_verify(chunk) == 0);
+    // Behind the registry's back: one byte of the chunk's trapping header changes.
+    REQUIRE(mprotect(chunk, size, PROT_READ | PROT_WRITE) == 0);
+    chunk[3] ^= 0x5A;
+    REQUIRE(mprotect(chunk, size, PROT_READ | PROT_EXEC) == 0);
+    CHECK(npk_wildx_verify(chunk) == -1);
+    CHECK(npk_last_error() == NPK_WILDX_ERR_HASH_MISMATCH);
+    REQUIRE(npk_jit_region_free(r) == 0);
+
+    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+    npk_jit_ret(b, npk_jit_param(b, NPK_JIT_I64));
+    Fn page(npk_jit_build(b));
+    REQUIRE(page.p != nullptr);
+    REQUIRE(npk_wildx_code_hash(page.p, &recorded) == 0);
+    CHECK(recorded == npk_wildx_fnv1a64(page.p, npk_wildx_size(page.p)));
+    CHECK(npk_wildx_verify(page.p) == 0);
 }

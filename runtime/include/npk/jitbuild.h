@@ -418,8 +418,9 @@ NPK_API npk_jit_region* npk_jit_region_new(void);
 NPK_API void* npk_jit_region_add(npk_jit_region* r, npk_jit_builder* b);
 
 /*
- * Seals every allocation of the region: for each, one hash, one
- * instruction-cache flush, one mprotect to read+execute. Afterwards every
+ * Seals every allocation of the region: for each, one hash (XXH3-64, see
+ * npk_wildx_code_hash), one instruction-cache flush, one mprotect to
+ * read+execute. Afterwards every
  * function added is callable, directly and through npk_jit_invoke.
  * Returns 0, or -1 for NULL, a region sealed already
  * (NPK_ERR_JIT_REGION_SEALED) or when the OS refuses (NPK_ERR_OS; the
