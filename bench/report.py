@@ -150,7 +150,8 @@ def load_bench(path):
         elif "child_cpu_ns" in b:  # a spawned process: its own CPU time
             cpu.setdefault(name, []).append(b["child_cpu_ns"])
         ex = extras.setdefault(name, {})
-        for key in ("maps", "rwx_mappings", "bytes_per_fn_beyond_code", "code_bytes", "hash_ns_per_fn"):
+        for key in ("maps", "rwx_mappings", "bytes_per_fn_beyond_code", "code_bytes", "hash_ns_per_fn", "cpu_ns_per_fn",
+                    "bf_ops"):
             if key in b:
                 ex[key] = b[key]
         if b.get("label"):
@@ -268,9 +269,13 @@ def main(argv):
                       "PASS" if ok else "MISS", what])
         if counter is not None and "code_bytes" in extras.get(case, {}):
             notes.append(f"{name}: each function's code is {int(extras[case]['code_bytes'])} B")
+        if counter is None and "cpu_ns_per_fn" in extras.get(case, {}):
+            notes.append(f"{name}: in this thread's CPU time (user + system, median of the iterations) "
+                         f"{extras[case]['cpu_ns_per_fn']:.1f} ns per function")
         if counter is None and "hash_ns_per_fn" in extras.get(case, {}):
             notes.append(f"{name}: of which the seal's FNV-1a hash of each function's bytes alone takes "
-                         f"{extras[case]['hash_ns_per_fn']:.1f} ns (the W^X contract's hash, serial)")
+                         f"{extras[case]['hash_ns_per_fn']:.1f} ns (FNV-1a, the single pages' hash; "
+                         f"chunks are sealed with XXH3-64)")
 
     million = [m for m in many if "functions" in m]
     many = [m for m in many if "functions" not in m]
