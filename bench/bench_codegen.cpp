@@ -24,7 +24,6 @@
 
 #include "codegen/builder.h"
 #include "codegen/lower.h"
-#include "codegen/lower_asmjit.h"
 #include "codegen/region.h"
 #include "asmjit_clients.h"
 #include "common.h"

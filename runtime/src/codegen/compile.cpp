@@ -1,5 +1,6 @@
 // compile.cpp — asmjit's part of a build: one CodeHolder per function,
-// the lowering for the host, and the copy to the function's final place.
+// the fast tier for the host (emit.h), and the copy to the function's
+// final place.
 //
 // Never JitRuntime or JitAllocator (they map memory writable and
 // executable at once): the finished code is relocated to an address of
@@ -70,8 +71,6 @@ Compiled* fresh_compiled() {
 }
 
 }  // namespace
-
-asmjit::CodeHolder& code_of(Compiled* c) { return c->code; }
 
 bool host_has_codegen() { return kHost != Target::none; }
 
