@@ -48,59 +48,19 @@ const RegFile& a64_regs() {
     return rf;
 }
 
-class A64Emitter {
+class A64Emitter : public EmitterBase<A64Emitter, a64::Assembler> {
 public:
-    A64Emitter(const Program& p, const Allocation& al, CodeHolder& code) : a_(&code), p_(p), al_(al) {}
-
-    Error run() {
-        if (!labels_.init(p_.label_bound.size())) return kErrorOutOfMemory;
-        for (size_t l = 0; l < p_.label_bound.size(); ++l) labels_[l] = a_.newLabel();
-        exit_ = a_.newLabel();
-        entry_ = a_.newLabel();
-        a_.bind(entry_);
-        prologue();
-        for (size_t k = 0; k < p_.insts.size(); ++k) {
-            if (fuses_with_next(p_, al_, k)) {
-                compare(p_.insts[k]);
-                a_.b(cond(p_.insts[k]), label(p_.insts[k + 1].a));
-                ++k;
-            } else {
-                emit(p_.insts[k], k);
-            }
-        }
-        if (p_.insts.empty() || p_.insts[p_.insts.size() - 1].kind != Kind::ret) {
-            if (p_.ret == Type::f64) a_.fmov(a64::d0, a64::xzr);
-            if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.mov(a64::x0, a64::xzr);
-        }
-        a_.bind(exit_);
-        epilogue();
-        tables();
-        return kErrorOk;
-    }
+    using EmitterBase::EmitterBase;
 
 private:
-    a64::Assembler a_;
-    const Program& p_;
-    const Allocation& al_;
-    RegArray<Label> labels_;
-    Label exit_;
+    friend EmitterBase;
     int32_t frame_ = 0;
     int32_t save_base_ = 0;  // offset from sp of the call-save area
     int32_t slot_base_ = 0;  // offset from sp of slot 0
     uint8_t saved_[2][32];
     int n_saved_[2] = {0, 0};
     size_t call_index_ = 0;
-    Label entry_;
-    struct Table {
-        int32_t first, n;
-        uint32_t at;  // its label's id (Vec keeps trivially copyable things)
-    };
-    Vec<Table> tables_;
 
-    Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
-    Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
-    const Loc& loc(int32_t v) const { return al_.loc[static_cast<size_t>(v)]; }
-    int reg(int32_t v) const { return loc(v).reg; }
 
     static a64::Gp sized(int id, Type t) {
         return t == Type::i32 ? a64::Gp(a64::GpW(static_cast<uint32_t>(id))) : a64::Gp(a64::GpX(static_cast<uint32_t>(id)));
@@ -219,6 +179,16 @@ private:
 
     void prologue();
     void epilogue();
+    size_t fused(size_t k) {
+        if (!fuses_with_next(p_, al_, k)) return 0;
+        compare(p_.insts[k]);
+        a_.b(cond(p_.insts[k]), label(p_.insts[k + 1].a));
+        return 2;
+    }
+    void zero_result() {
+        if (p_.ret == Type::f64) a_.fmov(a64::d0, a64::xzr);
+        if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.mov(a64::x0, a64::xzr);
+    }
     void move_params();
     void zero_vars();
     void emit(const Inst& in, size_t k);
@@ -226,7 +196,6 @@ private:
     void binop(const Inst& in);
     void mixed(const Inst& in);
     void switch_(const Inst& in);
-    void tables();
     void convert(const Inst& in);
     void memory(const Inst& in);
     arm::Mem address(const Inst& in, int64_t size, bool* unscaled);
@@ -446,25 +415,11 @@ void A64Emitter::switch_(const Inst& in) {
     load_imm(x(X17), static_cast<uint64_t>(in.imm));
     a_.cmp(v, x(X17));
     a_.b(CondCode::kHS, dflt);
-    const Label at = a_.newLabel();
-    const Table t{in.args, static_cast<int32_t>(in.imm), at.id()};
-    if (!tables_.push(t)) return void(a_.reportError(kErrorOutOfMemory));
+    const Label at = table_for(in);
     a_.adr(x(X17), at);
     a_.ldrsw(x(X15), arm::ptr(x(X17), v, arm::lsl(2)));
     a_.add(x(X17), x(X17), x(X15));
     a_.br(x(X17));
-}
-
-void A64Emitter::tables() {
-    if (tables_.empty()) return;
-    a_.align(AlignMode::kData, 4);
-    for (const Table& t : tables_) {
-        const Label at(t.at);
-        a_.bind(at);
-        for (int32_t k = 0; k < t.n; ++k) {
-            a_.embedLabelDelta(label(p_.switch_labels[static_cast<size_t>(t.first + k)]), at, 4);
-        }
-    }
 }
 
 // Between different types (the same type is a copy).

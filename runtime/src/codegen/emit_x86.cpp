@@ -46,60 +46,19 @@ const RegFile& x86_regs() {
 
 constexpr int32_t kOutArea = 16;  // stack arguments 7 and 8 of a call
 
-class X86Emitter {
+class X86Emitter : public EmitterBase<X86Emitter, x86::Assembler> {
 public:
-    X86Emitter(const Program& p, const Allocation& al, CodeHolder& code) : a_(&code), p_(p), al_(al) {}
-
-    Error run() {
-        if (!labels_.init(p_.label_bound.size())) return kErrorOutOfMemory;
-        for (size_t l = 0; l < p_.label_bound.size(); ++l) labels_[l] = a_.newLabel();
-        exit_ = a_.newLabel();
-        entry_ = a_.newLabel();
-        a_.bind(entry_);
-        prologue();
-        for (size_t k = 0; k < p_.insts.size(); ++k) {
-            if (fuses_with_next(p_, al_, k)) {
-                compare_branch(p_.insts[k], label(p_.insts[k + 1].a));
-                ++k;
-            } else if (const size_t n = memory_operand(k)) {
-                k += n - 1;
-            } else {
-                emit(p_.insts[k], k);
-            }
-        }
-        if (p_.insts.empty() || p_.insts[p_.insts.size() - 1].kind != Kind::ret) {
-            if (p_.ret == Type::f64) a_.xorps(x86::xmm0, x86::xmm0);
-            if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.xor_(x86::eax, x86::eax);
-        }
-        a_.bind(exit_);
-        epilogue();
-        tables();
-        return kErrorOk;
-    }
+    using EmitterBase::EmitterBase;
 
 private:
-    x86::Assembler a_;
-    const Program& p_;
-    const Allocation& al_;
-    RegArray<Label> labels_;
-    Label exit_;
+    friend EmitterBase;
     int32_t frame_ = 0;      // bytes below the pushed registers
     int32_t slot_base_ = 0;  // offset from rsp of slot 0
     int32_t save_base_ = 0;  // offset from rsp of the call-save area
     uint8_t pushed_[8];
     int n_pushed_ = 0;
     size_t call_index_ = 0;
-    Label entry_;
-    struct Table {
-        int32_t first, n;
-        uint32_t at;  // its label's id (Vec keeps trivially copyable things)
-    };
-    Vec<Table> tables_;
 
-    Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
-    Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
-    const Loc& loc(int32_t v) const { return al_.loc[static_cast<size_t>(v)]; }
-    int reg(int32_t v) const { return loc(v).reg; }
 
     static x86::Gp sized(int id, Type t) {
         return t == Type::i32 ? x86::Gp(x86::gpd(static_cast<uint32_t>(id))) : x86::Gp(x86::gpq(static_cast<uint32_t>(id)));
@@ -154,6 +113,17 @@ private:
 
     void prologue();
     void epilogue();
+    size_t fused(size_t k) {
+        if (fuses_with_next(p_, al_, k)) {
+            compare_branch(p_.insts[k], label(p_.insts[k + 1].a));
+            return 2;
+        }
+        return memory_operand(k);
+    }
+    void zero_result() {
+        if (p_.ret == Type::f64) a_.xorps(x86::xmm0, x86::xmm0);
+        if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.xor_(x86::eax, x86::eax);
+    }
     void move_params();
     void zero_vars();
     void emit(const Inst& in, size_t k);
@@ -165,7 +135,6 @@ private:
     size_t memory_operand(size_t k);
     void mixed(const Inst& in);
     void switch_(const Inst& in);
-    void tables();
     Operand rhs(const Inst& in, Type t);
     int rhs_reg(const Inst& in) const { return in.kind == Kind::binop ? reg(in.b) : -1; }
     x86::Gp as64(int32_t v, int scratch);
@@ -715,25 +684,11 @@ void X86Emitter::switch_(const Inst& in) {
     const x86::Gp v = as64(in.a, RCX);
     a_.cmp(v, Imm(in.imm));
     a_.jae(dflt);
-    const Label at = a_.newLabel();
-    const Table t{in.args, static_cast<int32_t>(in.imm), at.id()};
-    if (!tables_.push(t)) return void(a_.reportError(kErrorOutOfMemory));
+    const Label at = table_for(in);
     a_.lea(x86::r11, x86::ptr(at));
     a_.movsxd(x86::rax, x86::dword_ptr(x86::r11, v, 2));
     a_.add(x86::rax, x86::r11);
     a_.jmp(x86::rax);
-}
-
-void X86Emitter::tables() {
-    if (tables_.empty()) return;
-    a_.align(AlignMode::kData, 4);
-    for (const Table& t : tables_) {
-        const Label at(t.at);
-        a_.bind(at);
-        for (int32_t k = 0; k < t.n; ++k) {
-            a_.embedLabelDelta(label(p_.switch_labels[static_cast<size_t>(t.first + k)]), at, 4);
-        }
-    }
 }
 
 void X86Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
