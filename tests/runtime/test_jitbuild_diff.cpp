@@ -30,7 +30,7 @@ struct Op {
 
 // What call_indirect calls in the generated functions.
 extern "C" int64_t diff_callee(int64_t a, int32_t b) {
-    return static_cast<int64_t>(static_cast<uint64_t>(a) * 3 - static_cast<uint64_t>(static_cast<int64_t>(b)));  // wraps, as UBSan wants
+    return static_cast<int64_t>(static_cast<uint64_t>(a) * 3 - static_cast<uint64_t>(int64_t{b}));  // wraps
 }
 
 struct Prog {

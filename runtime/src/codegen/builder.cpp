@@ -511,14 +511,16 @@ int32_t npk_jit_store_sized(npk_jit_builder* b, int32_t base, int32_t offset, in
 int32_t npk_jit_load_indexed(npk_jit_builder* b, int32_t dst, int32_t base, int32_t index, int32_t scale,
                              int32_t offset, int32_t mem) {
     constexpr const char* op = "npk_jit_load_indexed";
-    if (usable(b, op) && index == -1) return stick(b, op, NPK_ERR_JIT_BAD_VAR, "variable -1 does not exist");
+    if (!usable(b, op)) return -1;
+    if (index == -1) return stick(b, op, NPK_ERR_JIT_BAD_VAR, "variable -1 does not exist (an index is required)");
     return memory(b, op, {Kind::load, dst, base, index, scale, offset, mem, false});
 }
 
 int32_t npk_jit_store_indexed(npk_jit_builder* b, int32_t base, int32_t index, int32_t scale, int32_t offset,
                               int32_t src, int32_t mem) {
     constexpr const char* op = "npk_jit_store_indexed";
-    if (usable(b, op) && index == -1) return stick(b, op, NPK_ERR_JIT_BAD_VAR, "variable -1 does not exist");
+    if (!usable(b, op)) return -1;
+    if (index == -1) return stick(b, op, NPK_ERR_JIT_BAD_VAR, "variable -1 does not exist (an index is required)");
     return memory(b, op, {Kind::store, src, base, index, scale, offset, mem, false});
 }
 
