@@ -123,12 +123,16 @@ void region_asmjit(benchmark::State& state) {
 // --- Brainfuck ------------------------------------------------------------
 
 // Our own default program: three nested counting loops (40 x 250 x 250
-// turns of a 4-cell body) printing 40 bytes. NPK_BENCH_BF names another
-// file (bench/run --bf FILE), e.g. a well-known benchmark program kept
-// outside the tree.
+// turns of a 4-cell body) printing 40 bytes, then 600 small loops that
+// move and double cells (about 8,000 operations in all, so that compiling
+// weighs as in a real program). NPK_BENCH_BF names another file
+// (bench/run --bf FILE), e.g. a well-known benchmark program kept outside
+// the tree.
 std::string bf_default() {
-    return std::string(40, '+') + "[>" + std::string(250, '+') + "[>" + std::string(250, '+') +
-           "[>+>+++>-<<<-]<-]>>>.<<<<-]";
+    std::string src = std::string(40, '+') + "[>" + std::string(250, '+') + "[>" + std::string(250, '+') +
+                      "[>+>+++>-<<<-]<-]>>>.<<<<-]";
+    for (int i = 0; i < 600; ++i) src += "[-]+++[>++<-]>[<+>-]<[->>+<<]>>[-<<+>+>]<.<";
+    return src;
 }
 
 const std::vector<BfOp>& bf_ops() {
