@@ -1,7 +1,9 @@
 // The code generator (npk/jitbuild.h) against its floors and against
 // asmjit's own JitRuntime (which maps its code pages read+write+execute):
-//   codegen/build/*      one function, built, called and freed
-//   codegen/region/*     1,000 functions, one region, sealed and freed once
+//   codegen/build/*      one function, built, called and freed; the floor
+//                        compiles it with asmjit's x86::Compiler directly
+//                        (asmjit_clients.cpp), then bare mmap / copy /
+//                        mprotect / call / munmap
 //   codegen/install/*    4,096 pre-encoded functions into a region + seal,
 //                        compilation excluded, per function
 //   codegen/call/*       a checked invoke against a plain pointer call
@@ -14,14 +16,16 @@
 
 #include <asmjit/core.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstring>
 #include <vector>
 
 #include "codegen/builder.h"
 #include "codegen/lower.h"
-#include "codegen/lower_asmjit.h"
 #include "codegen/region.h"
+#include "asmjit_clients.h"
 #include "common.h"
 
 extern "C" int64_t bench_sum_scaled_c(const int64_t* a, int64_t n);  // codegen_loop_c.c
@@ -30,7 +34,7 @@ namespace {
 
 using npk::codegen::Compiled;
 using I64Fn = int64_t (*)(int64_t);
-constexpr int64_t kK = 37, kC = 11;
+constexpr int64_t kK = bench::kAffineK, kC = bench::kAffineC;
 
 // i64 f(i64 x) = x*K + C
 npk_jit_builder* affine() {
@@ -69,18 +73,24 @@ void build_npk(benchmark::State& state) {
     }
 }
 
-// The W^X floor: the same compile, then bare mmap / copy / mprotect / call / munmap.
+// The W^X floor: the same function compiled by asmjit's x86::Compiler
+// (used directly, as a careful user does), then bare mmap / copy /
+// mprotect / call / munmap.
 void build_floor(benchmark::State& state) {
+    if (!check(state, bench::host_is_x86_64(), "the asmjit client is x86-64 code")) return;
+    bench::AsmjitClient client;
     for (auto _ : state) {
-        Compiled* c = compile_affine();
-        const size_t room = npk::codegen::max_size(c);
+        if (!check(state, client.affine(asmjit::Environment::host()), "asmjit compile failed")) break;
+        asmjit::CodeHolder& code = client.code();
+        const size_t room = code.codeSize();
         const size_t len = (room + bench::page_size() - 1) / bench::page_size() * bench::page_size();
         void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (!check(state, p != MAP_FAILED, "mmap failed")) break;
-        const size_t n = npk::codegen::place(c, p, "bench");
-        npk::codegen::destroy(c);
-        npk::arch::flush_icache(p, n);
-        if (!check(state, n != 0 && mprotect(p, len, PROT_READ | PROT_EXEC) == 0, "place/mprotect failed")) break;
+        const bool placed = code.relocateToBase(reinterpret_cast<uint64_t>(p)) == asmjit::kErrorOk &&
+                            code.copyFlattenedData(p, room, asmjit::CopySectionFlags::kPadSectionBuffer) ==
+                                asmjit::kErrorOk;
+        npk::arch::flush_icache(p, room);
+        if (!check(state, placed && mprotect(p, len, PROT_READ | PROT_EXEC) == 0, "place/mprotect failed")) break;
         int64_t x = 5;
         bench::opaque(x);
         const int64_t r = reinterpret_cast<I64Fn>(p)(x);
@@ -90,15 +100,15 @@ void build_floor(benchmark::State& state) {
     }
 }
 
-// For information: asmjit's JitRuntime (RWX pages) given the same code.
+// For information: the same asmjit client with asmjit's JitRuntime (RWX pages).
 void build_jitruntime(benchmark::State& state) {
+    if (!check(state, bench::host_is_x86_64(), "the asmjit client is x86-64 code")) return;
     asmjit::JitRuntime rt;
+    bench::AsmjitClient client;
     for (auto _ : state) {
-        Compiled* c = compile_affine();
         I64Fn f = nullptr;
-        const bool ok = rt.add(&f, &npk::codegen::code_of(c)) == asmjit::kErrorOk;
-        npk::codegen::destroy(c);
-        if (!check(state, ok, "JitRuntime::add failed")) break;
+        const bool ok = client.affine(rt.environment()) && rt.add(&f, &client.code()) == asmjit::kErrorOk;
+        if (!check(state, ok, "asmjit compile / JitRuntime::add failed")) break;
         int64_t x = 5;
         bench::opaque(x);
         const int64_t r = f(x);
@@ -106,40 +116,6 @@ void build_jitruntime(benchmark::State& state) {
         rt.release(f);
         if (!check(state, r == 5 * kK + kC, "wrong result")) break;
     }
-}
-
-constexpr int kRegionFns = 1000;
-
-void region_npk(benchmark::State& state) {
-    std::vector<void*> fns(kRegionFns);
-    for (auto _ : state) {
-        npk_jit_region* r = npk_jit_region_new();
-        for (void*& f : fns) f = npk_jit_region_add(r, affine());
-        if (!check(state, fns.back() != nullptr && npk_jit_region_seal(r) == 0, "region add/seal failed")) break;
-        int64_t sum = 0;
-        for (void* f : fns) sum += reinterpret_cast<I64Fn>(f)(1);
-        benchmark::DoNotOptimize(sum);
-        if (!check(state, npk_jit_region_free(r) == 0 && sum == kRegionFns * (kK + kC), "wrong result")) break;
-    }
-    state.SetItemsProcessed(state.iterations() * kRegionFns);
-}
-
-void region_jitruntime(benchmark::State& state) {
-    asmjit::JitRuntime rt;
-    std::vector<I64Fn> fns(kRegionFns);
-    for (auto _ : state) {
-        for (I64Fn& f : fns) {
-            Compiled* c = compile_affine();
-            rt.add(&f, &npk::codegen::code_of(c));
-            npk::codegen::destroy(c);
-        }
-        int64_t sum = 0;
-        for (I64Fn f : fns) sum += f(1);
-        benchmark::DoNotOptimize(sum);
-        for (I64Fn f : fns) rt.release(f);
-        if (!check(state, sum == kRegionFns * (kK + kC), "wrong result")) break;
-    }
-    state.SetItemsProcessed(state.iterations() * kRegionFns);
 }
 
 // Install + seal per function, compilation excluded: finished code through
@@ -154,16 +130,22 @@ void install_region(benchmark::State& state) {
     const npk::codegen::Type arg = npk::codegen::Type::i64;
     const npk::codegen::Sig sig = npk::codegen::make_sig(npk::codegen::Type::i64, 1, &arg);
     double bytes_per_fn = 0;
+    std::vector<double> cpu_ns;  // the same work in this thread's CPU time (user + system), per function
     for (auto _ : state) {
         const size_t heap0 = mallinfo2().uordblks;
         npk_wildx_stats s0{};
         npk_wildx_get_stats(&s0);
+        timespec c0{}, c1{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         const auto t0 = std::chrono::steady_clock::now();
         npk_jit_region* r = npk_jit_region_new();
         void* last = nullptr;
         for (int i = 0; i < kInstallFns; ++i) last = npk::codegen::region_add_code(r, code.data(), len, sig, "bench");
         const bool ok = last != nullptr && npk_jit_region_seal(r) == 0;
         const auto t1 = std::chrono::steady_clock::now();
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        cpu_ns.push_back((static_cast<double>(c1.tv_sec - c0.tv_sec) * 1e9 + static_cast<double>(c1.tv_nsec - c0.tv_nsec)) /
+                         kInstallFns);
         npk_wildx_stats s1{};
         npk_wildx_get_stats(&s1);
         const size_t heap1 = mallinfo2().uordblks;
@@ -178,6 +160,10 @@ void install_region(benchmark::State& state) {
         state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count() / kInstallFns);
     }
     state.counters["bytes_per_fn_beyond_code"] = bytes_per_fn;
+    if (!cpu_ns.empty()) {
+        std::sort(cpu_ns.begin(), cpu_ns.end());
+        state.counters["cpu_ns_per_fn"] = cpu_ns[cpu_ns.size() / 2];
+    }
     state.counters["code_bytes"] = static_cast<double>(len);
     // What the seal's FNV-1a 64 (the registry's W^X hash, one multiply per
     // byte in a serial chain) costs for these functions alone: the same
@@ -290,8 +276,6 @@ void loop_jit(benchmark::State& state) {
 BENCHMARK(build_floor)->Name("codegen/build/floor");
 BENCHMARK(build_npk)->Name("codegen/build/npk");
 BENCHMARK(build_jitruntime)->Name("codegen/build/asmjit_jitruntime");
-BENCHMARK(region_npk)->Name("codegen/region/npk_1000")->Unit(benchmark::kMicrosecond);
-BENCHMARK(region_jitruntime)->Name("codegen/region/asmjit_jitruntime_1000")->Unit(benchmark::kMicrosecond);
 // Manual time is per function: a fixed iteration count keeps the run short
 // (min_time would otherwise ask for millions of 4,096-function rounds).
 BENCHMARK(install_region)->Name("codegen/install/region_4096_per_fn")->UseManualTime()->Iterations(40);

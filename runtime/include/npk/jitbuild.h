@@ -296,10 +296,10 @@ NPK_API int32_t npk_jit_branch_cmp_imm(npk_jit_builder* b, int32_t cmp, int32_t 
  * dflt. value is an integer variable (I32, I64 or PTR, compared as a
  * signed number); n is 0..NPK_JIT_MAX_SWITCH (otherwise
  * NPK_ERR_JIT_BAD_SWITCH); the n labels are copied, and may repeat.
- * Lowered to one bounds check, then, over the runs of equal labels, a
- * binary search when there are at most 4 runs and a jump table otherwise
- * (on AArch64 only while the function stays within 1 MiB of its tables,
- * else the binary search: 1 + log2(runs) compares).
+ * Lowered to one bounds check and a jump through a table of 32-bit
+ * offsets placed after the function's code (on AArch64 the table is
+ * reached by adr: a function of more than 1 MiB of code with a switch
+ * fails to build, NPK_ERR_JIT_CODEGEN).
  */
 #define NPK_JIT_MAX_SWITCH 65536
 NPK_API int32_t npk_jit_switch(npk_jit_builder* b, int32_t value, int32_t n, const int32_t* labels, int32_t dflt);
@@ -334,9 +334,7 @@ NPK_API int32_t npk_jit_call_indirect(npk_jit_builder* b, int32_t dst, int32_t f
  * parameter's (NPK_ERR_JIT_TYPE_MISMATCH); dst is -1 or a variable of the
  * result type. Parameters added after this call are refused
  * (NPK_ERR_JIT_LATE_PARAM), as after any instruction. The depth of the
- * recursion is the caller's business (the thread's stack bounds it). On
- * AArch64 the call reaches its entry by adr: a function of more than
- * 1 MiB of code that calls itself fails to build (NPK_ERR_JIT_CODEGEN).
+ * recursion is the caller's business (the thread's stack bounds it).
  */
 NPK_API int32_t npk_jit_call_self(npk_jit_builder* b, int32_t dst, int32_t nargs, const int32_t* args);
 
@@ -423,8 +421,9 @@ NPK_API npk_jit_region* npk_jit_region_new(void);
 NPK_API void* npk_jit_region_add(npk_jit_region* r, npk_jit_builder* b);
 
 /*
- * Seals every allocation of the region: for each, one hash, one
- * instruction-cache flush, one mprotect to read+execute. Afterwards every
+ * Seals every allocation of the region: for each, one hash (XXH3-64, see
+ * npk_wildx_code_hash), one instruction-cache flush, one mprotect to
+ * read+execute. Afterwards every
  * function added is callable, directly and through npk_jit_invoke.
  * Returns 0, or -1 for NULL, a region sealed already
  * (NPK_ERR_JIT_REGION_SEALED) or when the OS refuses (NPK_ERR_OS; the

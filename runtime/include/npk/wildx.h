@@ -120,14 +120,19 @@ NPK_API int32_t npk_wildx_state(const void* page);
 NPK_API size_t npk_wildx_size(const void* page);
 
 /*
- * Stores in *out the hash recorded when `page` was sealed. Returns 0, or
- * -1 (out untouched) if `out` is NULL or `page` is not a sealed page.
+ * Stores in *out the hash recorded when `page` was sealed: the FNV-1a 64
+ * of its usable bytes (npk_wildx_fnv1a64) for every page from
+ * npk_wildx_alloc and npk_jit_build; for the allocations of a code region
+ * (npk/jitbuild.h), which hold many functions, XXH3-64 (xxhash) of the
+ * usable bytes. Returns 0, or -1 (out untouched) if `out` is NULL or
+ * `page` is not a sealed page.
  */
 NPK_API int32_t npk_wildx_code_hash(const void* page, uint64_t* out);
 
 /*
- * Recomputes the hash of a sealed page and compares it with the one
- * recorded at seal. Returns 0 if they match, -1 if they differ
+ * Recomputes the hash of a sealed page (with the function it was sealed
+ * with, see npk_wildx_code_hash) and compares it with the one recorded at
+ * seal. Returns 0 if they match, -1 if they differ
  * (NPK_WILDX_ERR_HASH_MISMATCH) or `page` is not a sealed page.
  */
 NPK_API int32_t npk_wildx_verify(const void* page);

@@ -1,5 +1,6 @@
 // compile.cpp — asmjit's part of a build: one CodeHolder per function,
-// the lowering for the host, and the copy to the function's final place.
+// the fast tier for the host (emit.h), and the copy to the function's
+// final place.
 //
 // Never JitRuntime or JitAllocator (they map memory writable and
 // executable at once): the finished code is relocated to an address of
@@ -9,8 +10,8 @@
 #include <npk/status.h>
 
 #include "arch/arch.h"
+#include "codegen/emit.h"
 #include "codegen/fail.h"
-#include "codegen/lower_asmjit.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -71,8 +72,6 @@ Compiled* fresh_compiled() {
 
 }  // namespace
 
-asmjit::CodeHolder& code_of(Compiled* c) { return c->code; }
-
 bool host_has_codegen() { return kHost != Target::none; }
 
 Compiled* compile(const Program& p, const char* op, const void* subject) {
@@ -88,7 +87,7 @@ Compiled* compile(const Program& p, const char* op, const void* subject) {
     asmjit::Error err = c->code.init(asmjit::Environment::host());
     if (err == asmjit::kErrorOk) {
         c->code.setErrorHandler(&c->errors);
-        err = kHost == Target::x86_64 ? lower_x86(p, c->code) : lower_a64(p, c->code);
+        err = kHost == Target::x86_64 ? emit_x86(p, c->code) : emit_a64(p, c->code);
         if (c->errors.err != asmjit::kErrorOk) err = c->errors.err;
     }
     if (err != asmjit::kErrorOk) {

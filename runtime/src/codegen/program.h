@@ -2,8 +2,9 @@
 // mutable variables (private).
 //
 // The builder calls (builder.cpp) check their arguments and append one
-// Inst each; nothing is lowered until build time, when lower_x86.cpp or
-// lower_a64.cpp turn the whole record into host code. The record is
+// Inst each; nothing is lowered until build time, when the fast tier
+// (regalloc.cpp, then emit_x86.cpp or emit_a64.cpp) turns the whole
+// record into host code. The record is
 // complete and checked: a lowering may assert what the builder checked.
 #pragma once
 

@@ -102,7 +102,8 @@ Chunk* chunk_with_room(npk_jit_region* r, size_t len, const char* op) {
 int32_t seal_chunk(npk_jit_region* r, Chunk* c, const char* op) {
     if (!c->sealed) {
         trap_fill(c->base + c->used, round_up(c->used, kAlign) - c->used);
-        if (wildx::seal(c->base) != 0) return -1;  // reported by the registry
+        // XXH3-64, not the FNV-1a of single pages: one pass over many functions (core/xxh3.h).
+        if (wildx::seal(c->base, wildx::HashKind::xxh3_64) != 0) return -1;  // reported by the registry
         c->sealed = true;
     }
     if (!c->published) {

@@ -58,6 +58,13 @@ public:
         return p;
     }
     void clear() { size_ = 0; }
+    // n copies of x, keeping the buffer (no shrink). False when memory runs out.
+    [[nodiscard]] bool assign(size_t n, const T& x) {
+        if (!reserve(n)) return false;
+        for (size_t i = 0; i < n; ++i) std::memcpy(static_cast<void*>(data_ + i), &x, sizeof(T));
+        size_ = n;
+        return true;
+    }
     void pop() { --size_; }
 
 private:

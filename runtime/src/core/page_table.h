@@ -53,10 +53,11 @@ inline constexpr size_t kRootSize = size_t{1} << kRootBits;
 struct Meta {
     size_t requested = 0;  // the size alloc was asked for
     size_t usable = 0;     // page-rounded: what is mapped RW / RX
-    uint64_t hash = 0;     // FNV-1a of the usable bytes, taken at seal
+    uint64_t hash = 0;     // of the usable bytes, taken at seal: FNV-1a 64, or XXH3-64 (hash_kind)
     uint64_t id = 0;       // allocation number, 1-based, never reused
     uint32_t pins = 0;     // verify calls hashing the page outside the lock
     bool guard = false;    // a guard page sits on either side
+    uint8_t hash_kind = 0; // npk::wildx::HashKind the page was sealed with
 };
 
 struct Leaf {

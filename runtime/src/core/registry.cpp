@@ -45,6 +45,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fnv.h"
+#include "core/xxh3.h"
 #include "os/os.h"
 #include "core/page_table.h"
 #include "core/sync.h"
@@ -408,7 +409,13 @@ void* alloc(size_t size) {
     return p;
 }
 
-int32_t seal(void* page) {
+namespace {
+uint64_t hash_of(const void* page, size_t usable, HashKind kind) {
+    return kind == HashKind::xxh3_64 ? xxh3_64(page, usable) : fnv1a64(page, usable);
+}
+}  // namespace
+
+int32_t seal(void* page, HashKind kind) {
     const uintptr_t a = addr_of(page);
     Registry& r = reg();
     size_t usable = 0;
@@ -428,7 +435,7 @@ int32_t seal(void* page) {
     //     be fetched once the page is executable (a no-op on x86);
     //  3. flip RW → RX in one mprotect: the page is never W and X at once,
     //     and nobody can call it before the entry says EXECUTABLE below.
-    const uint64_t hash = fnv1a64(page, usable);
+    const uint64_t hash = hash_of(page, usable, kind);
     arch::flush_icache(page, usable);
     const os::Status st = os::protect_rx(page, usable);
 
@@ -440,6 +447,7 @@ int32_t seal(void* page) {
             s.set(a, kWritable);  // SEALING → WRITABLE: the OS refused; the page is untouched and usable
         } else {
             s.meta().hash = hash;
+            s.meta().hash_kind = static_cast<uint8_t>(kind);
             s.set(a, kExecutable);  // SEALING → EXECUTABLE (release: callers see RX first)
             ++r.stats.total_seals;
         }
@@ -556,6 +564,7 @@ int32_t verify(const void* page) {
     Registry& r = reg();
     size_t usable = 0;
     uint64_t recorded = 0;
+    auto kind = HashKind::fnv1a64;
     {
         Lock lk(r.mu);
         Slot s;
@@ -564,8 +573,9 @@ int32_t verify(const void* page) {
         ++r.in_flight;
         usable = s.meta().usable;
         recorded = s.meta().hash;
+        kind = static_cast<HashKind>(s.meta().hash_kind);
     }
-    const uint64_t now = fnv1a64(page, usable);
+    const uint64_t now = hash_of(page, usable, kind);
     {
         Lock lk(r.mu);
         const Slot s = slot_at(a);

@@ -13,7 +13,10 @@
 namespace npk::wildx {
 
 void* alloc(size_t size);
-int32_t seal(void* page);
+// The hash seal records (and verify checks): FNV-1a 64 as npk/wildx.h
+// promises for pages, XXH3-64 for a region's chunks (core/xxh3.h).
+enum class HashKind : uint8_t { fnv1a64 = 0, xxh3_64 = 1 };
+int32_t seal(void* page, HashKind kind = HashKind::fnv1a64);
 int32_t free_page(void* page);
 
 // Copies `len` bytes of code to the start of a WRITABLE page. Done under
