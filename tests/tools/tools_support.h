@@ -6,9 +6,12 @@
 
 #include "core/test_seams.h"
 
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace npk::test {
 
@@ -46,6 +49,29 @@ inline std::string hex_name(const void* fn) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "jit_fn_%lx", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(fn)));
     return buf;
+}
+
+// Unmaps the `bytes` at `page` (a wildx allocation) behind the runtime's
+// back, as a hostile or careless program would, then takes wildx pages of
+// `bytes` until the kernel hands `page` back for one (top-down placement:
+// at once); the others are freed again. Returns that page (WRITABLE), or
+// nullptr if the kernel placed none there. The registry's one report of
+// the unmapped page goes to stderr.
+inline void* reuse_after_foreign_unmap(void* page, size_t bytes) {
+    if (munmap(page, bytes) != 0) return nullptr;
+    void* hit = nullptr;
+    std::vector<void*> others;
+    for (int i = 0; i < 16 && hit == nullptr; ++i) {
+        void* p = npk_wildx_alloc(bytes);
+        if (p == nullptr) break;
+        if (p == page) {
+            hit = p;
+        } else {
+            others.push_back(p);
+        }
+    }
+    for (void* p : others) npk_wildx_free(p);
+    return hit;
 }
 
 }  // namespace npk::test

@@ -301,11 +301,16 @@ void forget_unmapped(Registry& r, uintptr_t owner, size_t page) {
 // range may still hold words of a page FREEING (its start, interior or
 // guard words): wait until that free has finished, as for a seal or a
 // verify in flight on a page there. A settled live page there was unmapped
-// behind the registry's back: forget it; never wait for it.
+// behind the registry's back: forget it; never wait for it. Whoever
+// indexes code by address (the free listener: the signature table, names,
+// the tools) hears of it as of a free, with the lock dropped, before the
+// new page is registered and returned: nothing published for the old page
+// can be found at the new one.
 void settle_range(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi, size_t page) {
     for (;;) {
         bool busy = false;
-        for (uintptr_t q = lo; q < hi && !busy; q += page) {
+        uintptr_t forgotten = 0;
+        for (uintptr_t q = lo; q < hi && !busy && forgotten == 0; q += page) {
             const Slot s = slot_at(q);
             const uint64_t k = s.kind();
             if (k == kEmpty || k == kFreed) continue;
@@ -314,7 +319,18 @@ void settle_range(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi, size_t page
             const uint64_t ok = o.kind();
             assert(o.owner() == owner && (is_live(ok) || ok == kFreeing));
             busy = ok == kFreeing || ok == kSealing || (ok == kExecutable && o.meta().pins != 0);
-            if (!busy) forget_unmapped(r, owner, page);
+            if (!busy) {
+                forget_unmapped(r, owner, page);
+                forgotten = owner;
+            }
+        }
+        if (forgotten != 0) {
+            if (FreeListener listener = g_free_listener.load(std::memory_order_acquire)) {
+                r.mu.unlock();  // the listener takes its own locks, and may call free()
+                listener(forgotten);
+                r.mu.lock();
+            }
+            continue;  // look again: the table may have changed meanwhile
         }
         if (!busy) return;
         wait_settled(r, lk);
@@ -453,7 +469,10 @@ int32_t seal(void* page) {
 
 void set_free_listener(FreeListener f) { g_free_listener.store(f, std::memory_order_release); }
 
-int32_t free_page(void* page) {
+namespace {
+
+// free_page, or free_allocation when `id` is not 0.
+int32_t free_impl(void* page, uint64_t id) {
     const uintptr_t a = addr_of(page);
     if (a == 0) return reject(kFree, a, NPK_WILDX_ERR_NULL);
     const size_t pg = os::page_size();
@@ -463,6 +482,7 @@ int32_t free_page(void* page) {
     {
         Lock lk(r.mu);
         const Found f = find_settled(r, lk, a, /*wait_for_pins=*/true);
+        if (id != 0 && (f.error != 0 || f.slot.meta().id != id)) return 1;  // not that allocation any more
         if (f.error != 0) {
             lk.unlock();
             return reject(kFree, a, f.error);
@@ -504,6 +524,23 @@ int32_t free_page(void* page) {
     }
     audit_line("free(0x%" PRIxPTR ") usable %zu", a, usable);
     return 0;
+}
+
+}  // namespace
+
+int32_t free_page(void* page) { return free_impl(page, 0); }
+
+int32_t free_allocation(void* page, uint64_t id) {
+    assert(id != 0);
+    return free_impl(page, id);
+}
+
+uint64_t id_of(const void* page) {
+    const uintptr_t a = addr_of(page);
+    if (a == 0) return 0;
+    Lock lk(reg().mu);
+    const Found f = find_start(a);
+    return f.error == 0 ? f.slot.meta().id : 0;
 }
 
 int32_t write_code(void* page, const void* code, size_t len) {

@@ -16,6 +16,17 @@ void* alloc(size_t size);
 int32_t seal(void* page);
 int32_t free_page(void* page);
 
+// The number of the live allocation starting at `page` (1-based, never
+// reused), or 0 if none starts there. What an index of pages keeps beside
+// an address, to tell its allocation from a later one at that address.
+uint64_t id_of(const void* page);
+
+// free_page, but only while `page` is still allocation `id` (not 0):
+// returns 1, doing and reporting nothing, when it is not (the program
+// unmapped it behind the registry's back; the address was forgotten or
+// reused since).
+int32_t free_allocation(void* page, uint64_t id);
+
 // Copies `len` bytes of code to the start of a WRITABLE page. Done under
 // the registry lock: no seal can hash or protect the page meanwhile.
 int32_t write_code(void* page, const void* code, size_t len);
@@ -32,9 +43,13 @@ void get_stats(npk_wildx_stats* out);
 // state on stderr and aborts.
 void require_executable(const void* page);
 
-// Called with the start of every allocation being freed, after it is
-// FREEING (gone to every caller) and before it is unmapped, outside the
-// lock: the code generator forgets the functions it held (codegen/code_index.h).
+// Called, outside the lock, with the start of every allocation that goes
+// away: freed (after it is FREEING, gone to every caller, and before it is
+// unmapped), or unmapped by the program behind the registry's back (from
+// the alloc whose fresh mapping reuses some of its addresses, before that
+// alloc registers and returns its page). The code generator forgets the
+// functions it held there (codegen/code_index.h), and with them their names
+// and what the tools were told.
 using FreeListener = void (*)(uintptr_t page);
 void set_free_listener(FreeListener f);
 
