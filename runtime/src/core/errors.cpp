@@ -232,10 +232,9 @@ int32_t fail(int32_t facility, const char* op, Subject subject, int32_t code, co
     return -1;
 }
 
-void refuse_call(uintptr_t page, const char* state) {
-    record(NPK_FACILITY_JIT, NPK_ERR_NOT_EXECUTABLE);
-    std::snprintf(t_last_message, sizeof t_last_message,
-                  "call(0x%" PRIxPTR ") refused: page is not executable (state: %s)", page, state);
+void refuse_call(uintptr_t page, int32_t code, const char* why) {
+    record(NPK_FACILITY_JIT, code);
+    std::snprintf(t_last_message, sizeof t_last_message, "call(0x%" PRIxPTR ") refused: %s", page, why);
     emit(NPK_FACILITY_JIT);
 }
 

@@ -52,6 +52,7 @@
 
 #include <cassert>
 #include <cinttypes>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -223,6 +224,7 @@ constexpr Op kFree{NPK_FACILITY_WILDX, "free"};
 constexpr Op kCodeHash{NPK_FACILITY_WILDX, "code_hash"};
 constexpr Op kVerify{NPK_FACILITY_WILDX, "verify"};
 constexpr Op kInstall{NPK_FACILITY_JIT, "install"};
+constexpr Op kCall{NPK_FACILITY_JIT, "call"};
 
 // A rejection about the page at `a`.
 int32_t reject(Op op, uintptr_t a, int32_t code, const char* detail = nullptr, int os_errno = 0) {
@@ -588,7 +590,12 @@ int32_t code_hash(const void* page, uint64_t* out) {
     return 0;
 }
 
-int32_t verify(const void* page) {
+namespace {
+
+// Hashes the EXECUTABLE allocation at `page` again: 0 if it matches the
+// hash of its seal, 1 if not (nothing reported), -1 if `page` is no
+// EXECUTABLE page's start (reported as `op`'s rejection).
+int32_t rehash(const void* page, Op op) {
     const uintptr_t a = addr_of(page);
     Registry& r = reg();
     size_t usable = 0;
@@ -596,7 +603,7 @@ int32_t verify(const void* page) {
     {
         Lock lk(r.mu);
         Slot s;
-        if (!take_page(r, lk, kVerify, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
+        if (!take_page(r, lk, op, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
         ++s.meta().pins;  // a free waits until we have read the page
         ++r.in_flight;
         usable = s.meta().usable;
@@ -610,9 +617,23 @@ int32_t verify(const void* page) {
         --r.in_flight;
         if (--s.meta().pins == 0 || r.in_flight == 0) wake_waiters(r);
     }
-    if (now != recorded) return reject(kVerify, a, NPK_WILDX_ERR_HASH_MISMATCH);
-    return 0;
+    return now == recorded ? 0 : 1;
 }
+
+}  // namespace
+
+constexpr const char* kChangedDetail = "NPK_WILDX_VERIFY=call: the code no longer hashes as at its seal";
+
+int32_t verify(const void* page) {
+    const int32_t r = rehash(page, kVerify);
+    return r == 1 ? reject(kVerify, addr_of(page), NPK_WILDX_ERR_HASH_MISMATCH) : r;
+}
+
+int32_t verify_before_call(const void* page, int32_t facility, const char* op) {
+    const int32_t r = rehash(page, Op{facility, op});
+    return r == 1 ? reject(Op{facility, op}, addr_of(page), NPK_WILDX_ERR_HASH_MISMATCH, kChangedDetail) : r;
+}
+
 
 void get_stats(npk_wildx_stats* out) {
     if (out == nullptr) return;
@@ -626,7 +647,14 @@ void require_executable(const void* page) {
     if (a != 0) {
         Lock lk(reg().mu);
         const Found f = find_start(a);
-        if (f.kind == kExecutable) return;  // sealed after the lock-free look
+        if (f.kind == kExecutable) {  // sealed after the lock-free look
+            if (!verify_calls()) return;
+            lk.unlock();
+            const int32_t r = rehash(page, kCall);
+            if (r == 0) return;
+            if (r == 1) refuse_call(a, NPK_ERR_HASH_MISMATCH, kChangedDetail);
+            std::abort();  // r == -1: freed meanwhile, reported by rehash
+        }
         switch (f.error) {
             case 0: what = "writable"; break;
             case NPK_WILDX_ERR_FREED: what = "freed"; break;
@@ -634,7 +662,9 @@ void require_executable(const void* page) {
             default: what = "not a wildx page"; break;
         }
     }
-    refuse_call(a, what);
+    char why[64];
+    std::snprintf(why, sizeof why, "page is not executable (state: %s)", what);
+    refuse_call(a, NPK_ERR_NOT_EXECUTABLE, why);
     std::abort();
 }
 

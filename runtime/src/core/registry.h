@@ -7,6 +7,8 @@
 
 #include <npk/wildx.h>
 
+#include "core/config.h"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -35,12 +37,21 @@ int32_t state(const void* page);
 size_t size(const void* page);
 int32_t code_hash(const void* page, uint64_t* out);
 int32_t verify(const void* page);
+
+// The check of NPK_WILDX_VERIFY=call before a checked call: 0 when the
+// allocation at `page` (EXECUTABLE) hashes as at its seal, else -1 after
+// reporting NPK_ERR_HASH_MISMATCH as a rejection of `op` (of `facility`).
+int32_t verify_before_call(const void* page, int32_t facility, const char* op);
+
+// Whether NPK_WILDX_VERIFY=call is on (inline: read on every checked call).
+inline bool verify_calls() { return config::get_inline(config::verify_call) != 0; }
 void get_stats(npk_wildx_stats* out);
 
-// The checked call's slow path, taken when the lock-free test said no:
-// looks again under the lock (the page may have been sealed meanwhile) and
-// returns if the page is EXECUTABLE; otherwise reports the page and its
-// state on stderr and aborts.
+// The checked call's slow path, taken when the lock-free test said no
+// or NPK_WILDX_VERIFY=call is on: looks again under the lock (the page may
+// have been sealed meanwhile) and returns if the page is EXECUTABLE (and,
+// when verifying, hashes as at its seal); otherwise reports the page and
+// why on stderr and aborts.
 void require_executable(const void* page);
 
 // Called, outside the lock, with the start of every allocation that goes
