@@ -3,6 +3,7 @@
 #include "arch/arch.h"
 #include "skip.h"
 #include "support.h"
+#include "tools/tools_support.h"
 #include "validate_support.h"
 
 #include <npk/jitbuild.h>
@@ -220,14 +221,6 @@ TEST_CASE("validator: AArch64 bl to a known function entry, and to what is none"
 // start inside a chunk, and the signature table knows each of them.
 namespace {
 
-npk_jit_builder* const_fn(int64_t k) {
-    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
-    const int32_t v = npk_jit_var(b, NPK_JIT_I64);
-    npk_jit_const_i64(b, v, k);
-    npk_jit_ret(b, v);
-    return b;
-}
-
 void check_region_entries(uint32_t arch) {
     npk::test::SwitchesGuard guard;
     npk_wildx_set_quiet(1);
@@ -235,7 +228,7 @@ void check_region_entries(uint32_t arch) {
     REQUIRE(r != nullptr);
     void* fns[3];
     for (int i = 0; i < 3; ++i) {
-        fns[i] = npk_jit_region_add(r, const_fn(i));
+        fns[i] = npk_jit_region_add(r, const_builder(i, nullptr));
         REQUIRE(fns[i] != nullptr);
     }
     void* code = npk_wildx_alloc(64);

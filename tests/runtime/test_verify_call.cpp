@@ -8,6 +8,7 @@
 #include "core/test_seams.h"
 #include "skip.h"
 #include "support.h"
+#include "tools/tools_support.h"
 
 #include <npk/jitbuild.h>
 
@@ -23,22 +24,7 @@ using namespace npk::test;
 
 namespace {
 
-void set_verify(const char* v) {
-    if (v != nullptr) {
-        setenv("NPK_WILDX_VERIFY", v, 1);
-    } else {
-        unsetenv("NPK_WILDX_VERIFY");
-    }
-    npk::wildx::testing::reload_config_from_env();
-}
-
-npk_jit_builder* const_fn(int64_t k) {
-    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
-    const int32_t v = npk_jit_var(b, NPK_JIT_I64);
-    npk_jit_const_i64(b, v, k);
-    npk_jit_ret(b, v);
-    return b;
-}
+void set_verify(const char* v) { set_env("NPK_WILDX_VERIFY", v); }
 
 // Flips the last usable byte of the allocation at `page` behind the
 // runtime's back (it is past any code there), and back on a second call.
@@ -89,7 +75,7 @@ void check_invoke(void* fn, void* page, int64_t k) {
 TEST_CASE("NPK_WILDX_VERIFY=call: npk_jit_invoke refuses a function whose page changed since its seal",
           "[verify]") {
     if (npk_jit_host_supported() == 0) npk_test_skip("built code cannot run on this host");
-    void* fn = npk_jit_build(const_fn(17));
+    void* fn = npk_jit_build(const_builder(17, nullptr));
     REQUIRE(fn != nullptr);
     check_invoke(fn, fn, 17);
     REQUIRE(npk_wildx_free(fn) == 0);
@@ -99,8 +85,8 @@ TEST_CASE("NPK_WILDX_VERIFY=call: npk_jit_invoke refuses a region function whose
           "[verify]") {
     if (npk_jit_host_supported() == 0) npk_test_skip("built code cannot run on this host");
     npk_jit_region* r = npk_jit_region_new();
-    void* a = npk_jit_region_add(r, const_fn(3));
-    void* b = npk_jit_region_add(r, const_fn(4));
+    void* a = npk_jit_region_add(r, const_builder(3, nullptr));
+    void* b = npk_jit_region_add(r, const_builder(4, nullptr));
     REQUIRE((a != nullptr && b != nullptr));
     REQUIRE(npk_jit_region_seal(r) == 0);
     void* chunk = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(a) & ~(page_size() - 1));

@@ -34,12 +34,17 @@ TEST_CASE("a function unmapped behind the runtime's back loses its signature and
     char sig[64];
     REQUIRE(npk_jit_signature(fn, sig, sizeof sig) > 0);
     REQUIRE(name_of(fn) == "victim_fn");
+    const uint64_t id = npk_wildx_id(fn);
+    REQUIRE(id != 0);
 
     StderrCapture err;
     void* q = reuse_or_skip(fn, bytes);
     const std::string said = err.text();
     CHECK_THAT(said, Catch::Contains("was unmapped behind the runtime's back"));
     REQUIRE(npk_wildx_state(q) == NPK_WILDX_WRITABLE);
+    // The same address, another allocation: what a table keyed by address
+    // (npk's gate) keeps beside it to tell them apart.
+    CHECK(npk_wildx_id(q) > id);
 
     QuietGuard quiet;
     CHECK(npk_jit_signature(q, sig, sizeof sig) == -1);

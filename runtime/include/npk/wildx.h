@@ -120,6 +120,18 @@ NPK_API int32_t npk_wildx_state(const void* page);
 NPK_API size_t npk_wildx_size(const void* page);
 
 /*
+ * The allocation number of the live page starting at `page`: 1 for the
+ * process's first allocation, one more for each later one, never reused;
+ * 0 if no live page starts there. Never fails. An address says which page
+ * is there now; this number says whether it is still the one you were
+ * given: a program that unmaps a page behind the runtime's back (munmap)
+ * can make a later allocation reuse its address, and a table of pages
+ * keyed by address (a run-time checker's, a cache of built code) tells
+ * the two apart by keeping this number beside each address.
+ */
+NPK_API uint64_t npk_wildx_id(const void* page);
+
+/*
  * Stores in *out the hash recorded when `page` was sealed. Returns 0, or
  * -1 (out untouched) if `out` is NULL or `page` is not a sealed page.
  */
