@@ -228,7 +228,7 @@ void check_region_entries(uint32_t arch) {
     REQUIRE(r != nullptr);
     void* fns[3];
     for (int i = 0; i < 3; ++i) {
-        fns[i] = npk_jit_region_add(r, const_builder(i, nullptr));
+        fns[i] = npk_jit_region_add(r, npk::test::const_builder(i, nullptr));
         REQUIRE(fns[i] != nullptr);
     }
     void* code = npk_wildx_alloc(64);
