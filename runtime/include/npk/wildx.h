@@ -152,7 +152,8 @@ NPK_API int32_t npk_wildx_code_hash(const void* page, uint64_t* out);
  * that is not sealed. A sealed page is read+execute, so only a program
  * that makes it writable behind the runtime's back (mprotect) can change
  * it. The cost grows with the allocation: a page from npk_jit_build is
- * 4 KiB; a region chunk up to 1 MiB (bench/run, rows verify/*).
+ * 4 KiB; a region chunk up to 1 MiB (bench/run: the rows verify/invoke
+ * and verify/call_i32_i32).
  */
 NPK_API int32_t npk_wildx_verify(const void* page);
 

@@ -2,7 +2,7 @@
 // per-facility rejection counters and the stderr lines.
 //
 // The lines are rate-limited per kind (facility and code), as kernels
-// limit their logs: the first kBurst of a kind in a window of kWindow are
+// limit their logs: the first kBurst of a kind in a window of kWindowMs are
 // written, the rest only counted; the next line of that kind after the
 // window, or the end of the process, says how many were not shown. Every
 // rejection still sets the last error and counts in npk_rejections; audit
@@ -21,6 +21,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+
+#include <pthread.h>
 
 namespace npk {
 namespace {
@@ -171,6 +173,14 @@ void summarise_hidden() {
 
 [[gnu::destructor]] void summarise_at_exit() { summarise_hidden(); }
 
+// A forked child starts with nothing hidden: the parent says its own.
+void forget_hidden_in_child() {
+    for (auto& facility : g_kinds) {
+        for (Kind& k : facility) k.hidden.store(0, std::memory_order_relaxed);
+    }
+}
+[[gnu::constructor]] void install_fork_handler() { pthread_atfork(nullptr, nullptr, forget_hidden_in_child); }
+
 // Counts the rejection and records the message as the thread's last.
 void record(int32_t facility, int32_t code) {
     assert(facility >= 0 && facility < NPK_FACILITY_COUNT);
@@ -274,7 +284,6 @@ void audit_line(const char* fmt, ...) {
 namespace testing {
 
 void set_log_window_ms(int64_t ms) { g_window_ms.store(ms, std::memory_order_relaxed); }
-void summarise_hidden_lines() { summarise_hidden(); }
 
 }  // namespace testing
 }  // namespace npk

@@ -274,7 +274,8 @@ bool take_page(Registry& r, Lock& lk, Op op, uintptr_t a, uint64_t want, int32_t
     return false;
 }
 
-// The page at `owner` (live, settled) was unmapped behind the registry's
+// The page at `owner` (live and settled, or FREEING while the free
+// listener hears of it) was unmapped behind the registry's
 // back, in whole or in part: the kernel has just handed out some of its
 // addresses (start, interior or guard) again. Say so once, and drop all of
 // it as if freed, without an unmap (lock held): a later seal, free or call
@@ -305,14 +306,15 @@ void forget_unmapped(Registry& r, uintptr_t owner, size_t page) {
 // verify in flight on a page there. A settled live page there was unmapped
 // behind the registry's back: forget it; never wait for it. Whoever
 // indexes code by address (the free listener: the signature table, names,
-// the tools) hears of it as of a free, with the lock dropped, before the
-// new page is registered and returned: nothing published for the old page
-// can be found at the new one.
+// the tools) hears of it as of a free, before the new page is registered
+// and returned, so nothing published for the old page can be found at the
+// new one: the page goes FREEING (gone to every caller, in flight for a
+// fork), the lock is dropped for the listener, and then it is forgotten.
 void settle_range(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi, size_t page) {
     for (;;) {
         bool busy = false;
-        uintptr_t forgotten = 0;
-        for (uintptr_t q = lo; q < hi && !busy && forgotten == 0; q += page) {
+        uintptr_t unmapped = 0;
+        for (uintptr_t q = lo; q < hi && !busy && unmapped == 0; q += page) {
             const Slot s = slot_at(q);
             const uint64_t k = s.kind();
             if (k == kEmpty || k == kFreed) continue;
@@ -321,17 +323,19 @@ void settle_range(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi, size_t page
             const uint64_t ok = o.kind();
             assert(o.owner() == owner && (is_live(ok) || ok == kFreeing));
             busy = ok == kFreeing || ok == kSealing || (ok == kExecutable && o.meta().pins != 0);
-            if (!busy) {
-                forget_unmapped(r, owner, page);
-                forgotten = owner;
-            }
+            if (!busy) unmapped = owner;
         }
-        if (forgotten != 0) {
+        if (unmapped != 0) {
             if (FreeListener listener = g_free_listener.load(std::memory_order_acquire)) {
+                slot_at(unmapped).set(unmapped, kFreeing);  // live → FREEING, as a free does
+                ++r.in_flight;
                 r.mu.unlock();  // the listener takes its own locks, and may call free()
-                listener(forgotten);
+                listener(unmapped);
                 r.mu.lock();
+                --r.in_flight;
+                wake_waiters(r);
             }
+            forget_unmapped(r, unmapped, page);
             continue;  // look again: the table may have changed meanwhile
         }
         if (!busy) return;
@@ -633,7 +637,6 @@ int32_t verify_before_call(const void* page, int32_t facility, const char* op) {
     const int32_t r = rehash(page, Op{facility, op});
     return r == 1 ? reject(Op{facility, op}, addr_of(page), NPK_WILDX_ERR_HASH_MISMATCH, kChangedDetail) : r;
 }
-
 
 void get_stats(npk_wildx_stats* out) {
     if (out == nullptr) return;

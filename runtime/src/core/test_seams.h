@@ -41,8 +41,7 @@ inline constexpr size_t kFreedMemory = 1024;
 namespace npk::testing {
 
 // The rate limit of rejection lines (core/errors.cpp): the window's length
-// (5000 ms by default), and the summary of what it hid, written at exit.
+// (5000 ms by default).
 void set_log_window_ms(int64_t ms);
-void summarise_hidden_lines();
 
 }  // namespace npk::testing
