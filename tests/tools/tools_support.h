@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 namespace npk::test {
 
@@ -52,26 +51,19 @@ inline std::string hex_name(const void* fn) {
 }
 
 // Unmaps the `bytes` at `page` (a wildx allocation) behind the runtime's
-// back, as a hostile or careless program would, then takes wildx pages of
-// `bytes` until the kernel hands `page` back for one (top-down placement:
-// at once); the others are freed again. Returns that page (WRITABLE), or
-// nullptr if the kernel placed none there. The registry's one report of
-// the unmapped page goes to stderr.
+// back, as a hostile or careless program would, then takes a wildx page of
+// `bytes` where it was: the kernel hands a hole back by itself (top-down
+// placement), and the hint seam (core/test_seams.h) makes sure, also under
+// qemu-user. Returns that page (WRITABLE), or nullptr (freed again) if it
+// landed elsewhere. The registry's one report of the unmapped page goes
+// to stderr.
 inline void* reuse_after_foreign_unmap(void* page, size_t bytes) {
     if (munmap(page, bytes) != 0) return nullptr;
-    void* hit = nullptr;
-    std::vector<void*> others;
-    for (int i = 0; i < 16 && hit == nullptr; ++i) {
-        void* p = npk_wildx_alloc(bytes);
-        if (p == nullptr) break;
-        if (p == page) {
-            hit = p;
-        } else {
-            others.push_back(p);
-        }
-    }
-    for (void* p : others) npk_wildx_free(p);
-    return hit;
+    npk::os::testing::hint_next_mapping(page);
+    void* p = npk_wildx_alloc(bytes);
+    if (p == page) return p;
+    if (p != nullptr) npk_wildx_free(p);
+    return nullptr;
 }
 
 }  // namespace npk::test
