@@ -84,6 +84,15 @@ ROWS += [
     ("codegen/loop/builder", "codegen/loop/c_O2", 1.5, "the same loop built with npk/jitbuild.h"),
 ]
 
+# NPK_WILDX_VERIFY=call: information, no goal (the re-hash of a page is
+# the point; its cost is what a user weighs).
+ROWS += [
+    ("verify/invoke/off", "verify/invoke/off", None, "npk_jit_invoke of a one-page built x*3+5"),
+    ("verify/invoke/call", "verify/invoke/off", None, "the same with NPK_WILDX_VERIFY=call (re-hash of 4 KiB)"),
+    ("verify/call_i32_i32/off", "verify/call_i32_i32/off", None, "npk_jit_call_i32_i32 of a one-page add"),
+    ("verify/call_i32_i32/call", "verify/call_i32_i32/off", None, "the same with NPK_WILDX_VERIFY=call"),
+]
+
 # Goals on absolute values: (case, counter or None for the median time in
 # ns, largest allowed value, unit, what).
 ABS_ROWS = [

@@ -1,9 +1,11 @@
 // npk/status.h: one status model for every facility — the thread's last
 // status and message, the texts, the per-facility rejection counters —
 // and the first release's names for the same things.
+#include "core/test_seams.h"
 #include "support.h"
 
 #include <npk/api.h>
+#include <npk/handle.h>
 #include <npk/status.h>
 
 #include <cstdio>
@@ -106,4 +108,91 @@ TEST_CASE("rejections are counted per facility", "[status]") {
     CHECK(w.delta().rejections == 3);
     CHECK(npk_rejections(-1) == 0);
     CHECK(npk_rejections(NPK_FACILITY_COUNT) == 0);
+}
+
+// Rejection lines are rate-limited per kind (issue 18, finding 8): a loop
+// of stale handle dereferences, as upstream's handle test runs 65,536,
+// must not write a line each.
+namespace {
+
+// A stale handle: its slot was freed.
+npk_handle_t stale_handle(int64_t* arena) {
+    *arena = npk_handle_arena_create();
+    REQUIRE(*arena > 0);
+    const npk_handle_t h = npk_handle_alloc(*arena, 16);
+    REQUIRE(npk_handle_deref(h) != nullptr);
+    npk_handle_free(h);
+    return h;
+}
+
+struct WindowGuard {
+    explicit WindowGuard(int64_t ms) { npk::testing::set_log_window_ms(ms); }
+    ~WindowGuard() { npk::testing::set_log_window_ms(5000); }
+};
+
+}  // namespace
+
+TEST_CASE("repeated rejections of one kind: ten lines, the rest counted, then a summary", "[status]") {
+    int64_t arena = 0;
+    const npk_handle_t h = stale_handle(&arena);
+    const uint64_t before = npk_rejections(NPK_FACILITY_HANDLE);
+    WindowGuard long_window(3600 * 1000);
+    std::string text;
+    {
+        StderrCapture err;
+        for (int i = 0; i < 1000; ++i) CHECK(npk_handle_deref(h) == nullptr);
+        text = err.text();
+    }
+    CHECK(npk_rejections(NPK_FACILITY_HANDLE) - before == 1000);  // every one counted
+    CHECK(npk_last_error() == NPK_ERR_HANDLE_STALE);               // and reported to the caller
+    CHECK(count_lines(text) == 10);
+    CHECK(text.rfind("handle: ", 0) == 0);
+
+    // Another kind has its own limit.
+    {
+        StderrCapture err;
+        npk_wildx_set_quiet(0);
+        CHECK(npk_wildx_free(nullptr) == -1);
+        CHECK(err.text() == "wildx: free(0x0) rejected: null pointer\n");
+    }
+
+    // The window over, the next line of the kind first says what was hidden.
+    npk::testing::set_log_window_ms(0);
+    {
+        StderrCapture err;
+        CHECK(npk_handle_deref(h) == nullptr);
+        text = err.text();
+    }
+    INFO(text);
+    REQUIRE(count_lines(text) == 2);
+    CHECK(text.rfind("handle: 990 more 'stale handle' rejection(s) were not shown", 0) == 0);
+    CHECK_THAT(text, Catch::Contains("npk_rejections counts them all"));
+    npk_handle_arena_destroy(arena);
+}
+
+TEST_CASE("what the rate limit hid is summarised when the process exits", "[status]") {
+    const ChildResult r = run_child([] {
+        int64_t arena = 0;
+        const npk_handle_t h = stale_handle(&arena);
+        for (int i = 0; i < 25; ++i) (void)npk_handle_deref(h);
+        std::exit(0);  // runs the library's destructors, as a program's end does
+    });
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(count_lines(r.err) == 11);
+    CHECK_THAT(r.err, Catch::Contains("handle: 15 more 'stale handle' rejection(s) were not shown"));
+}
+
+TEST_CASE("audit mode writes every rejection line", "[status]") {
+    SwitchesGuard g;
+    npk::testing::set_log_window_ms(3600 * 1000);
+    npk_wildx_set_audit(1);
+    std::string text;
+    {
+        StderrCapture err;
+        for (int i = 0; i < 30; ++i) CHECK(npk_wildx_free(nullptr) == -1);
+        text = err.text();
+    }
+    CHECK(count_lines(text) == 30);
+    npk::testing::set_log_window_ms(5000);
 }

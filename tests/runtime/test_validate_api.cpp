@@ -3,8 +3,10 @@
 #include "arch/arch.h"
 #include "skip.h"
 #include "support.h"
+#include "tools/tools_support.h"
 #include "validate_support.h"
 
+#include <npk/jitbuild.h>
 #include <npk/validate.h>
 #include <npk/wildx.h>
 
@@ -213,4 +215,59 @@ TEST_CASE("validator: x86-64 call to a known function entry, and to what is none
 
 TEST_CASE("validator: AArch64 bl to a known function entry, and to what is none", "[validate]") {
     check_known_entries(NPK_JIT_ARCH_AARCH64);
+}
+
+// Known function entries include the functions of a sealed region: they
+// start inside a chunk, and the signature table knows each of them.
+namespace {
+
+void check_region_entries(uint32_t arch) {
+    npk::test::SwitchesGuard guard;
+    npk_wildx_set_quiet(1);
+    npk_jit_region* r = npk_jit_region_new();
+    REQUIRE(r != nullptr);
+    void* fns[3];
+    for (int i = 0; i < 3; ++i) {
+        fns[i] = npk_jit_region_add(r, npk::test::const_builder(i, nullptr));
+        REQUIRE(fns[i] != nullptr);
+    }
+    void* code = npk_wildx_alloc(64);
+    REQUIRE(code != nullptr);
+    const auto target = reinterpret_cast<uintptr_t>(fns[1]);
+    size_t size = 0;
+    if (!write_call(code, target, arch, &size)) {
+        npk_wildx_free(code);
+        npk_jit_region_free(r);
+        npk_test_skip("the region and the page are further apart than a direct call reaches");
+    }
+    npk_jit_finding f;
+    // Not sealed: not callable yet.
+    CHECK(npk_jit_validate(code, size, arch, &f) == -1);
+    CHECK(f.rule == NPK_ERR_CODE_OUTSIDE_TARGET);
+
+    REQUIRE(npk_jit_region_seal(r) == 0);
+    CHECK(npk_jit_validate(code, size, arch, &f) == 0);
+    CHECK(npk_jit_validate(code, size, arch | NPK_JIT_SELF_CONTAINED, &f) == -1);
+    CHECK(f.rule == NPK_ERR_CODE_OUTSIDE_TARGET);
+    // Between two entries is no entry.
+    REQUIRE(write_call(code, target + 4, arch, &size));
+    CHECK(npk_jit_validate(code, size, arch, &f) == -1);
+    CHECK(f.rule == NPK_ERR_CODE_OUTSIDE_TARGET);
+
+    // Freed, they are gone.
+    REQUIRE(write_call(code, target, arch, &size));
+    REQUIRE(npk_jit_region_free(r) == 0);
+    CHECK(npk_jit_validate(code, size, arch, &f) == -1);
+    CHECK(f.rule == NPK_ERR_CODE_OUTSIDE_TARGET);
+    REQUIRE(npk_wildx_free(code) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("validator: a call to a sealed region's function is to a known entry (x86-64 encoding)", "[validate]") {
+    check_region_entries(NPK_JIT_ARCH_X86_64);
+}
+
+TEST_CASE("validator: a bl to a sealed region's function is to a known entry (AArch64 encoding)", "[validate]") {
+    check_region_entries(NPK_JIT_ARCH_AARCH64);
 }

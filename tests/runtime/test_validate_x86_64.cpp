@@ -38,6 +38,11 @@ const ValidateRow kX86Table[] = {
     {"b9 0a 00 00 00 e2 fe c3",          "mov ecx, 10; loop .; ret",             0, OK, 0, ""},
     {"e3 00 c3",                         "jrcxz .+2; ret",                       0, OK, 0, ""},
     {"c7 f8 00 00 00 00 c3",             "xbegin .+6; ret",                      0, OK, 0, ""},
+    // xend and xabort go on, or to the fallback of the xbegin: not indirect jumps
+    {"0f 01 d5 c3",                      "xend; ret",                            0, OK, 0, ""},
+    {"c6 f8 05 c3",                      "xabort 5; ret",                        0, OK, 0, ""},
+    {"c7 f8 04 00 00 00 0f 01 d5 c3 c3", "xbegin .+10 (the fallback ret); xend; ret; ret", 0, OK, 0, ""},
+    {"c7 f8 04 00 00 00 c6 f8 01 c3 c3", "xbegin .+10; xabort 1; ret; ret",   kSelf, OK, 0, ""},
     {"0f 31 c3",                         "rdtsc; ret",                           0, OK, 0, ""},
     {"0f 01 f9 c3",                      "rdtscp; ret",                          0, OK, 0, ""},
     {"0f a2 c3",                         "cpuid; ret",                           0, OK, 0, ""},
@@ -63,6 +68,11 @@ const ValidateRow kX86Table[] = {
     {"f4 c3",                            "hlt; ret",                          kPriv, OK, 0, ""},
     {"8e d8 c3",                         "mov ds, ax; ret",                   kPriv, OK, 0, ""},
     {"cc c3",                            "int3; ret",                         kTrap, OK, 0, ""},
+    {"9c 9d c3",                         "pushfq; popfq; ret",                kTrap, OK, 0, ""},
+    // What no policy claims (npk/validate.h, "What validation does not guarantee"): a
+    // return to an address the code wrote itself, here the syscall inside mov's immediate.
+    {"48 8d 0d 03 00 00 00 51 c3 b8 0f 05 c3 90 c3",
+                                         "lea rcx, [rip+3]; push rcx; ret; mov eax, 0x90c3050f; ret", kSelf, OK, 0, ""},
 
     // --- rejected ------------------------------------------------------------------------------
     // rule 1: every byte decodes, ending exactly at the size
@@ -118,6 +128,11 @@ const ValidateRow kX86Table[] = {
     {"f1 c3",                            "int1; ret",                            0, TRAP, 0, "int1"},
     {"0f b9 c0 c3",                      "ud1 eax, eax; ret",                    0, TRAP, 0, "ud1"},
     {"0f ff c0 c3",                      "ud0 eax, eax; ret",                    0, TRAP, 0, "ud0"},
+    // ... and what can set the trap flag (TF): popf in every operand size
+    {"9c 48 81 0c 24 00 01 00 00 9d c3", "pushfq; or qword [rsp], 0x100; popfq; ret", 0, TRAP, 9, "popfq"},
+    {"9d c3",                            "popfq; ret",                           0, TRAP, 0, "popfq"},
+    {"66 9d c3",                         "popf (16-bit); ret",                   0, TRAP, 0, "popf"},
+    {"9c 9d c3",                         "pushfq; popfq; ret",                kSelf, TRAP, 1, "popfq"},
     // rule 5: direct targets
     {"e8 00 00 00 00",                   "call .+5 (the end is no instruction)", 0, OUTSIDE, 0, "call"},
     {"e8 00 10 00 00 c3",                "call .+0x1005; ret",                   0, OUTSIDE, 0, "call"},
@@ -142,6 +157,8 @@ const ValidateRow kX86Table[] = {
     {"e8 fb ff ff ff",                   "call .+0 (returns past the end)",      0, FALLS_OFF, 0, "call"},
     {"0f 0b",                            "ud2 (allowed, but not an end)",     kTrap, FALLS_OFF, 0, "ud2"},
     {"ff d0",                            "call rax (allowed, but returns)",   kInd, FALLS_OFF, 0, "call rax"},
+    {"0f 01 d5",                         "xend (goes on: past the end)",         0, FALLS_OFF, 0, "xend"},
+    {"c6 f8 00",                         "xabort 0 (goes on outside a transaction)", 0, FALLS_OFF, 0, "xabort"},
 };
 // clang-format on
 

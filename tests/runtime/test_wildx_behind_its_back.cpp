@@ -5,6 +5,8 @@
 #include "skip.h"
 #include "support.h"
 
+#include "core/test_seams.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,12 +31,15 @@ namespace {
 constexpr int kNoReuse = 77;  // the kernel did not hand the hole back
 
 // In the child: one-page wildx allocations until one lands in [lo, hi)
-// (top-down placement: at once); the others are freed again. Exits
+// (top-down placement: at once; the hint seam asks for the hole's last
+// page, where a top-down kernel puts it, also under qemu-user, which
+// never reuses a hole by itself); the others are freed again. Exits
 // kNoReuse if none does.
 char* alloc_into_hole(const char* lo, const char* hi) {
     char* inside = nullptr;
     void* outside[16] = {};
     for (int i = 0; i < 16 && inside == nullptr; ++i) {
+        npk::os::testing::hint_next_mapping(const_cast<char*>(hi) - page_size());
         char* p = static_cast<char*>(npk_wildx_alloc(page_size()));
         CHILD_EXPECT(p != nullptr, 4);
         if (p >= lo && p < hi) inside = p;

@@ -450,3 +450,24 @@ TEST_CASE("stats: get_stats ignores NULL and peak_bytes is the largest live_byte
     CHECK(after.peak_bytes == mid.peak_bytes);
     CHECK(after.live_bytes == before.live_bytes);
 }
+
+TEST_CASE("npk_wildx_id: each allocation its own number while it lives, 0 for anything else", "[lifecycle]") {
+    void* a = npk_wildx_alloc(1);
+    void* b = npk_wildx_alloc(2 * page_size());
+    REQUIRE((a != nullptr && b != nullptr));
+    const uint64_t ia = npk_wildx_id(a), ib = npk_wildx_id(b);
+    CHECK(ia != 0);
+    CHECK(ib > ia);  // later allocations, larger numbers
+    REQUIRE(npk_wildx_seal(a) == 0);
+    CHECK(npk_wildx_id(a) == ia);  // a seal keeps it
+    const StatsWatch w;
+    CHECK(npk_wildx_id(nullptr) == 0);
+    CHECK(npk_wildx_id(static_cast<char*>(b) + page_size()) == 0);  // interior
+    CHECK(npk_wildx_id(static_cast<char*>(a) + 1) == 0);             // unaligned
+    int local = 0;
+    CHECK(npk_wildx_id(&local) == 0);  // foreign
+    CHECK(w.delta() == Delta{});       // never a rejection
+    REQUIRE(npk_wildx_free(a) == 0);
+    CHECK(npk_wildx_id(a) == 0);  // freed
+    REQUIRE(npk_wildx_free(b) == 0);
+}

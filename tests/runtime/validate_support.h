@@ -31,6 +31,7 @@ constexpr uint32_t kPriv = NPK_JIT_ALLOW_PRIVILEGED;
 constexpr uint32_t kSys = NPK_JIT_ALLOW_SYSCALL;
 constexpr uint32_t kTrap = NPK_JIT_ALLOW_TRAP;
 constexpr uint32_t kInd = NPK_JIT_ALLOW_INDIRECT;
+constexpr uint32_t kSelf = NPK_JIT_SELF_CONTAINED;
 
 constexpr int32_t OK = NPK_OK;
 constexpr int32_t UNDECODABLE = NPK_ERR_CODE_UNDECODABLE;

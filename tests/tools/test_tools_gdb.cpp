@@ -6,6 +6,8 @@
 #include "tools_support.h"
 
 #include "arch/arch.h"
+#include "skip.h"
+#include "tools/test_seams.h"
 
 #include <npk/jitbuild.h>
 
@@ -181,5 +183,44 @@ TEST_CASE("NPK_JIT_GDB=1: concurrent builds and frees keep the list whole", "[to
     }
     for (std::thread& th : threads) th.join();
     CHECK(failures.load() == 0);
+    CHECK(entries().empty());
+}
+
+TEST_CASE("NPK_JIT_GDB=1: freeing code finds its object at once, however many gdb holds", "[tools][gdb]") {
+    set_env("NPK_JIT_GDB", "1");
+    constexpr int kCount = 1000;
+    std::vector<void*> fns;
+    for (int i = 0; i < kCount; ++i) {
+        fns.push_back(build_const(i, nullptr));
+        REQUIRE(fns.back() != nullptr);
+    }
+    REQUIRE(entries().size() == kCount);
+    const uint64_t before = npk::tools::testing::gdb_retire_steps();
+    // Oldest first: the newest-first list puts each one at its far end.
+    for (void* fn : fns) REQUIRE(npk_wildx_free(fn) == 0);
+    const uint64_t steps = npk::tools::testing::gdb_retire_steps() - before;
+    CHECK(entries().empty());
+    // A walk of the list would look at kCount * (kCount + 1) / 2 objects.
+    CHECK(steps <= 3u * kCount);
+}
+
+TEST_CASE("NPK_JIT_GDB=1: code unmapped behind the runtime's back leaves gdb's list before its address is reused",
+          "[tools][gdb][hostile]") {
+    set_env("NPK_JIT_GDB", "1");
+    void* keep = build_const(1, "kept_fn");
+    void* fn = build_const(2, "unmapped_fn");
+    REQUIRE((keep != nullptr && fn != nullptr));
+    REQUIRE(entries().size() == 2);
+    StderrCapture err;
+    void* q = reuse_after_foreign_unmap(fn, npk_wildx_size(fn));
+    (void)err.text();
+    if (q == nullptr) npk_test_skip("this host's mmap did not hand the unmapped address back");
+    const std::vector<const jit_code_entry*> v = entries();
+    REQUIRE(v.size() == 1);
+    const std::map<uintptr_t, Fn> seen = functions_of(v[0]);
+    CHECK(seen.count(reinterpret_cast<uintptr_t>(keep)) == 1);
+    CHECK(seen.count(reinterpret_cast<uintptr_t>(q)) == 0);
+    REQUIRE(npk_wildx_free(q) == 0);
+    REQUIRE(npk_wildx_free(keep) == 0);
     CHECK(entries().empty());
 }

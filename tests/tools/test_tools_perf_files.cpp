@@ -6,9 +6,11 @@
 #include "tools_support.h"
 
 #include "arch/arch.h"
+#include "skip.h"
 
 #include <npk/jitbuild.h>
 
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,5 +225,99 @@ TEST_CASE("NPK_JIT_PERF=map after fork: the child writes its own map, the parent
     CHECK(lines[1].name == "parent_fn_2");
     REQUIRE(npk_wildx_free(before) == 0);
     REQUIRE(npk_wildx_free(after) == 0);
+    std::remove(map_path().c_str());
+}
+
+namespace {
+
+// A file someone cares about, outside the JIT's reach, and where the
+// runtime's two files will be looked for.
+struct Planted {
+    char dir[32] = "/tmp/npk-planted-XXXXXX";
+    std::string victim, dump;
+    Planted() {
+        REQUIRE(mkdtemp(dir) != nullptr);
+        victim = std::string(dir) + "/victim.txt";
+        dump = std::string(dir) + "/jit-" + std::to_string(getpid()) + ".dump";
+        std::ofstream(victim) << "precious\n";
+        setenv("NPK_JIT_DUMP_DIR", dir, 1);
+    }
+    ~Planted() {
+        std::remove(map_path().c_str());
+        std::remove(dump.c_str());
+        std::remove(victim.c_str());
+        rmdir(dir);
+    }
+    // Builds a function with both files asked for: it must work, and each
+    // file must be refused with one line naming it.
+    void build_and_expect_refusals() const {
+        set_env("NPK_JIT_PERF", "map,jitdump");
+        StderrCapture err;
+        void* fn = build_const(5, "not_written");
+        void* fn2 = build_const(6, "not_written_2");
+        const std::string text = err.text();
+        REQUIRE((fn != nullptr && fn2 != nullptr));
+        if (npk_jit_host_supported() != 0) CHECK(call_i64(fn) == 5);
+        INFO(text);
+        CHECK(count_lines(text) == 2);  // one per file, said once
+        CHECK_THAT(text, Catch::Contains("NPK_JIT_PERF=map: " + map_path() + " exists and is not this process's file"));
+        CHECK_THAT(text, Catch::Contains("NPK_JIT_PERF=jitdump: " + dump + " exists and is not this process's file"));
+        CHECK(slurp(victim) == "precious\n");
+        REQUIRE(npk_wildx_free(fn) == 0);
+        REQUIRE(npk_wildx_free(fn2) == 0);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("NPK_JIT_PERF: a perf map or jitdump name planted as a symbolic link is refused, its target untouched",
+          "[tools][perf][hostile]") {
+    Planted p;
+    std::remove(map_path().c_str());
+    REQUIRE(symlink(p.victim.c_str(), map_path().c_str()) == 0);
+    REQUIRE(symlink(p.victim.c_str(), p.dump.c_str()) == 0);
+    p.build_and_expect_refusals();
+}
+
+TEST_CASE("NPK_JIT_PERF: links and files planted by another user are refused, their targets untouched (as root)",
+          "[tools][perf][hostile]") {
+    if (geteuid() != 0) npk_test_skip("planting a file as another user needs root");
+    Planted p;
+    std::remove(map_path().c_str());
+    const std::string map = map_path();
+    // Another user (nobody) plants both links; fs.protected_symlinks may
+    // or may not be set: the runtime must not depend on it.
+    const ChildResult planter = run_child([&] {
+        if (chmod(p.dir, 0777) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+        if (symlink(p.victim.c_str(), map.c_str()) != 0 || symlink(p.victim.c_str(), p.dump.c_str()) != 0) _exit(3);
+    });
+    REQUIRE(planter.exit_code == 0);
+    p.build_and_expect_refusals();
+}
+
+TEST_CASE("NPK_JIT_PERF: a regular file of another user, or a second name of one, is not written (as root)",
+          "[tools][perf][hostile]") {
+    if (geteuid() != 0) npk_test_skip("making a file another user's needs root");
+    Planted p;
+    std::remove(map_path().c_str());
+    // The map: another user's file. The dump: a hard link to the victim.
+    std::ofstream(map_path()) << "theirs\n";
+    REQUIRE(chown(map_path().c_str(), 65534, 65534) == 0);
+    REQUIRE(link(p.victim.c_str(), p.dump.c_str()) == 0);
+    p.build_and_expect_refusals();
+    CHECK(slurp(map_path()) == "theirs\n");
+}
+
+TEST_CASE("NPK_JIT_PERF=map: a stale map of our own (an earlier process with this pid) starts afresh",
+          "[tools][perf]") {
+    std::remove(map_path().c_str());
+    std::ofstream(map_path()) << "dead 10 stale_line\n";
+    set_env("NPK_JIT_PERF", "map");
+    void* fn = build_const(7, "fresh_fn");
+    REQUIRE(fn != nullptr);
+    const std::vector<MapLine> lines = read_map(map_path());
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].name == "fresh_fn");
+    REQUIRE(npk_wildx_free(fn) == 0);
     std::remove(map_path().c_str());
 }

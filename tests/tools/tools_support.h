@@ -6,6 +6,8 @@
 
 #include "core/test_seams.h"
 
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -46,6 +48,22 @@ inline std::string hex_name(const void* fn) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "jit_fn_%lx", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(fn)));
     return buf;
+}
+
+// Unmaps the `bytes` at `page` (a wildx allocation) behind the runtime's
+// back, as a hostile or careless program would, then takes a wildx page of
+// `bytes` where it was: the kernel hands a hole back by itself (top-down
+// placement), and the hint seam (core/test_seams.h) makes sure, also under
+// qemu-user. Returns that page (WRITABLE), or nullptr (freed again) if it
+// landed elsewhere. The registry's one report of the unmapped page goes
+// to stderr.
+inline void* reuse_after_foreign_unmap(void* page, size_t bytes) {
+    if (munmap(page, bytes) != 0) return nullptr;
+    npk::os::testing::hint_next_mapping(page);
+    void* p = npk_wildx_alloc(bytes);
+    if (p == page) return p;
+    if (p != nullptr) npk_wildx_free(p);
+    return nullptr;
 }
 
 }  // namespace npk::test

@@ -64,6 +64,7 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
         {"npk_wildx_free", address_of(&npk_wildx_free), {C::SInt32, {C::Pointer}}, R::PageFree},
         {"npk_wildx_state", address_of(&npk_wildx_state), {C::SInt32, {C::Pointer}}, R::None},
         {"npk_wildx_size", address_of(&npk_wildx_size), {kSizeT, {C::Pointer}}, R::None},
+        {"npk_wildx_id", address_of(&npk_wildx_id), {C::UInt64, {C::Pointer}}, R::None},
         {"npk_wildx_code_hash", address_of(&npk_wildx_code_hash), {C::SInt32, {C::Pointer, C::Pointer}}, R::None},
         {"npk_wildx_verify", address_of(&npk_wildx_verify), {C::SInt32, {C::Pointer}}, R::None},
         {"npk_wildx_fnv1a64", address_of(&npk_wildx_fnv1a64), {C::UInt64, {C::Pointer, kSizeT}}, R::None},

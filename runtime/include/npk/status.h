@@ -127,7 +127,9 @@ NPK_API const char* npk_last_error_message(void);
 NPK_API const char* npk_status_string(int32_t code);
 
 /* How many calls of `facility` (an NPK_FACILITY_*) failed since the
- * process started; 0 for an unknown facility. Never fails. */
+ * process started; 0 for an unknown facility. Never fails. Counts every
+ * rejection, also those whose stderr line the rate limit held back
+ * (npk_wildx_set_quiet in npk/wildx.h). */
 NPK_API uint64_t npk_rejections(int32_t facility);
 
 NPK_EXTERN_C_END

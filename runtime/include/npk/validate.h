@@ -8,6 +8,15 @@
  * decodes either architecture on any host (the policy names the
  * architecture, or "host").
  *
+ * What validation is for. The rules catch mistakes in code whose author
+ * means well: a wrong encoding, a stray system call or trap, a branch
+ * computed for another address, code that runs off its end. They are NOT
+ * a sandbox: code that keeps every rule can still do anything the process
+ * can, if it is written to (see "What validation does not guarantee"
+ * below). Validate code you or your own code generator produced; never
+ * run code from someone you do not trust in your process, validated or
+ * not (use another process, seccomp, or an interpreter for that).
+ *
  * The rules, for x86-64 (decoded by Zydis) and AArch64 (decoded by
  * Capstone) alike, checked on a linear sweep from offset 0:
  *
@@ -29,26 +38,59 @@
  *      ic ivau, eret, drps, dcps1-3, wfi;
  *   3. no system call or software interrupt (NPK_ERR_CODE_SYSCALL):
  *      syscall, sysenter, int n / svc, hvc, smc;
- *   4. no trap instruction (NPK_ERR_CODE_TRAP): ud0, ud1, ud2, int3,
- *      int1 / brk, hlt. (AArch64 udf, and every other encoding Capstone
- *      does not know, is NPK_ERR_CODE_UNDECODABLE);
+ *   4. no trap instruction, nor one that can set the trap flag
+ *      (NPK_ERR_CODE_TRAP): ud0, ud1, ud2, int3, int1 / brk, hlt; and on
+ *      x86-64 popf in every operand size (popf, popfd, popfq), which can
+ *      set TF (a SIGTRAP after the next instruction) and AC (alignment
+ *      checks). Nothing else user code runs can set TF or AArch64's
+ *      PSTATE.SS without a system call (rt_sigreturn restores them: rule
+ *      3); iret and msr to PSTATE fields are rule 2's. (AArch64
+ *      udf, and every other encoding Capstone does not know, is
+ *      NPK_ERR_CODE_UNDECODABLE);
  *   5. every direct branch or call target (jmp, jcc, call, loop, jrcxz,
  *      xbegin / b, b.cond, bl, cbz, cbnz, tbz, tbnz) lies inside the code
  *      on the first byte of an instruction (NPK_ERR_CODE_MISALIGNED_TARGET
  *      when inside but not on one), or is the entry of a function the
- *      runtime knows (NPK_ERR_CODE_OUTSIDE_TARGET otherwise). Known today:
- *      the start of a live EXECUTABLE wildx page;
+ *      runtime knows (NPK_ERR_CODE_OUTSIDE_TARGET otherwise). Known: the
+ *      start of every live function the code generator's signature table
+ *      holds (npk_jit_build, npk_jit_build_bytes, every function of a
+ *      sealed region), and the start of a live EXECUTABLE wildx page.
+ *      xend and xabort are not branches: they go on to the next
+ *      instruction, or abort the transaction to the fallback address of
+ *      its outermost xbegin (a target this rule checked, when that xbegin
+ *      is in the code);
  *   6. no indirect jump or call (jmp/call through a register or memory;
  *      br, blr, and ret through a register other than x30):
  *      NPK_ERR_CODE_INDIRECT;
  *   7. control cannot run off the end: the last instruction is a return
  *      or an unconditional jump (NPK_ERR_CODE_FALLS_OFF_END).
  *
- * What the rules do not claim: a return goes wherever the stack says
- * (the validator does not follow the stack), memory accesses may fault,
- * loops may not end, and bytes that the sweep reads as instructions are
- * all instructions (data in the code, such as an AArch64 literal pool,
- * must decode and keep the rules too, or be placed elsewhere).
+ * What each rule guarantees holds for the bytes as the sweep decodes them
+ * from offset 0, at the address validated, and as long as they do not
+ * change; it is a property of each instruction, or of each direct branch,
+ * not of any run of the code.
+ *
+ * What validation does not guarantee. No rule follows the stack, the
+ * registers or memory, so none of these is excluded, under any policy
+ * (NPK_JIT_SELF_CONTAINED included):
+ *   - a return goes wherever the stack (x86-64) or x30 (AArch64) says when
+ *     it runs. Code that writes its own return address (`lea rcx, [rip+N];
+ *     push rcx; ret`, `adr x30, L; ret`) jumps where it likes, also into
+ *     the middle of an instruction the sweep read differently, such as a
+ *     syscall hidden in an immediate: it is then running instructions no
+ *     rule saw. Rules 2..6 restrain code that means well, not code
+ *     written to escape them;
+ *   - loads and stores may touch any memory the process may: other
+ *     frames' return addresses, the runtime's data, writable pages of
+ *     code not yet sealed;
+ *   - a call to a known function runs it with whatever the registers
+ *     hold; a transaction the caller began aborts to the caller's
+ *     fallback, from anywhere in the code;
+ *   - memory accesses, xend outside a transaction and instructions the CPU
+ *     lacks may fault; loops may not end; the bytes the sweep reads as
+ *     instructions are all instructions (data in the code, such as an
+ *     AArch64 literal pool, must decode and keep the rules too, or be
+ *     placed elsewhere).
  */
 #ifndef NPK_VALIDATE_H
 #define NPK_VALIDATE_H
@@ -63,12 +105,23 @@ NPK_EXTERN_C_BEGIN
  * 0: every rule, for the host's architecture.
  * ------------------------------------------------------------------- */
 enum {
-    NPK_JIT_ALLOW_PRIVILEGED = 1u << 0, /* rule 2 off */
-    NPK_JIT_ALLOW_SYSCALL    = 1u << 1, /* rule 3 off */
-    NPK_JIT_ALLOW_TRAP       = 1u << 2, /* rule 4 off */
-    NPK_JIT_ALLOW_INDIRECT   = 1u << 3, /* rule 6 off */
-    /* Rule 5 without its exception: every direct target must lie inside
-     * the code, known function entries included. */
+    /* Rule 2 off: the code may hold privileged instructions. Those that
+     * need CPL 0 / EL1 fault in a user process (SIGSEGV / SIGILL); the
+     * others (cli/sti under IOPL 3, segment loads, wrfsbase, wrpkru)
+     * change what the thread relies on. */
+    NPK_JIT_ALLOW_PRIVILEGED = 1u << 0,
+    /* Rule 3 off: the code may make any system call the process may. */
+    NPK_JIT_ALLOW_SYSCALL    = 1u << 1,
+    /* Rule 4 off: the code may raise SIGTRAP / SIGILL on purpose, and set
+     * TF (a trap after every instruction) or AC with popf. */
+    NPK_JIT_ALLOW_TRAP       = 1u << 2,
+    /* Rule 6 off: indirect branches may go anywhere; then nothing is
+     * known of where control goes but rule 5 for the direct ones. */
+    NPK_JIT_ALLOW_INDIRECT   = 1u << 3,
+    /* Rule 5 without its exception: every direct branch and call target
+     * must lie inside the code, known function entries included. It says
+     * nothing of returns and indirect branches: it is not confinement
+     * (see "What validation does not guarantee" above). */
     NPK_JIT_SELF_CONTAINED   = 1u << 4,
 
     /* Which instruction set the bytes are: bits 24..27. */

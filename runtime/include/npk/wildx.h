@@ -120,6 +120,18 @@ NPK_API int32_t npk_wildx_state(const void* page);
 NPK_API size_t npk_wildx_size(const void* page);
 
 /*
+ * The allocation number of the live page starting at `page`: 1 for the
+ * process's first allocation, one more for each later one, never reused;
+ * 0 if no live page starts there. Never fails. An address says which page
+ * is there now; this number says whether it is still the one you were
+ * given: a program that unmaps a page behind the runtime's back (munmap)
+ * can make a later allocation reuse its address, and a table of pages
+ * keyed by address (a run-time checker's, a cache of built code) tells
+ * the two apart by keeping this number beside each address.
+ */
+NPK_API uint64_t npk_wildx_id(const void* page);
+
+/*
  * Stores in *out the hash recorded when `page` was sealed: the FNV-1a 64
  * of its usable bytes (npk_wildx_fnv1a64) for every page from
  * npk_wildx_alloc and npk_jit_build; for the allocations of a code region
@@ -134,6 +146,19 @@ NPK_API int32_t npk_wildx_code_hash(const void* page, uint64_t* out);
  * with, see npk_wildx_code_hash) and compares it with the one recorded at
  * seal. Returns 0 if they match, -1 if they differ
  * (NPK_WILDX_ERR_HASH_MISMATCH) or `page` is not a sealed page.
+ *
+ * Verify on call: with NPK_WILDX_VERIFY=call in the environment (read at
+ * start-up; off by default), every checked call re-hashes the code it is
+ * about to run, the whole allocation, and refuses when it no longer
+ * matches its seal: npk_jit_invoke (npk/jitbuild.h) returns -1 with
+ * NPK_ERR_HASH_MISMATCH ("invoke(<allocation>) rejected: code changed
+ * since seal (NPK_WILDX_VERIFY=call: ...)"), npk_jit_call_i32_i32
+ * (npk/jit.h) writes "call(<page>) refused: ..." and aborts, as for a page
+ * that is not sealed. A sealed page is read+execute, so only a program
+ * that makes it writable behind the runtime's back (mprotect) can change
+ * it. The cost grows with the allocation: a page from npk_jit_build is
+ * 4 KiB; a region chunk up to 1 MiB (bench/run: the rows verify/invoke
+ * and verify/call_i32_i32).
  */
 NPK_API int32_t npk_wildx_verify(const void* page);
 
@@ -202,7 +227,12 @@ NPK_API void npk_wildx_set_audit(int32_t on);
 NPK_API void npk_wildx_set_guard_pages(int32_t on);
 
 /* Rejection lines on stderr: on by default, off with NPK_WILDX_QUIET=1
- * in the environment or npk_wildx_set_quiet(1). */
+ * in the environment or npk_wildx_set_quiet(1). Rate-limited per kind
+ * (facility and status code): at most 10 lines of a kind per 5 seconds;
+ * the next line of the kind after that, or the end of the process, says
+ * how many were not shown ("handle: 990 more 'stale handle' rejection(s)
+ * were not shown ..."). Every rejection still sets the last error and is
+ * counted by npk_rejections; audit mode writes every line. */
 NPK_API void npk_wildx_set_quiet(int32_t quiet);
 
 /* ---------------------------------------------------------------------

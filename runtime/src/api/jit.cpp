@@ -22,7 +22,7 @@ using AddI32 = int32_t (*)(int32_t, int32_t);
 // Out of line, so that the hot path saves no registers: both of its
 // branches end in a tail call.
 [[gnu::noinline, gnu::cold]] int32_t call_i32_i32_slow(void* page, int32_t a, int32_t b) {
-    npk::wildx::require_executable(page);  // aborts unless sealed meanwhile
+    npk::wildx::require_executable(page);  // aborts unless sealed (and unchanged, if verifying)
     return code_as<AddI32>(page)(a, b);
 }
 
@@ -44,8 +44,11 @@ int32_t npk_jit_install_add_i32(void* page) {
 int32_t npk_jit_call_i32_i32(void* page, int32_t a, int32_t b) {
     // The hot path: one lock-free look at the page table. Anything but the
     // start of an EXECUTABLE page goes to the slow path, which aborts
-    // rather than jump into unmapped or writable memory.
-    if (npk::wildx::is_executable(page)) [[likely]] return code_as<AddI32>(page)(a, b);
+    // rather than jump into unmapped or writable memory; so does every
+    // call under NPK_WILDX_VERIFY=call, which re-hashes the page first.
+    if (npk::wildx::is_executable(page) && !npk::wildx::verify_calls()) [[likely]] {
+        return code_as<AddI32>(page)(a, b);
+    }
     return call_i32_i32_slow(page, a, b);
 }
 

@@ -15,6 +15,7 @@ int32_t npk_wildx_seal(void* page) { return npk::wildx::seal(page); }
 int32_t npk_wildx_free(void* page) { return npk::wildx::free_page(page); }
 int32_t npk_wildx_state(const void* page) { return npk::wildx::state(page); }
 size_t npk_wildx_size(const void* page) { return npk::wildx::size(page); }
+uint64_t npk_wildx_id(const void* page) { return npk::wildx::id_of(page); }
 int32_t npk_wildx_code_hash(const void* page, uint64_t* out) { return npk::wildx::code_hash(page, out); }
 int32_t npk_wildx_verify(const void* page) { return npk::wildx::verify(page); }
 uint64_t npk_wildx_fnv1a64(const void* data, size_t len) { return npk::fnv1a64(data, len); }

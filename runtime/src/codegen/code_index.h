@@ -52,10 +52,10 @@ bool publish(CodeIndex* idx);
 // allocation starting at `base`, if it has one.
 void forget(uintptr_t base);
 
-// The signature of the live function starting exactly at `fn`, and its
-// name if `name` is given (nullptr: the default name). The name lives as
-// long as the function.
-bool lookup(const void* fn, Sig* out, const char** name = nullptr);
+// The signature of the live function starting exactly at `fn`, its name
+// if `name` is given (nullptr: the default name; it lives as long as the
+// function), and the start of its allocation if `base` is given.
+bool lookup(const void* fn, Sig* out, const char** name = nullptr, uintptr_t* base = nullptr);
 
 // Tells the tools (tools/tools.h) of the functions of a just-published
 // index; `end` is where the last function's code ends, from idx->base.

@@ -75,9 +75,16 @@ extern "C" {
 
 int32_t npk_jit_invoke(const void* fn, const npk_jit_value* args, int32_t nargs, npk_jit_value* ret) {
     Sig sig;
-    if (!lookup(fn, &sig)) [[unlikely]] return not_a_function("invoke", fn);
+    uintptr_t base = 0;
+    if (!lookup(fn, &sig, nullptr, &base)) [[unlikely]] return not_a_function("invoke", fn);
     if (sig == kSigUnknown) [[unlikely]] {
         return fail("invoke", fn, NPK_ERR_JIT_SIGNATURE, "the code's signature was never stated: nothing can be checked");
+    }
+    // NPK_WILDX_VERIFY=call: the whole allocation (the function's page, or
+    // its region chunk) must still hash as at its seal.
+    if (npk::wildx::verify_calls() &&
+        npk::wildx::verify_before_call(reinterpret_cast<const void*>(base), NPK_FACILITY_BUILDER, "invoke") != 0) {
+        return -1;
     }
     if (nargs != sig_nargs(sig) || (nargs > 0 && args == nullptr)) [[unlikely]] return mismatch(fn, sig, args, nargs);
     int64_t i[kMaxParams] = {};

@@ -37,6 +37,7 @@ size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 struct Chunk {
     Chunk* next = nullptr;
     uint8_t* base = nullptr;
+    uint64_t id = 0;  // the allocation's number: freed only while it is still ours
     size_t cap = 0;   // usable bytes of the allocation
     size_t used = 0;  // header + functions so far
     Vec<Entry> entries;
@@ -86,6 +87,7 @@ Chunk* chunk_with_room(npk_jit_region* r, size_t len, const char* op) {
     c = new (mem) Chunk;
     c->base = static_cast<uint8_t*>(base);
     c->cap = wildx::size(base);
+    c->id = wildx::id_of(base);
     trap_fill(c->base, kHeader);
     c->used = kHeader;
     if (r->last != nullptr) {
@@ -294,8 +296,11 @@ int32_t npk_jit_region_free(npk_jit_region* r) {
     int32_t rc = 0;
     for (Chunk* c = r->first; c != nullptr;) {
         Chunk* next = c->next;
-        // The registry's free listener forgets the chunk's CodeIndex before the unmap.
-        if (npk::wildx::free_page(c->base) != 0) rc = -1;
+        // The registry's free listener forgets the chunk's CodeIndex before the
+        // unmap. A chunk the program unmapped itself is gone already (the
+        // registry said so when it saw the address again); its address may
+        // be someone else's page by now.
+        if (npk::wildx::free_allocation(c->base, c->id) < 0) rc = -1;
         free_chunk_record(c);
         c = next;
     }

@@ -14,10 +14,12 @@
 #include <cstring>
 
 namespace npk::config {
+
+constinit std::atomic<size_t> g_value[kSettingCount] = {kDefaultQuota, 0, 0, 0, 0, 0, 0};
+constinit std::atomic<bool> g_loaded{false};
+
 namespace {
 
-std::atomic<size_t> g_value[kSettingCount] = {kDefaultQuota, 0, 0, 0, 0, 0};
-std::atomic<bool> g_loaded{false};
 constinit Mutex g_load_mu;
 
 enum class Parse { ok, not_decimal, too_large };
@@ -90,6 +92,17 @@ size_t env_perf() {
     return bits;
 }
 
+// NPK_WILDX_VERIFY: "call", or unset / empty for off.
+size_t env_verify() {
+    const char* v = std::getenv("NPK_WILDX_VERIFY");
+    if (v == nullptr || *v == '\0') return 0;
+    if (std::strcmp(v, "call") == 0) return 1;
+    char shown[64 * 4 + 4];
+    escape_value(v, shown);
+    warn_line(NPK_FACILITY_WILDX, "ignoring NPK_WILDX_VERIFY='%s': expected call; checked calls do not re-hash", shown);
+    return 0;
+}
+
 void load_from_env() {
     size_t bytes = kDefaultQuota;
     if (const char* v = std::getenv("NPK_WILDX_QUOTA")) {
@@ -116,6 +129,7 @@ void load_from_env() {
     g_value[quiet].store(env_flag("NPK_WILDX_QUIET"), std::memory_order_relaxed);
     g_value[jit_perf].store(env_perf(), std::memory_order_relaxed);
     g_value[jit_gdb].store(env_flag("NPK_JIT_GDB"), std::memory_order_relaxed);
+    g_value[verify_call].store(env_verify(), std::memory_order_relaxed);
 }
 
 void ensure_loaded() {

@@ -1,5 +1,12 @@
 // errors.cpp — status texts, the thread's last status and message, the
 // per-facility rejection counters and the stderr lines.
+//
+// The lines are rate-limited per kind (facility and code), as kernels
+// limit their logs: the first kBurst of a kind in a window of kWindowMs are
+// written, the rest only counted; the next line of that kind after the
+// window, or the end of the process, says how many were not shown. Every
+// rejection still sets the last error and counts in npk_rejections; audit
+// mode writes every line.
 #include "core/errors.h"
 
 #include <npk/status.h>
@@ -13,6 +20,9 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+
+#include <pthread.h>
 
 namespace npk {
 namespace {
@@ -104,6 +114,77 @@ void format_subject(char (&out)[32], Subject s) {
     }
 }
 
+// --- the rate limit ---------------------------------------------------------
+
+constexpr uint32_t kBurst = 10;
+constexpr int64_t kWindowMs = 5000;
+constexpr int32_t kCodes = 128;  // every NPK_ERR_* is below
+static_assert(NPK_ERR_HANDLE_ARENA_FULL < kCodes, "a code above the rate limit's table");
+
+// One kind's window. Lock-free: two threads at a window's turn may let a
+// line more or less through, never lose a count.
+struct Kind {
+    std::atomic<int64_t> window_start{0};  // ms, CLOCK_MONOTONIC; 0: none yet
+    std::atomic<uint32_t> shown{0};        // lines written in this window
+    std::atomic<uint64_t> hidden{0};       // not written since the last summary
+};
+Kind g_kinds[NPK_FACILITY_COUNT][kCodes];
+std::atomic<int64_t> g_window_ms{kWindowMs};
+
+int64_t now_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void emit_hidden(int32_t facility, int32_t code, uint64_t n) {
+    warn_line(facility,
+              "%" PRIu64 " more '%s' rejection(s) were not shown (at most %u lines of a kind per %" PRId64
+              " ms; npk_rejections counts them all)",
+              n, status_string(code), kBurst, g_window_ms.load(std::memory_order_relaxed));
+}
+
+// Whether the line of a rejection (facility, code) may be written now;
+// first says how many of its kind the last window hid, if any.
+bool admit(int32_t facility, int32_t code) {
+    if (code < 0 || code >= kCodes) return true;
+    Kind& k = g_kinds[facility][code];
+    const int64_t now = now_ms();
+    int64_t start = k.window_start.load(std::memory_order_relaxed);
+    if (start == 0 || now - start >= g_window_ms.load(std::memory_order_relaxed)) {
+        if (k.window_start.compare_exchange_strong(start, now, std::memory_order_relaxed)) {
+            k.shown.store(0, std::memory_order_relaxed);
+            if (const uint64_t n = k.hidden.exchange(0, std::memory_order_relaxed)) {
+                emit_hidden(facility, code, n);
+            }
+        }
+    }
+    if (k.shown.fetch_add(1, std::memory_order_relaxed) < kBurst) return true;
+    k.hidden.fetch_add(1, std::memory_order_relaxed);
+    return false;
+}
+
+// What the last windows hid, said once per kind (at exit).
+void summarise_hidden() {
+    for (int32_t f = 0; f < NPK_FACILITY_COUNT; ++f) {
+        for (int32_t c = 0; c < kCodes; ++c) {
+            if (const uint64_t n = g_kinds[f][c].hidden.exchange(0, std::memory_order_relaxed)) {
+                emit_hidden(f, c, n);
+            }
+        }
+    }
+}
+
+[[gnu::destructor]] void summarise_at_exit() { summarise_hidden(); }
+
+// A forked child starts with nothing hidden: the parent says its own.
+void forget_hidden_in_child() {
+    for (auto& facility : g_kinds) {
+        for (Kind& k : facility) k.hidden.store(0, std::memory_order_relaxed);
+    }
+}
+[[gnu::constructor]] void install_fork_handler() { pthread_atfork(nullptr, nullptr, forget_hidden_in_child); }
+
 // Counts the rejection and records the message as the thread's last.
 void record(int32_t facility, int32_t code) {
     assert(facility >= 0 && facility < NPK_FACILITY_COUNT);
@@ -157,14 +238,17 @@ int32_t fail(int32_t facility, const char* op, Subject subject, int32_t code, co
     } else {
         std::snprintf(m, cap, "%s%s rejected: %s", op, subj, text);
     }
-    if (!config::get(config::quiet) || config::get(config::audit)) emit(facility);
+    if (config::get(config::audit)) {
+        emit(facility);
+    } else if (!config::get(config::quiet) && admit(facility, code)) {
+        emit(facility);
+    }
     return -1;
 }
 
-void refuse_call(uintptr_t page, const char* state) {
-    record(NPK_FACILITY_JIT, NPK_ERR_NOT_EXECUTABLE);
-    std::snprintf(t_last_message, sizeof t_last_message,
-                  "call(0x%" PRIxPTR ") refused: page is not executable (state: %s)", page, state);
+void refuse_call(uintptr_t page, int32_t code, const char* why) {
+    record(NPK_FACILITY_JIT, code);
+    std::snprintf(t_last_message, sizeof t_last_message, "call(0x%" PRIxPTR ") refused: %s", page, why);
     emit(NPK_FACILITY_JIT);
 }
 
@@ -201,4 +285,9 @@ void audit_line(const char* fmt, ...) {
     va_end(ap);
 }
 
+namespace testing {
+
+void set_log_window_ms(int64_t ms) { g_window_ms.store(ms, std::memory_order_relaxed); }
+
+}  // namespace testing
 }  // namespace npk

@@ -39,10 +39,12 @@ int32_t fail(int32_t facility, const char* op, Subject subject, int32_t code,
              const char* detail = nullptr, int os_errno = 0);
 
 // The checked call's refusal, fatal to the caller: records and always
-// prints (even when quiet)
-//     wildx: call(<page>) refused: page is not executable (state: <state>)
-// The caller aborts right after.
-void refuse_call(uintptr_t page, const char* state);
+// prints (even when quiet, never rate-limited)
+//     wildx: call(<page>) refused: <why>
+// e.g. "page is not executable (state: freed)", with `code` as the last
+// status (NPK_ERR_NOT_EXECUTABLE, NPK_ERR_HASH_MISMATCH). The caller
+// aborts right after.
+void refuse_call(uintptr_t page, int32_t code, const char* why);
 
 // One line about a problem that is not the failure of a call (a malformed
 // environment variable, a page unmapped behind the runtime's back):

@@ -53,6 +53,7 @@
 
 #include <cassert>
 #include <cinttypes>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -224,6 +225,7 @@ constexpr Op kFree{NPK_FACILITY_WILDX, "free"};
 constexpr Op kCodeHash{NPK_FACILITY_WILDX, "code_hash"};
 constexpr Op kVerify{NPK_FACILITY_WILDX, "verify"};
 constexpr Op kInstall{NPK_FACILITY_JIT, "install"};
+constexpr Op kCall{NPK_FACILITY_JIT, "call"};
 
 // A rejection about the page at `a`.
 int32_t reject(Op op, uintptr_t a, int32_t code, const char* detail = nullptr, int os_errno = 0) {
@@ -273,7 +275,8 @@ bool take_page(Registry& r, Lock& lk, Op op, uintptr_t a, uint64_t want, int32_t
     return false;
 }
 
-// The page at `owner` (live, settled) was unmapped behind the registry's
+// The page at `owner` (live and settled, or FREEING while the free
+// listener hears of it) was unmapped behind the registry's
 // back, in whole or in part: the kernel has just handed out some of its
 // addresses (start, interior or guard) again. Say so once, and drop all of
 // it as if freed, without an unmap (lock held): a later seal, free or call
@@ -302,11 +305,17 @@ void forget_unmapped(Registry& r, uintptr_t owner, size_t page) {
 // range may still hold words of a page FREEING (its start, interior or
 // guard words): wait until that free has finished, as for a seal or a
 // verify in flight on a page there. A settled live page there was unmapped
-// behind the registry's back: forget it; never wait for it.
+// behind the registry's back: forget it; never wait for it. Whoever
+// indexes code by address (the free listener: the signature table, names,
+// the tools) hears of it as of a free, before the new page is registered
+// and returned, so nothing published for the old page can be found at the
+// new one: the page goes FREEING (gone to every caller, in flight for a
+// fork), the lock is dropped for the listener, and then it is forgotten.
 void settle_range(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi, size_t page) {
     for (;;) {
         bool busy = false;
-        for (uintptr_t q = lo; q < hi && !busy; q += page) {
+        uintptr_t unmapped = 0;
+        for (uintptr_t q = lo; q < hi && !busy && unmapped == 0; q += page) {
             const Slot s = slot_at(q);
             const uint64_t k = s.kind();
             if (k == kEmpty || k == kFreed) continue;
@@ -315,7 +324,20 @@ void settle_range(Registry& r, Lock& lk, uintptr_t lo, uintptr_t hi, size_t page
             const uint64_t ok = o.kind();
             assert(o.owner() == owner && (is_live(ok) || ok == kFreeing));
             busy = ok == kFreeing || ok == kSealing || (ok == kExecutable && o.meta().pins != 0);
-            if (!busy) forget_unmapped(r, owner, page);
+            if (!busy) unmapped = owner;
+        }
+        if (unmapped != 0) {
+            if (FreeListener listener = g_free_listener.load(std::memory_order_acquire)) {
+                slot_at(unmapped).set(unmapped, kFreeing);  // live → FREEING, as a free does
+                ++r.in_flight;
+                r.mu.unlock();  // the listener takes its own locks, and may call free()
+                listener(unmapped);
+                r.mu.lock();
+                --r.in_flight;
+                wake_waiters(r);
+            }
+            forget_unmapped(r, unmapped, page);
+            continue;  // look again: the table may have changed meanwhile
         }
         if (!busy) return;
         wait_settled(r, lk);
@@ -461,7 +483,10 @@ int32_t seal(void* page, HashKind kind) {
 
 void set_free_listener(FreeListener f) { g_free_listener.store(f, std::memory_order_release); }
 
-int32_t free_page(void* page) {
+namespace {
+
+// free_page, or free_allocation when `id` is not 0.
+int32_t free_impl(void* page, uint64_t id) {
     const uintptr_t a = addr_of(page);
     if (a == 0) return reject(kFree, a, NPK_WILDX_ERR_NULL);
     const size_t pg = os::page_size();
@@ -471,6 +496,7 @@ int32_t free_page(void* page) {
     {
         Lock lk(r.mu);
         const Found f = find_settled(r, lk, a, /*wait_for_pins=*/true);
+        if (id != 0 && (f.error != 0 || f.slot.meta().id != id)) return 1;  // not that allocation any more
         if (f.error != 0) {
             lk.unlock();
             return reject(kFree, a, f.error);
@@ -512,6 +538,23 @@ int32_t free_page(void* page) {
     }
     audit_line("free(0x%" PRIxPTR ") usable %zu", a, usable);
     return 0;
+}
+
+}  // namespace
+
+int32_t free_page(void* page) { return free_impl(page, 0); }
+
+int32_t free_allocation(void* page, uint64_t id) {
+    assert(id != 0);
+    return free_impl(page, id);
+}
+
+uint64_t id_of(const void* page) {
+    const uintptr_t a = addr_of(page);
+    if (a == 0) return 0;
+    Lock lk(reg().mu);
+    const Found f = find_start(a);
+    return f.error == 0 ? f.slot.meta().id : 0;
 }
 
 int32_t write_code(void* page, const void* code, size_t len) {
@@ -559,7 +602,12 @@ int32_t code_hash(const void* page, uint64_t* out) {
     return 0;
 }
 
-int32_t verify(const void* page) {
+namespace {
+
+// Hashes the EXECUTABLE allocation at `page` again: 0 if it matches the
+// hash of its seal, 1 if not (nothing reported), -1 if `page` is no
+// EXECUTABLE page's start (reported as `op`'s rejection).
+int32_t rehash(const void* page, Op op) {
     const uintptr_t a = addr_of(page);
     Registry& r = reg();
     size_t usable = 0;
@@ -568,7 +616,7 @@ int32_t verify(const void* page) {
     {
         Lock lk(r.mu);
         Slot s;
-        if (!take_page(r, lk, kVerify, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
+        if (!take_page(r, lk, op, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
         ++s.meta().pins;  // a free waits until we have read the page
         ++r.in_flight;
         usable = s.meta().usable;
@@ -583,8 +631,21 @@ int32_t verify(const void* page) {
         --r.in_flight;
         if (--s.meta().pins == 0 || r.in_flight == 0) wake_waiters(r);
     }
-    if (now != recorded) return reject(kVerify, a, NPK_WILDX_ERR_HASH_MISMATCH);
-    return 0;
+    return now == recorded ? 0 : 1;
+}
+
+}  // namespace
+
+constexpr const char* kChangedDetail = "NPK_WILDX_VERIFY=call: the code no longer hashes as at its seal";
+
+int32_t verify(const void* page) {
+    const int32_t r = rehash(page, kVerify);
+    return r == 1 ? reject(kVerify, addr_of(page), NPK_WILDX_ERR_HASH_MISMATCH) : r;
+}
+
+int32_t verify_before_call(const void* page, int32_t facility, const char* op) {
+    const int32_t r = rehash(page, Op{facility, op});
+    return r == 1 ? reject(Op{facility, op}, addr_of(page), NPK_WILDX_ERR_HASH_MISMATCH, kChangedDetail) : r;
 }
 
 void get_stats(npk_wildx_stats* out) {
@@ -599,7 +660,14 @@ void require_executable(const void* page) {
     if (a != 0) {
         Lock lk(reg().mu);
         const Found f = find_start(a);
-        if (f.kind == kExecutable) return;  // sealed after the lock-free look
+        if (f.kind == kExecutable) {  // sealed after the lock-free look
+            if (!verify_calls()) return;
+            lk.unlock();
+            const int32_t r = rehash(page, kCall);
+            if (r == 0) return;
+            if (r == 1) refuse_call(a, NPK_ERR_HASH_MISMATCH, kChangedDetail);
+            std::abort();  // r == -1: freed meanwhile, reported by rehash
+        }
         switch (f.error) {
             case 0: what = "writable"; break;
             case NPK_WILDX_ERR_FREED: what = "freed"; break;
@@ -607,7 +675,9 @@ void require_executable(const void* page) {
             default: what = "not a wildx page"; break;
         }
     }
-    refuse_call(a, what);
+    char why[64];
+    std::snprintf(why, sizeof why, "page is not executable (state: %s)", what);
+    refuse_call(a, NPK_ERR_NOT_EXECUTABLE, why);
     std::abort();
 }
 

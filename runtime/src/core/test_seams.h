@@ -23,6 +23,12 @@ void clear_os_faults();
 // How many calls of that kind the runtime has made (failed ones included).
 uint64_t os_calls(OsCall call);
 
+// The next heap mapping (map_rw, map_guarded) asks for `addr` as a hint,
+// not MAP_FIXED: where the program unmapped a page itself, the kernel
+// hands that address back (qemu-user, which places mappings bottom-up
+// and never reuses a hole by itself, too). Once; nullptr clears it.
+void hint_next_mapping(void* addr);
+
 }  // namespace npk::os::testing
 
 namespace npk::wildx::testing {
@@ -37,3 +43,11 @@ void reload_config_from_env();
 inline constexpr size_t kFreedMemory = 1024;
 
 }  // namespace npk::wildx::testing
+
+namespace npk::testing {
+
+// The rate limit of rejection lines (core/errors.cpp): the window's length
+// (5000 ms by default).
+void set_log_window_ms(int64_t ms);
+
+}  // namespace npk::testing

@@ -2,7 +2,9 @@
 //
 // Each system call goes through one wrapper that first consults the test
 // seam (test_seams.h): a test can make the Nth call of a kind fail with an
-// errno of its choice, so every OS error path of the heap can be run.
+// errno of its choice, so every OS error path of the heap can be run, and
+// can suggest where the next mapping goes (an address hint the kernel, or
+// qemu-user, is free to ignore).
 #include "os/os.h"
 
 #include "core/test_seams.h"
@@ -51,9 +53,13 @@ bool injected_failure(testing::OsCall kind) {
     return false;
 }
 
+// A placement hint for the next mapping (a test seam; 0: none).
+std::atomic<uintptr_t> g_next_hint{0};
+
 void* sys_mmap(size_t len, int prot) {
     if (injected_failure(testing::OsCall::mmap)) return MAP_FAILED;
-    return ::mmap(nullptr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* hint = reinterpret_cast<void*>(g_next_hint.exchange(0, std::memory_order_relaxed));
+    return ::mmap(hint, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
 int sys_mprotect(void* p, size_t len, int prot) {
@@ -137,6 +143,8 @@ void clear_os_faults() {
 uint64_t os_calls(OsCall call) {
     return g_seam[static_cast<int>(call)].made.load(std::memory_order_relaxed);
 }
+
+void hint_next_mapping(void* addr) { g_next_hint.store(reinterpret_cast<uintptr_t>(addr), std::memory_order_relaxed); }
 
 }  // namespace testing
 }  // namespace npk::os

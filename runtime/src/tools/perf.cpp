@@ -15,6 +15,15 @@
 //     record into a small ELF file and points the samples at it.
 //     Timestamps are CLOCK_MONOTONIC: record with `perf record -k 1`.
 //
+// Both files have names anyone can guess, /tmp/perf-<pid>.map in a
+// directory anyone can write: neither is ever opened through a symbolic
+// link, nor written when it is not ours (another user's file, or a second
+// name of one): a planted link would make us truncate and fill whatever
+// it points at. Either file is created afresh (O_EXCL), or else reused
+// only if it is a regular file of our effective user with one name (left
+// by an earlier process with this pid). Anything else is refused with one
+// line; the code runs the same.
+//
 // One mutex orders the writes of both files. After a fork, the child's
 // first function opens files of its own (the names carry the pid).
 #include "tools/sinks.h"
@@ -27,6 +36,7 @@
 #include "os/os.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +89,42 @@ bool write_all(int fd, const void* p, size_t n) {
     return true;
 }
 
+// Opens `path` for `access` (O_WRONLY | O_APPEND, O_RDWR), empty and
+// ours (see the head of this file), or reports why not and gives up.
+int open_own(Sink& s, const char* path, int access) {
+    int fd = ::open(path, access | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0 || errno != EEXIST) {
+        if (fd < 0) give_up(s, "open", path, errno);
+        return fd;
+    }
+    // There already. O_NONBLOCK: a FIFO planted there must not block us.
+    fd = ::open(path, access | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st {};
+    const bool ours = fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+                      st.st_nlink == 1;
+    if (!ours) {
+        if (fd >= 0 || errno == ELOOP || errno == ENXIO) {
+            warn_line(NPK_FACILITY_BUILDER,
+                      "%s: %s exists and is not this process's file (a symbolic link, another user's file, or a "
+                      "second name of one); left untouched, no records are written",
+                      s.what, path);
+            if (fd >= 0) ::close(fd);
+            s.broken = true;
+        } else {
+            give_up(s, "open", path, errno);
+        }
+        return -1;
+    }
+    // Ours, from an earlier process with this pid: stale.
+    if (::ftruncate(fd, 0) != 0 || ::fcntl(fd, F_SETFL, access & O_APPEND) != 0) {
+        const int err = errno;
+        ::close(fd);
+        give_up(s, "truncate", path, err);
+        return -1;
+    }
+    return fd;
+}
+
 // Whether `s` may be written by this process now; a child of a fork
 // starts over (lock held).
 bool usable(Sink& s, pid_t pid) {
@@ -95,10 +141,8 @@ bool usable(Sink& s, pid_t pid) {
 void map_open(pid_t pid) {
     char path[64];
     std::snprintf(path, sizeof path, "/tmp/perf-%d.map", static_cast<int>(pid));
-    // Truncated: a file left by an earlier process with this pid is stale.
-    g_map.fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    g_map.fd = open_own(g_map, path, O_WRONLY | O_APPEND);
     g_map.pid = pid;
-    if (g_map.fd < 0) give_up(g_map, "open", path, errno);
 }
 
 // --- jitdump ----------------------------------------------------------------
@@ -145,9 +189,9 @@ void dump_open(pid_t pid) {
     char path[4096];
     std::snprintf(path, sizeof path, "%s/jit-%d.dump", dir, static_cast<int>(pid));
     // Read access too: the marker below maps the file.
-    g_dump.fd = ::open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    g_dump.fd = open_own(g_dump, path, O_RDWR);
     g_dump.pid = pid;
-    if (g_dump.fd < 0) return give_up(g_dump, "open", path, errno);
+    if (g_dump.fd < 0) return;
     const FileHeader h{kJitdumpMagic, kJitdumpVersion, sizeof(FileHeader), arch::kElfMachine, 0,
                        static_cast<uint32_t>(pid), now_ns(), 0};
     if (!write_all(g_dump.fd, &h, sizeof h)) return give_up(g_dump, "write to", path, errno);

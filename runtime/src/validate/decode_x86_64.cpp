@@ -48,6 +48,11 @@ Danger danger_of(const ZydisDecodedInstruction& in, const ZydisDecodedOperand* o
     case ZYDIS_MNEMONIC_UD2:
     case ZYDIS_MNEMONIC_INT3:
     case ZYDIS_MNEMONIC_INT1:
+    // popf loads the whole flags word: it can set TF (a SIGTRAP after the
+    // next instruction) and AC (alignment checks); iret is privileged.
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_POPFD:
+    case ZYDIS_MNEMONIC_POPFQ:
         return Danger::trap;
     case ZYDIS_MNEMONIC_CLI:
     case ZYDIS_MNEMONIC_STI:
@@ -90,6 +95,14 @@ Danger danger_of(const ZydisDecodedInstruction& in, const ZydisDecodedOperand* o
 
 // Flow and target of a branch; `ops[0]` is its destination.
 void flow_of(const ZydisDecodedInstruction& in, const ZydisDecodedOperand* ops, uint64_t address, Insn* out) {
+    // Zydis files xend and xabort as branches (their target is implicit).
+    // They go on to the next instruction, or abort the transaction: to the
+    // fallback of the outermost xbegin, a direct target rule 5 checks when
+    // that xbegin is in the code (npk/validate.h, rule 5).
+    if (in.mnemonic == ZYDIS_MNEMONIC_XEND || in.mnemonic == ZYDIS_MNEMONIC_XABORT) {
+        out->flow = Flow::next;
+        return;
+    }
     bool conditional = false;
     bool is_call = false;
     switch (in.meta.category) {

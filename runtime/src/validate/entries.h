@@ -6,10 +6,10 @@
 
 namespace npk::validate {
 
-// Whether `address` starts a live function that may be called. Until the
-// code generator's signature table is on main, a function is a live
-// EXECUTABLE wildx page and its entry the page's start; with it, this is
-// where codegen::lookup (an entry of a published CodeIndex) answers.
+// Whether `address` starts a live function that may be called: an entry
+// of the code generator's signature table (a function of npk_jit_build or
+// npk_jit_build_bytes, or of a sealed region, codegen/code_index.h), or
+// the start of a live EXECUTABLE wildx page (code installed by hand).
 // Thread-safe; takes the registry lock, so never call it holding that.
 bool known_function_entry(uint64_t address);
 

@@ -100,7 +100,7 @@ void check_danger(const Request& r, size_t off, const Insn& in, Verdict* v) {
         return;
     case Danger::trap:
         if (!allowed(r.policy, NPK_JIT_ALLOW_TRAP))
-            v->set(NPK_ERR_CODE_TRAP, off, in.length, "trap instruction (allowed by NPK_JIT_ALLOW_TRAP)");
+            v->set(NPK_ERR_CODE_TRAP, off, in.length, "trap instruction, or one that can set the trap flag (allowed by NPK_JIT_ALLOW_TRAP)");
         return;
     }
 }
