@@ -111,7 +111,7 @@ void forget(uintptr_t base) {
     free_index(idx);
 }
 
-bool lookup(const void* fn, Sig* out, const char** name) {
+bool lookup(const void* fn, Sig* out, const char** name, size_t* span) {
     const uintptr_t a = reinterpret_cast<uintptr_t>(fn);
     const std::atomic<CodeIndex*>* s = slot(a, false);
     if (s == nullptr) return false;
@@ -130,6 +130,7 @@ bool lookup(const void* fn, Sig* out, const char** name) {
     if (lo == idx->count || idx->entries[lo].offset != off) return false;
     *out = idx->entries[lo].sig;
     if (name != nullptr) *name = idx->names != nullptr ? idx->names[lo] : nullptr;
+    if (span != nullptr) *span = (lo + 1 < idx->count ? idx->entries[lo + 1].offset : idx->end) - off;
     return true;
 }
 

@@ -2,7 +2,7 @@
 //
 // Read from the environment at the first read or write of any setting
 // (NPK_WILDX_QUOTA, NPK_WILDX_AUDIT, NPK_WILDX_QUIET, NPK_JIT_PERF,
-// NPK_JIT_GDB); the setters of the
+// NPK_JIT_GDB, NPK_JIT_DUMP); the setters of the
 // C ABI override them afterwards, and can never be undone by a late read
 // of the environment.
 #pragma once
@@ -16,6 +16,9 @@ inline constexpr size_t kDefaultQuota = size_t{64} << 20;  // 64 MiB
 // The bits of jit_perf: NPK_JIT_PERF=map, =jitdump, or =map,jitdump.
 inline constexpr size_t kPerfMap = 1;
 inline constexpr size_t kPerfJitdump = 2;
+// The bits of jit_dump: NPK_JIT_DUMP=ir, =asm, or =ir,asm.
+inline constexpr size_t kDumpIr = 1;
+inline constexpr size_t kDumpAsm = 2;
 
 enum Setting : unsigned {
     quota,        // bytes the live wildx pages may use (NPK_WILDX_QUOTA)
@@ -24,6 +27,7 @@ enum Setting : unsigned {
     guard_pages,  // 0/1: an inaccessible page on either side of new pages
     jit_perf,     // kPerfMap | kPerfJitdump: what perf is told of built code (NPK_JIT_PERF)
     jit_gdb,      // 0/1: register built code with the GDB JIT interface (NPK_JIT_GDB)
+    jit_dump,     // kDumpIr | kDumpAsm: print each built function (NPK_JIT_DUMP)
     kSettingCount
 };
 
