@@ -22,7 +22,11 @@
  *
  * Errors. Every call that fails returns -1 (or NULL) and sets the
  * calling thread's last status and message (npk/status.h: codes
- * NPK_ERR_JIT_* below and the general ones). A builder keeps its first
+ * NPK_ERR_JIT_* below and the general ones). The message names the
+ * instruction's position: "at op N" is the index the failing call would
+ * have had in the function (0 for the first instruction), and an error
+ * found at build time names the op it concerns, e.g. "op 7 (jump) goes to
+ * label 2, never bound". A builder keeps its first
  * error: every later call on it is a no-op returning -1 (status
  * NPK_ERR_JIT_BUILDER_FAILED, the message repeats the first one), and
  * npk_jit_build / npk_jit_region_add of it return NULL with the first
@@ -103,6 +107,15 @@ enum {
     NPK_JIT_UGE = 21
 };
 
+/*
+ * Pointer arithmetic. ADD of a PTR and an I64 or I32 (either order; an
+ * I32 is sign-extended) and SUB of an I64 or I32 from a PTR give a PTR;
+ * SUB of two PTRs gives their distance in bytes as an I64 (a PTR dst is
+ * accepted too, for programs written before). Through npk_jit_op_imm, a
+ * PTR lhs takes ADD and SUB with a 64-bit immediate and gives a PTR. Every
+ * other mix of types is NPK_ERR_JIT_TYPE_MISMATCH.
+ */
+
 /* At most this many parameters, and arguments of a call_native. */
 #define NPK_JIT_MAX_PARAMS 8
 
@@ -154,7 +167,9 @@ NPK_API int32_t npk_jit_param(npk_jit_builder* b, int32_t type);
 /*
  * A fresh variable of `type` (not VOID); returns its id (>= 0).
  * Variables are mutable: assign them as often as you like. A variable
- * that is read before any assignment holds 0 (0.0 for F64). Creating
+ * that is read before any assignment holds 0 (0.0 for F64); only such
+ * variables (some path from the entry reads them before writing them)
+ * cost an instruction at entry. Creating
  * variables and labels is not an instruction: allowed before params.
  */
 NPK_API int32_t npk_jit_var(npk_jit_builder* b, int32_t type);
@@ -203,6 +218,54 @@ NPK_API int32_t npk_jit_load(npk_jit_builder* b, int32_t dst, int32_t base, int3
 NPK_API int32_t npk_jit_store(npk_jit_builder* b, int32_t base, int32_t offset, int32_t src);
 
 /*
+ * Memory accesses of a given width (mem), sign- (I*) or zero- (U*)
+ * extended on load. A store writes src's low W bytes (signedness does
+ * not matter there: I8 and U8 store alike).
+ */
+enum {
+    NPK_JIT_MEM_I8 = 1,  /* 1 byte, sign-extended */
+    NPK_JIT_MEM_U8 = 2,  /* 1 byte, zero-extended */
+    NPK_JIT_MEM_I16 = 3, /* 2 bytes, sign-extended */
+    NPK_JIT_MEM_U16 = 4, /* 2 bytes, zero-extended */
+    NPK_JIT_MEM_I32 = 5, /* 4 bytes, sign-extended (to an I64 / PTR) */
+    NPK_JIT_MEM_U32 = 6, /* 4 bytes, zero-extended (to an I64 / PTR) */
+    NPK_JIT_MEM_64 = 7   /* 8 bytes: the whole I64, PTR or F64 */
+};
+
+/*
+ * dst = the W-byte value at base + offset, extended to dst's type (I32,
+ * I64 or PTR); npk_jit_store_sized writes src's low W bytes there. base is
+ * a PTR. A width wider than the variable (MEM_64 with an I32) is
+ * NPK_ERR_JIT_BAD_WIDTH, as is an unknown `mem`; an F64 variable is
+ * NPK_ERR_JIT_TYPE_MISMATCH (use npk_jit_load / npk_jit_load_indexed).
+ */
+NPK_API int32_t npk_jit_load_sized(npk_jit_builder* b, int32_t dst, int32_t base, int32_t offset, int32_t mem);
+NPK_API int32_t npk_jit_store_sized(npk_jit_builder* b, int32_t base, int32_t offset, int32_t src, int32_t mem);
+
+/*
+ * As the sized accesses, at address base + index * scale + offset: base
+ * a PTR, index an I32 (sign-extended), I64 or PTR variable, scale 1, 2,
+ * 4 or 8 (otherwise NPK_ERR_JIT_BAD_SCALE). mem 0 is the variable's own
+ * type (I32: 4 bytes, I64 / PTR / F64: 8), which is the only width an
+ * F64 variable takes (0 or NPK_JIT_MEM_64). The address wraps as 64-bit
+ * integer arithmetic; the memory is the caller's business, as in C.
+ */
+NPK_API int32_t npk_jit_load_indexed(npk_jit_builder* b, int32_t dst, int32_t base, int32_t index, int32_t scale,
+                                     int32_t offset, int32_t mem);
+NPK_API int32_t npk_jit_store_indexed(npk_jit_builder* b, int32_t base, int32_t index, int32_t scale,
+                                      int32_t offset, int32_t src, int32_t mem);
+
+/*
+ * dst = lhs <op> imm, for every operation of npk_jit_op, the immediate
+ * taken at lhs's integer type: for an I32 lhs, imm must lie in
+ * INT32_MIN..UINT32_MAX and its low 32 bits are used (otherwise
+ * NPK_ERR_JIT_BAD_IMM); an F64 lhs is NPK_ERR_JIT_BAD_OP. The result type
+ * is as in npk_jit_op (a comparison writes an I32; PTR ADD / SUB imm a
+ * PTR). dst and lhs may be the same variable.
+ */
+NPK_API int32_t npk_jit_op_imm(npk_jit_builder* b, int32_t op, int32_t dst, int32_t lhs, int64_t imm);
+
+/*
  * Control flow. npk_jit_label creates a label (its id, >= 0);
  * npk_jit_bind places it at the current point (once: NPK_ERR_JIT_LABEL_BOUND);
  * npk_jit_jump jumps to it; npk_jit_branch_if jumps when the I32 `cond`
@@ -217,6 +280,28 @@ NPK_API int32_t npk_jit_jump(npk_jit_builder* b, int32_t label);
 NPK_API int32_t npk_jit_branch_if(npk_jit_builder* b, int32_t cond, int32_t label);
 
 /*
+ * if (lhs <cmp> rhs) goto label, one instruction (the comparison is
+ * fused with the jump). cmp is one of NPK_JIT_EQ..NPK_JIT_UGE for
+ * integers (lhs and rhs of one type; otherwise NPK_ERR_JIT_TYPE_MISMATCH)
+ * and NPK_JIT_EQ..NPK_JIT_GE for F64 (as npk_jit_op: with a NaN only NE
+ * jumps); any other cmp is NPK_ERR_JIT_BAD_OP. npk_jit_branch_cmp_imm
+ * compares with an immediate taken at lhs's integer type, under the rules
+ * of npk_jit_op_imm (an F64 lhs is NPK_ERR_JIT_BAD_OP).
+ */
+NPK_API int32_t npk_jit_branch_cmp(npk_jit_builder* b, int32_t cmp, int32_t lhs, int32_t rhs, int32_t label);
+NPK_API int32_t npk_jit_branch_cmp_imm(npk_jit_builder* b, int32_t cmp, int32_t lhs, int64_t imm, int32_t label);
+
+/*
+ * A multiway jump: to labels[value] when 0 <= value < n, otherwise to
+ * dflt. value is an integer variable (I32, I64 or PTR, compared as a
+ * signed number); n is 0..NPK_JIT_MAX_SWITCH (otherwise
+ * NPK_ERR_JIT_BAD_SWITCH); the n labels are copied, and may repeat.
+ * Lowered to a bounds check and a jump table where the host allows.
+ */
+#define NPK_JIT_MAX_SWITCH 65536
+NPK_API int32_t npk_jit_switch(npk_jit_builder* b, int32_t value, int32_t n, const int32_t* labels, int32_t dflt);
+
+/*
  * A call from the generated code to `fn`, a C function of the host's
  * calling convention (or a function built here: JIT code may call JIT
  * code) taking `nargs` arguments (0..NPK_JIT_MAX_PARAMS, the variables
@@ -227,6 +312,28 @@ NPK_API int32_t npk_jit_branch_if(npk_jit_builder* b, int32_t cond, int32_t labe
  */
 NPK_API int32_t npk_jit_call_native(npk_jit_builder* b, int32_t dst, const void* fn, int32_t ret_type,
                                     int32_t nargs, const int32_t* args);
+
+/*
+ * A call through the PTR variable `fn`, which holds the address of a
+ * function of the signature ret_type(types of args[0..nargs)) in the
+ * host's calling convention (a C function or a built one), read when the
+ * call runs. Otherwise as npk_jit_call_native: dst -1 discards the
+ * result; fn of another type is NPK_ERR_JIT_TYPE_MISMATCH. Calling
+ * through an address that is not such a function is undefined, as in C.
+ */
+NPK_API int32_t npk_jit_call_indirect(npk_jit_builder* b, int32_t dst, int32_t fn, int32_t ret_type, int32_t nargs,
+                                      const int32_t* args);
+
+/*
+ * A call of the function being built (recursion), with its own
+ * signature: nargs must equal its parameter count
+ * (NPK_ERR_JIT_TOO_MANY_PARAMS otherwise) and each argument's type the
+ * parameter's (NPK_ERR_JIT_TYPE_MISMATCH); dst is -1 or a variable of the
+ * result type. Parameters added after this call are refused
+ * (NPK_ERR_JIT_LATE_PARAM), as after any instruction. The depth of the
+ * recursion is the caller's business (the thread's stack bounds it).
+ */
+NPK_API int32_t npk_jit_call_self(npk_jit_builder* b, int32_t dst, int32_t nargs, const int32_t* args);
 
 /*
  * Returns `src` (its type must be the function's result type); in a VOID

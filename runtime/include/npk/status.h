@@ -54,6 +54,10 @@ enum {
     NPK_ERR_JIT_SIGNATURE       = 44, /* "signature mismatch" */
     NPK_ERR_JIT_REGION_SEALED   = 45, /* "region already sealed" */
     NPK_ERR_JIT_BUFFER_TOO_SMALL = 46, /* "buffer too small" */
+    NPK_ERR_JIT_BAD_WIDTH       = 47, /* "invalid memory width for the type" */
+    NPK_ERR_JIT_BAD_SCALE       = 48, /* "index scale not 1, 2, 4 or 8" */
+    NPK_ERR_JIT_BAD_IMM         = 49, /* "immediate does not fit the type" */
+    NPK_ERR_JIT_BAD_SWITCH      = 50, /* "switch table size out of range" */
 
     /* 64..79: the validator of user-supplied code (npk/validate.h): the
      * rule a finding breaks. */

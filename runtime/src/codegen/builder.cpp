@@ -1,6 +1,6 @@
 // builder.cpp — the builder calls of npk/jitbuild.h: each checks its
 // arguments and records one instruction (program.h); the first error
-// sticks to the builder.
+// sticks to the builder. Control flow and calls: builder_flow.cpp.
 #include "codegen/builder.h"
 
 #include "codegen/fail.h"
@@ -19,9 +19,38 @@ constexpr size_t kMaxVars = size_t{1} << 20;
 constexpr size_t kMaxLabels = size_t{1} << 20;
 constexpr size_t kMaxInsts = size_t{1} << 24;
 
+int32_t vstick(npk_jit_builder* b, const char* op, int32_t code, bool at, const char* fmt, va_list ap) {
+    char detail[400];
+    std::vsnprintf(detail, sizeof detail, fmt, ap);
+    if (at) {
+        fail(op, b, code, "%s (at op %zu)", detail, b->prog.insts.size());
+    } else {
+        fail(op, b, code, "%s", detail);
+    }
+    if (b->error == 0) {
+        b->error = code;
+        std::snprintf(b->first, sizeof b->first, "%s", last_message());
+    }
+    return -1;
+}
+
+// An error found at build time: the message names the op itself.
+int32_t stick_late(npk_jit_builder* b, const char* op, int32_t code, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int32_t stick_late(npk_jit_builder* b, const char* op, int32_t code, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vstick(b, op, code, false, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+}  // namespace
+
+namespace check {
+
 bool valid_type(int32_t t) { return t >= 0 && t < kTypeCount; }
 
-// The guard every builder call passes first.
 bool usable(npk_jit_builder* b, const char* op) {
     if (b == nullptr) {
         fail(op, nullptr, NPK_ERR_NULL, "builder is NULL");
@@ -38,7 +67,6 @@ int32_t out_of_memory(npk_jit_builder* b, const char* op) {
     return stick(b, op, NPK_ERR_OUT_OF_MEMORY, "the builder's record could not grow");
 }
 
-// The type of `v`, or nullopt-like void_ with the sticky error reported.
 bool var_type(npk_jit_builder* b, const char* op, int32_t v, Type* out) {
     if (v < 0 || static_cast<size_t>(v) >= b->prog.vars.size()) {
         stick(b, op, NPK_ERR_JIT_BAD_VAR, "variable %d does not exist (the builder has %zu)", v,
@@ -63,23 +91,83 @@ bool label_ok(npk_jit_builder* b, const char* op, int32_t label) {
     return false;
 }
 
+bool imm_at(npk_jit_builder* b, const char* op, Type t, int64_t* imm) {
+    if (t != Type::i32) return true;
+    if (*imm < INT32_MIN || *imm > int64_t{UINT32_MAX}) {
+        stick(b, op, NPK_ERR_JIT_BAD_IMM, "%lld does not fit an i32 (INT32_MIN..UINT32_MAX)",
+              static_cast<long long>(*imm));
+        return false;
+    }
+    *imm = static_cast<int32_t>(static_cast<uint32_t>(*imm));
+    return true;
+}
+
+bool call_args(npk_jit_builder* b, const char* op, int32_t nargs, const int32_t* args) {
+    if (nargs < 0 || nargs > kMaxParams) {
+        stick(b, op, NPK_ERR_JIT_TOO_MANY_PARAMS, "%d arguments (0..%d allowed)", nargs, kMaxParams);
+        return false;
+    }
+    if (nargs > 0 && args == nullptr) {
+        stick(b, op, NPK_ERR_NULL, "args is NULL for %d arguments", nargs);
+        return false;
+    }
+    for (int32_t i = 0; i < nargs; ++i) {
+        Type t;
+        if (!var_type(b, op, args[i], &t)) return false;
+    }
+    return true;
+}
+
+bool record_args(npk_jit_builder* b, const char* op, int32_t nargs, const int32_t* args, Inst* in) {
+    Program& p = b->prog;
+    in->args = static_cast<int32_t>(p.call_args.size());
+    in->nargs = static_cast<uint8_t>(nargs);
+    for (int32_t i = 0; i < nargs; ++i) {
+        if (!p.call_args.push(args[i])) {
+            out_of_memory(b, op);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool call_result(npk_jit_builder* b, const char* op, int32_t dst, Type rt) {
+    if (dst == -1) return true;
+    Type td;
+    if (!var_type(b, op, dst, &td)) return false;
+    if (rt == Type::void_ || td != rt) {
+        stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "the callee returns %s, variable %d is %s", type_name(rt), dst,
+              type_name(td));
+        return false;
+    }
+    return true;
+}
+
+}  // namespace check
+
 int32_t emit(npk_jit_builder* b, const char* op, const Inst& in) {
     if (b->prog.insts.size() >= kMaxInsts) {
         return stick(b, op, NPK_ERR_OUT_OF_MEMORY, "more than %zu instructions", kMaxInsts);
     }
-    if (!b->prog.insts.push(in)) return out_of_memory(b, op);
+    if (!b->prog.insts.push(in)) return check::out_of_memory(b, op);
     return 0;
 }
 
-Inst make(Kind k, int32_t dst = -1, int32_t a = -1, int32_t bb = -1, int64_t imm = 0) {
+Inst make(Kind k, int32_t dst, int32_t a, int32_t bb, int64_t imm) {
     Inst in{};
     in.kind = k;
     in.dst = dst;
     in.a = a;
     in.b = bb;
+    in.c = -1;
+    in.scale = 1;
     in.imm = imm;
     return in;
 }
+
+namespace {
+
+using namespace check;
 
 int32_t new_var(npk_jit_builder* b, const char* op, int32_t type) {
     if (!valid_type(type) || type == NPK_JIT_VOID) {
@@ -114,30 +202,129 @@ int32_t unary(npk_jit_builder* b, const char* op, Kind k, int32_t dst, int32_t s
     return emit(b, op, make(k, dst, src));
 }
 
-int32_t memory(npk_jit_builder* b, const char* op, Kind k, int32_t value, int32_t base, int32_t offset) {
-    if (!usable(b, op)) return -1;
-    Type tv, tb;
-    if (!var_type(b, op, value, &tv) || !var_type(b, op, base, &tb)) return -1;
-    if (tb != Type::ptr) {
-        return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "base variable %d is %s, not ptr", base, type_name(tb));
+// The width an access of `t` takes: `mem` as given (0: t's own), or an
+// error when t cannot take it.
+bool access_width(npk_jit_builder* b, const char* op, int32_t var, Type t, int32_t mem, Mem* out) {
+    if (mem == 0) {
+        *out = t == Type::i32 ? Mem::i32 : Mem::b64;
+        return true;
     }
-    return k == Kind::load ? emit(b, op, make(k, value, base, -1, offset))
-                           : emit(b, op, make(k, -1, base, value, offset));
+    if (mem < kFirstMem || mem > kLastMem) {
+        stick(b, op, NPK_ERR_JIT_BAD_WIDTH, "%d is not a width (NPK_JIT_MEM_I8..NPK_JIT_MEM_64)", mem);
+        return false;
+    }
+    const auto m = static_cast<Mem>(mem);
+    const int room = t == Type::i32 ? 4 : 8;
+    if (mem_bytes(m) > room || (t == Type::f64 && m != Mem::b64)) {
+        stick(b, op, NPK_ERR_JIT_BAD_WIDTH, "variable %d is %s: a %d-byte access does not fit it", var,
+              type_name(t), mem_bytes(m));
+        return false;
+    }
+    *out = m;
+    return true;
+}
+
+// One load or store: value (dst or src) at base + index * scale + offset.
+// `sized`: the npk_jit_*_sized calls, integers only, mem required.
+struct Access {
+    Kind kind;
+    int32_t value, base, index, scale, offset, mem;
+    bool sized;
+};
+
+int32_t memory(npk_jit_builder* b, const char* op, const Access& x) {
+    if (!usable(b, op)) return -1;
+    Type tv, tb, ti = Type::i64;
+    if (!var_type(b, op, x.value, &tv) || !var_type(b, op, x.base, &tb)) return -1;
+    if (x.index != -1 && !var_type(b, op, x.index, &ti)) return -1;
+    if (tb != Type::ptr) {
+        return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "base variable %d is %s, not ptr", x.base, type_name(tb));
+    }
+    if (!is_int(ti)) {
+        return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "index variable %d is %s, not an integer", x.index,
+                     type_name(ti));
+    }
+    if (x.sized && !is_int(tv)) {
+        return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "variable %d is %s: sized accesses take integers", x.value,
+                     type_name(tv));
+    }
+    if (x.sized && x.mem == 0) {
+        return stick(b, op, NPK_ERR_JIT_BAD_WIDTH, "0 is not a width (NPK_JIT_MEM_I8..NPK_JIT_MEM_64)");
+    }
+    Mem m;
+    if (!access_width(b, op, x.value, tv, x.mem, &m)) return -1;
+    if (x.scale != 1 && x.scale != 2 && x.scale != 4 && x.scale != 8) {
+        return stick(b, op, NPK_ERR_JIT_BAD_SCALE, "scale %d (1, 2, 4 or 8)", x.scale);
+    }
+    Inst in = x.kind == Kind::load ? make(x.kind, x.value, x.base, -1, x.offset)
+                                   : make(x.kind, -1, x.base, x.value, x.offset);
+    in.c = x.index;
+    in.scale = static_cast<uint8_t>(x.index == -1 ? 1 : x.scale);
+    in.mem = m;
+    return emit(b, op, in);
+}
+
+// The result type of `op` over lhs / rhs (rhs void_ for an immediate,
+// taken at lhs's type), or void_ when the types do not mix. Sets *mixed
+// for pointer arithmetic between different types.
+Type binop_result(BinOp op, Type tl, Type tr, Type td, bool* mixed) {
+    *mixed = false;
+    if (tr == Type::void_ || tl == tr) {
+        if (is_compare(op)) return Type::i32;
+        // ptr - ptr is a distance (I64); a ptr dst keeps older programs.
+        if (op == BinOp::sub && tl == Type::ptr && tr == Type::ptr && td == Type::i64) return Type::i64;
+        return tl;
+    }
+    const bool l_int = tl == Type::i32 || tl == Type::i64, r_int = tr == Type::i32 || tr == Type::i64;
+    if ((op == BinOp::add && ((tl == Type::ptr && r_int) || (l_int && tr == Type::ptr))) ||
+        (op == BinOp::sub && tl == Type::ptr && r_int)) {
+        *mixed = true;
+        return Type::ptr;
+    }
+    return Type::void_;
+}
+
+// Checks op_code, the operands' types and dst for npk_jit_op (rhs >= 0)
+// and npk_jit_op_imm (rhs -1); fills in's op, dst, a, b, mixed.
+bool check_binop(npk_jit_builder* b, const char* op, int32_t op_code, int32_t dst, int32_t lhs, int32_t rhs,
+                 bool imm, Inst* in) {
+    if (op_code < kFirstBinOp || op_code > kLastBinOp) {
+        stick(b, op, NPK_ERR_JIT_BAD_OP, "%d is not an operation (NPK_JIT_ADD..NPK_JIT_UGE)", op_code);
+        return false;
+    }
+    const auto bop = static_cast<BinOp>(op_code);
+    Type td, tl, tr = Type::void_;
+    if (!var_type(b, op, dst, &td) || !var_type(b, op, lhs, &tl)) return false;
+    if (!imm && !var_type(b, op, rhs, &tr)) return false;
+    if (imm && tl == Type::f64) {
+        stick(b, op, NPK_ERR_JIT_BAD_OP, "variable %d is f64: immediates are integers", lhs);
+        return false;
+    }
+    bool mixed;
+    const Type want = binop_result(bop, tl, tr, td, &mixed);
+    if (want == Type::void_) return same_type(b, op, lhs, tl, rhs, tr);  // reports the mismatch
+    if (!binop_defined(bop, tl)) {
+        stick(b, op, NPK_ERR_JIT_BAD_OP, "operation %d is not defined for %s", op_code, type_name(tl));
+        return false;
+    }
+    if (td != want) {
+        stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "the result is %s, variable %d is %s", type_name(want), dst,
+              type_name(td));
+        return false;
+    }
+    *in = make(imm ? Kind::binop_imm : Kind::binop, dst, lhs, rhs);
+    in->op = bop;
+    in->mixed = mixed;
+    return true;
 }
 
 }  // namespace
 
 int32_t stick(npk_jit_builder* b, const char* op, int32_t code, const char* fmt, ...) {
-    char detail[400];
     va_list ap;
     va_start(ap, fmt);
-    std::vsnprintf(detail, sizeof detail, fmt, ap);
+    vstick(b, op, code, true, fmt, ap);
     va_end(ap);
-    fail(op, b, code, "%s", detail);
-    if (b->error == 0) {
-        b->error = code;
-        std::snprintf(b->first, sizeof b->first, "%s", last_message());
-    }
     return -1;
 }
 
@@ -147,9 +334,32 @@ int32_t check_complete(npk_jit_builder* b, const char* op) {
     }
     if (!usable(b, op)) return -1;
     const Program& p = b->prog;
-    for (const Inst& in : p.insts) {
-        if ((in.kind == Kind::jump || in.kind == Kind::branch) && !p.label_bound[static_cast<size_t>(in.a)]) {
-            return stick(b, op, NPK_ERR_JIT_LABEL_UNBOUND, "label %d is jumped to but never bound", in.a);
+    auto unbound = [&](int32_t label) { return !p.label_bound[static_cast<size_t>(label)]; };
+    for (size_t i = 0; i < p.insts.size(); ++i) {
+        const Inst& in = p.insts[i];
+        int32_t missing = -1;
+        switch (in.kind) {
+            case Kind::jump: case Kind::branch:
+                if (unbound(in.a)) missing = in.a;
+                break;
+            case Kind::branch_cmp: case Kind::branch_cmp_imm:
+                if (unbound(in.c)) missing = in.c;
+                break;
+            case Kind::switch_:
+                if (unbound(in.b)) missing = in.b;
+                for (int64_t k = 0; missing < 0 && k < in.imm; ++k) {
+                    const int32_t l = p.switch_labels[static_cast<size_t>(in.args + k)];
+                    if (unbound(l)) missing = l;
+                }
+                break;
+            case Kind::const_int: case Kind::const_f64: case Kind::mov: case Kind::binop: case Kind::binop_imm:
+            case Kind::neg: case Kind::not_: case Kind::convert: case Kind::load: case Kind::store:
+            case Kind::bind: case Kind::call: case Kind::call_indirect: case Kind::call_self: case Kind::ret:
+                break;
+        }
+        if (missing >= 0) {
+            return stick_late(b, op, NPK_ERR_JIT_LABEL_UNBOUND, "op %zu (%s) goes to label %d, never bound", i,
+                              kind_name(in.kind), missing);
         }
     }
     return 0;
@@ -255,23 +465,18 @@ int32_t npk_jit_mov(npk_jit_builder* b, int32_t dst, int32_t src) {
 int32_t npk_jit_op(npk_jit_builder* b, int32_t op_code, int32_t dst, int32_t lhs, int32_t rhs) {
     constexpr const char* op = "npk_jit_op";
     if (!usable(b, op)) return -1;
-    if (op_code < kFirstBinOp || op_code > kLastBinOp) {
-        return stick(b, op, NPK_ERR_JIT_BAD_OP, "%d is not an operation (NPK_JIT_ADD..NPK_JIT_UGE)", op_code);
-    }
-    const auto bop = static_cast<BinOp>(op_code);
-    Type td, tl, tr;
-    if (!var_type(b, op, dst, &td) || !var_type(b, op, lhs, &tl) || !var_type(b, op, rhs, &tr)) return -1;
-    if (!same_type(b, op, lhs, tl, rhs, tr)) return -1;
-    if (!binop_defined(bop, tl)) {
-        return stick(b, op, NPK_ERR_JIT_BAD_OP, "operation %d is not defined for %s", op_code, type_name(tl));
-    }
-    const Type want = is_compare(bop) ? Type::i32 : tl;
-    if (td != want) {
-        return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "the result is %s, variable %d is %s", type_name(want), dst,
-                     type_name(td));
-    }
-    Inst in = make(Kind::binop, dst, lhs, rhs);
-    in.op = bop;
+    Inst in;
+    if (!check_binop(b, op, op_code, dst, lhs, rhs, false, &in)) return -1;
+    return emit(b, op, in);
+}
+
+int32_t npk_jit_op_imm(npk_jit_builder* b, int32_t op_code, int32_t dst, int32_t lhs, int64_t imm) {
+    constexpr const char* op = "npk_jit_op_imm";
+    if (!usable(b, op)) return -1;
+    Inst in;
+    if (!check_binop(b, op, op_code, dst, lhs, -1, true, &in)) return -1;
+    if (!imm_at(b, op, b->prog.vars[static_cast<size_t>(lhs)], &imm)) return -1;
+    in.imm = imm;
     return emit(b, op, in);
 }
 
@@ -288,11 +493,33 @@ int32_t npk_jit_convert(npk_jit_builder* b, int32_t dst, int32_t src) {
 }
 
 int32_t npk_jit_load(npk_jit_builder* b, int32_t dst, int32_t base, int32_t offset) {
-    return memory(b, "npk_jit_load", Kind::load, dst, base, offset);
+    return memory(b, "npk_jit_load", {Kind::load, dst, base, -1, 1, offset, 0, false});
 }
 
 int32_t npk_jit_store(npk_jit_builder* b, int32_t base, int32_t offset, int32_t src) {
-    return memory(b, "npk_jit_store", Kind::store, src, base, offset);
+    return memory(b, "npk_jit_store", {Kind::store, src, base, -1, 1, offset, 0, false});
+}
+
+int32_t npk_jit_load_sized(npk_jit_builder* b, int32_t dst, int32_t base, int32_t offset, int32_t mem) {
+    return memory(b, "npk_jit_load_sized", {Kind::load, dst, base, -1, 1, offset, mem, true});
+}
+
+int32_t npk_jit_store_sized(npk_jit_builder* b, int32_t base, int32_t offset, int32_t src, int32_t mem) {
+    return memory(b, "npk_jit_store_sized", {Kind::store, src, base, -1, 1, offset, mem, true});
+}
+
+int32_t npk_jit_load_indexed(npk_jit_builder* b, int32_t dst, int32_t base, int32_t index, int32_t scale,
+                             int32_t offset, int32_t mem) {
+    constexpr const char* op = "npk_jit_load_indexed";
+    if (usable(b, op) && index == -1) return stick(b, op, NPK_ERR_JIT_BAD_VAR, "variable -1 does not exist");
+    return memory(b, op, {Kind::load, dst, base, index, scale, offset, mem, false});
+}
+
+int32_t npk_jit_store_indexed(npk_jit_builder* b, int32_t base, int32_t index, int32_t scale, int32_t offset,
+                              int32_t src, int32_t mem) {
+    constexpr const char* op = "npk_jit_store_indexed";
+    if (usable(b, op) && index == -1) return stick(b, op, NPK_ERR_JIT_BAD_VAR, "variable -1 does not exist");
+    return memory(b, op, {Kind::store, src, base, index, scale, offset, mem, false});
 }
 
 int32_t npk_jit_label(npk_jit_builder* b) {
@@ -304,88 +531,6 @@ int32_t npk_jit_label(npk_jit_builder* b) {
     }
     if (!p.label_bound.push(0)) return out_of_memory(b, op);
     return static_cast<int32_t>(p.label_bound.size() - 1);
-}
-
-int32_t npk_jit_bind(npk_jit_builder* b, int32_t label) {
-    constexpr const char* op = "npk_jit_bind";
-    if (!usable(b, op) || !label_ok(b, op, label)) return -1;
-    uint8_t& bound = b->prog.label_bound[static_cast<size_t>(label)];
-    if (bound) return stick(b, op, NPK_ERR_JIT_LABEL_BOUND, "label %d is bound already", label);
-    if (emit(b, op, make(Kind::bind, -1, label)) != 0) return -1;
-    bound = 1;
-    return 0;
-}
-
-int32_t npk_jit_jump(npk_jit_builder* b, int32_t label) {
-    constexpr const char* op = "npk_jit_jump";
-    if (!usable(b, op) || !label_ok(b, op, label)) return -1;
-    return emit(b, op, make(Kind::jump, -1, label));
-}
-
-int32_t npk_jit_branch_if(npk_jit_builder* b, int32_t cond, int32_t label) {
-    constexpr const char* op = "npk_jit_branch_if";
-    if (!usable(b, op) || !label_ok(b, op, label)) return -1;
-    Type t;
-    if (!var_type(b, op, cond, &t)) return -1;
-    if (t != Type::i32) {
-        return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "condition variable %d is %s, not i32", cond, type_name(t));
-    }
-    return emit(b, op, make(Kind::branch, -1, label, cond));
-}
-
-int32_t npk_jit_call_native(npk_jit_builder* b, int32_t dst, const void* fn, int32_t ret_type, int32_t nargs,
-                            const int32_t* args) {
-    constexpr const char* op = "npk_jit_call_native";
-    if (!usable(b, op)) return -1;
-    if (fn == nullptr) return stick(b, op, NPK_ERR_NULL, "the callee is NULL");
-    if (!valid_type(ret_type)) return stick(b, op, NPK_ERR_JIT_BAD_TYPE, "type %d is not a result type", ret_type);
-    if (nargs < 0 || nargs > kMaxParams) {
-        return stick(b, op, NPK_ERR_JIT_TOO_MANY_PARAMS, "%d arguments (0..%d allowed)", nargs, kMaxParams);
-    }
-    if (nargs > 0 && args == nullptr) return stick(b, op, NPK_ERR_NULL, "args is NULL for %d arguments", nargs);
-    const auto rt = static_cast<Type>(ret_type);
-    if (dst != -1) {
-        Type td;
-        if (!var_type(b, op, dst, &td)) return -1;
-        if (rt == Type::void_ || td != rt) {
-            return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "the callee returns %s, variable %d is %s", type_name(rt),
-                         dst, type_name(td));
-        }
-    }
-    Program& p = b->prog;
-    const size_t first = p.call_args.size();
-    for (int32_t i = 0; i < nargs; ++i) {
-        Type t;
-        if (!var_type(b, op, args[i], &t)) return -1;
-    }
-    for (int32_t i = 0; i < nargs; ++i) {
-        if (!p.call_args.push(args[i])) return out_of_memory(b, op);
-    }
-    Inst in = make(Kind::call, dst, -1, -1, static_cast<int64_t>(reinterpret_cast<uintptr_t>(fn)));
-    in.ret = rt;
-    in.nargs = static_cast<uint8_t>(nargs);
-    in.args = static_cast<int32_t>(first);
-    return emit(b, op, in);
-}
-
-int32_t npk_jit_ret(npk_jit_builder* b, int32_t src) {
-    constexpr const char* op = "npk_jit_ret";
-    if (!usable(b, op)) return -1;
-    const Type rt = b->prog.ret;
-    if (src == -1) {
-        if (rt != Type::void_) {
-            return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "the function returns %s: a value is required",
-                         type_name(rt));
-        }
-        return emit(b, op, make(Kind::ret, -1, -1));
-    }
-    Type t;
-    if (!var_type(b, op, src, &t)) return -1;
-    if (t != rt) {
-        return stick(b, op, NPK_ERR_JIT_TYPE_MISMATCH, "the function returns %s, variable %d is %s", type_name(rt),
-                     src, type_name(t));
-    }
-    return emit(b, op, make(Kind::ret, -1, src));
 }
 
 }  // extern "C"

@@ -110,10 +110,24 @@ public:
             fn->setArg(i, regs_[static_cast<size_t>(p_.params[i])]);
             is_param[static_cast<size_t>(p_.params[i])] = 1;
         }
+        Vec<uint8_t> zeroed;
+        if (!entry_zeroed(p_, &zeroed)) return asmjit::kErrorOutOfMemory;
         for (size_t v = 0; v < p_.vars.size(); ++v) {
-            if (!is_param[v]) arch().zero_reg(regs_[v], p_.vars[v]);
+            if (zeroed[v]) arch().zero_reg(regs_[v], p_.vars[v]);
         }
         if (!count_reads()) return asmjit::kErrorOutOfMemory;
+        for (const Inst& in : p_.insts) {
+            switch (in.kind) {  // not lowered yet: reported as a code generation failure
+                case Kind::binop_imm: case Kind::branch_cmp: case Kind::branch_cmp_imm: case Kind::switch_:
+                case Kind::call_indirect: case Kind::call_self:
+                    return asmjit::kErrorFeatureNotEnabled;
+                case Kind::binop: if (in.mixed) return asmjit::kErrorFeatureNotEnabled; break;
+                case Kind::load: case Kind::store:
+                    if (in.c >= 0 || !(in.mem == Mem::i32 || in.mem == Mem::b64)) return asmjit::kErrorFeatureNotEnabled;
+                    break;
+                default: break;
+            }
+        }
         for (size_t k = 0; k < p_.insts.size(); ++k) {
             if (fuses_with_next(k)) {
                 arch().compare_branch(p_.insts[k], label(p_.insts[k + 1].a));
@@ -149,22 +163,10 @@ protected:
         auto read = [&](int32_t v) {
             if (v >= 0) ++reads_[static_cast<size_t>(v)];
         };
+        int32_t reads[kMaxReads];
         for (const Inst& in : p_.insts) {
-            switch (in.kind) {
-                case Kind::mov: case Kind::neg: case Kind::not_: case Kind::convert: case Kind::load:
-                case Kind::ret:
-                    read(in.a);
-                    break;
-                case Kind::binop: case Kind::store:
-                    read(in.a);
-                    read(in.b);
-                    break;
-                case Kind::branch: read(in.b); break;
-                case Kind::call:
-                    for (int i = 0; i < in.nargs; ++i) read(p_.call_args[static_cast<size_t>(in.args + i)]);
-                    break;
-                default: break;  // constants write; bind and jump name labels
-            }
+            const int n = reads_of(p_, in, reads);
+            for (int k = 0; k < n; ++k) read(reads[k]);
         }
         return true;
     }
@@ -208,6 +210,9 @@ protected:
             case Kind::jump: arch().jump(label(in.a)); break;
             case Kind::branch: arch().branch(reg(in.b), label(in.a)); break;
             case Kind::call: call(in); break;
+            case Kind::binop_imm: case Kind::branch_cmp: case Kind::branch_cmp_imm: case Kind::switch_:
+            case Kind::call_indirect: case Kind::call_self:
+                break;  // refused by run() until lowered
             case Kind::ret:
                 if (in.a < 0) {
                     cc_.ret();

@@ -58,6 +58,7 @@ public:
         return p;
     }
     void clear() { size_ = 0; }
+    void pop() { --size_; }
 
 private:
     T* data_ = nullptr;
