@@ -63,38 +63,93 @@ double f64_of(int64_t bits) {
     return d;
 }
 
-void call_text(const Program& p, const Inst& in, Text& out) {
-    if (in.dst >= 0) out.add("v%d = ", in.dst);
-    out.add("call 0x%" PRIx64 "(", static_cast<uint64_t>(in.imm));
+const char* mem_name(Mem m) {
+    switch (m) {
+        case Mem::i8: return "i8";
+        case Mem::u8: return "u8";
+        case Mem::i16: return "i16";
+        case Mem::u16: return "u16";
+        case Mem::i32: return "i32";
+        case Mem::u32: return "u32";
+        case Mem::b64: return "64";
+    }
+    return "?";
+}
+
+// "[v0 + v3*4 + 8]": the address of a load or store.
+void address_text(const Inst& in, Text& out) {
+    out.add("[v%d", in.a);
+    if (in.c >= 0) out.add(" + v%d*%u", in.c, static_cast<unsigned>(in.scale));
+    if (in.imm != 0) {
+        const auto mag = in.imm < 0 ? 0 - static_cast<uint64_t>(in.imm) : static_cast<uint64_t>(in.imm);
+        out.add(" %c %" PRIu64, in.imm < 0 ? '-' : '+', mag);
+    }
+    out.add("]");
+}
+
+void args_text(const Program& p, const Inst& in, Text& out) {
+    out.add("(");
     for (int i = 0; i < in.nargs; ++i) {
         out.add("%sv%d", i ? ", " : "", p.call_args[static_cast<size_t>(in.args + i)]);
     }
     out.add(") -> %s", type_name(in.ret));
 }
 
+void switch_text(const Program& p, const Inst& in, Text& out) {
+    out.add("switch v%d [", in.a);
+    constexpr int64_t kShown = 32;  // a table of 65,536 labels stays one readable line
+    for (int64_t i = 0; i < in.imm && i < kShown; ++i) {
+        out.add("%sL%d", i ? ", " : "", p.switch_labels[static_cast<size_t>(in.args + i)]);
+    }
+    if (in.imm > kShown) out.add(", ... %" PRId64 " labels in all", in.imm);
+    out.add("] else L%d", in.b);
+}
+
 // One instruction, without its number or the newline.
 void inst_text(const Program& p, const Inst& in, Text& out) {
+    if (in.dst >= 0) out.add("v%d = ", in.dst);
     switch (in.kind) {
-        case Kind::const_int: out.add("v%d = const %" PRId64, in.dst, in.imm); return;
-        case Kind::const_f64: out.add("v%d = const %.17g", in.dst, f64_of(in.imm)); return;
-        case Kind::mov: out.add("v%d = v%d", in.dst, in.a); return;
-        case Kind::binop: out.add("v%d = %s v%d, v%d", in.dst, op_name(in.op), in.a, in.b); return;
-        case Kind::neg: out.add("v%d = neg v%d", in.dst, in.a); return;
-        case Kind::not_: out.add("v%d = not v%d", in.dst, in.a); return;
+        case Kind::const_int: out.add("const %" PRId64, in.imm); return;
+        case Kind::const_f64: out.add("const %.17g", f64_of(in.imm)); return;
+        case Kind::mov: out.add("v%d", in.a); return;
+        case Kind::binop:
+            out.add("%s v%d, v%d%s", op_name(in.op), in.a, in.b, in.mixed ? " (pointer arithmetic)" : "");
+            return;
+        case Kind::binop_imm: out.add("%s v%d, %" PRId64, op_name(in.op), in.a, in.imm); return;
+        case Kind::neg: out.add("neg v%d", in.a); return;
+        case Kind::not_: out.add("not v%d", in.a); return;
         case Kind::convert:
-            out.add("v%d = convert v%d (%s to %s)", in.dst, in.a, type_name(var_type(p, in.a)),
-                    type_name(var_type(p, in.dst)));
+            out.add("convert v%d (%s to %s)", in.a, type_name(var_type(p, in.a)), type_name(var_type(p, in.dst)));
             return;
         case Kind::load:
-            out.add("v%d = load.%s [v%d %+" PRId64 "]", in.dst, type_name(var_type(p, in.dst)), in.a, in.imm);
+            out.add("load.%s ", mem_name(in.mem));
+            address_text(in, out);
             return;
         case Kind::store:
-            out.add("store.%s [v%d %+" PRId64 "] = v%d", type_name(var_type(p, in.b)), in.a, in.imm, in.b);
+            out.add("store.%s ", mem_name(in.mem));
+            address_text(in, out);
+            out.add(" = v%d", in.b);
             return;
         case Kind::bind: out.add("L%d:", in.a); return;
         case Kind::jump: out.add("jump L%d", in.a); return;
         case Kind::branch: out.add("if v%d goto L%d", in.b, in.a); return;
-        case Kind::call: call_text(p, in, out); return;
+        case Kind::branch_cmp: out.add("if v%d %s v%d goto L%d", in.a, op_name(in.op), in.b, in.c); return;
+        case Kind::branch_cmp_imm:
+            out.add("if v%d %s %" PRId64 " goto L%d", in.a, op_name(in.op), in.imm, in.c);
+            return;
+        case Kind::switch_: switch_text(p, in, out); return;
+        case Kind::call:
+            out.add("call 0x%" PRIx64, static_cast<uint64_t>(in.imm));
+            args_text(p, in, out);
+            return;
+        case Kind::call_indirect:
+            out.add("call [v%d]", in.a);
+            args_text(p, in, out);
+            return;
+        case Kind::call_self:
+            out.add("call self");
+            args_text(p, in, out);
+            return;
         case Kind::ret:
             if (in.a < 0) {
                 out.add("ret");
