@@ -317,3 +317,120 @@ TEST_CASE("signature misuse: NULL buffer, too small, not a function", "[jitbuild
     CHECK(npk_jit_signature(buf, buf, sizeof buf) == -1);
     CHECK(npk_wildx_last_error() == NPK_ERR_JIT_NOT_FUNCTION);
 }
+
+// Vars in expect_sticky: 0 i32, 1 i64, 2 f64, 3 ptr; label 0.
+TEST_CASE("builder misuse: sized and indexed memory", "[jitbuild][misuse]") {
+    Quiet q;
+    expect_sticky(NPK_ERR_JIT_BAD_WIDTH, [](npk_jit_builder* b) { return npk_jit_load_sized(b, 1, 3, 0, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_WIDTH, [](npk_jit_builder* b) { return npk_jit_load_sized(b, 1, 3, 0, 8); });
+    expect_sticky(NPK_ERR_JIT_BAD_WIDTH, [](npk_jit_builder* b) { return npk_jit_store_sized(b, 3, 0, 1, -1); });
+    expect_sticky(NPK_ERR_JIT_BAD_WIDTH, [](npk_jit_builder* b) { return npk_jit_load_sized(b, 0, 3, 0, NPK_JIT_MEM_64); });
+    expect_sticky(NPK_ERR_JIT_BAD_WIDTH, [](npk_jit_builder* b) { return npk_jit_store_sized(b, 3, 0, 0, NPK_JIT_MEM_64); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_load_sized(b, 2, 3, 0, NPK_JIT_MEM_64); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_load_sized(b, 1, 1, 0, NPK_JIT_MEM_U8); });
+    expect_sticky(NPK_ERR_JIT_BAD_VAR, [](npk_jit_builder* b) { return npk_jit_store_sized(b, 3, 0, 7, NPK_JIT_MEM_U8); });
+    expect_sticky(NPK_ERR_JIT_BAD_SCALE, [](npk_jit_builder* b) { return npk_jit_load_indexed(b, 1, 3, 0, 3, 0, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_SCALE, [](npk_jit_builder* b) { return npk_jit_store_indexed(b, 3, 1, 0, 0, 1, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_SCALE, [](npk_jit_builder* b) { return npk_jit_store_indexed(b, 3, 1, 16, 0, 1, 0); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_load_indexed(b, 1, 3, 2, 8, 0, 0); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_load_indexed(b, 1, 1, 0, 8, 0, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_VAR, [](npk_jit_builder* b) { return npk_jit_load_indexed(b, 1, 3, -1, 8, 0, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_WIDTH, [](npk_jit_builder* b) { return npk_jit_load_indexed(b, 2, 3, 0, 8, 0, NPK_JIT_MEM_I32); });
+    expect_sticky(NPK_ERR_JIT_BAD_WIDTH, [](npk_jit_builder* b) { return npk_jit_store_indexed(b, 3, 0, 1, 0, 0, NPK_JIT_MEM_U32 + 1); });
+}
+
+TEST_CASE("builder misuse: immediates, pointer arithmetic", "[jitbuild][misuse]") {
+    Quiet q;
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_op_imm(b, NPK_JIT_ADD, 2, 2, 1); });
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_op_imm(b, 0, 1, 1, 1); });
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_op_imm(b, 22, 1, 1, 1); });
+    expect_sticky(NPK_ERR_JIT_BAD_IMM, [](npk_jit_builder* b) { return npk_jit_op_imm(b, NPK_JIT_ADD, 0, 0, INT64_C(1) << 32); });
+    expect_sticky(NPK_ERR_JIT_BAD_IMM, [](npk_jit_builder* b) { return npk_jit_op_imm(b, NPK_JIT_AND, 0, 0, int64_t{INT32_MIN} - 1); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op_imm(b, NPK_JIT_ADD, 0, 1, 1); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op_imm(b, NPK_JIT_LT, 1, 1, 1); });
+    expect_sticky(NPK_ERR_JIT_BAD_VAR, [](npk_jit_builder* b) { return npk_jit_op_imm(b, NPK_JIT_ADD, 1, 9, 1); });
+    // ptr + int gives a ptr; int - ptr, ptr * int, ptr + f64 are refused; ptr - ptr is no i32.
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op(b, NPK_JIT_ADD, 1, 3, 1); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op(b, NPK_JIT_SUB, 3, 1, 3); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op(b, NPK_JIT_MUL, 3, 3, 1); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op(b, NPK_JIT_ADD, 3, 3, 2); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op(b, NPK_JIT_SUB, 0, 3, 3); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_op_imm(b, NPK_JIT_ADD, 1, 3, 8); });
+}
+
+TEST_CASE("builder misuse: fused branches, switch", "[jitbuild][misuse]") {
+    Quiet q;
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_branch_cmp(b, NPK_JIT_ADD, 1, 1, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_branch_cmp(b, NPK_JIT_UGE + 1, 1, 1, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_branch_cmp(b, NPK_JIT_ULT, 2, 2, 0); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [](npk_jit_builder* b) { return npk_jit_branch_cmp(b, NPK_JIT_EQ, 0, 1, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_LABEL, [](npk_jit_builder* b) { return npk_jit_branch_cmp(b, NPK_JIT_EQ, 1, 1, 5); });
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_branch_cmp_imm(b, NPK_JIT_EQ, 2, 0, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_OP, [](npk_jit_builder* b) { return npk_jit_branch_cmp_imm(b, NPK_JIT_SHL, 1, 0, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_IMM, [](npk_jit_builder* b) { return npk_jit_branch_cmp_imm(b, NPK_JIT_EQ, 0, INT64_MAX, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_LABEL, [](npk_jit_builder* b) { return npk_jit_branch_cmp_imm(b, NPK_JIT_EQ, 0, 0, -1); });
+    const int32_t labels[3] = {0, 0, 0};
+    const int32_t bad[3] = {0, 7, 0};
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [&](npk_jit_builder* b) { return npk_jit_switch(b, 2, 3, labels, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_SWITCH, [&](npk_jit_builder* b) { return npk_jit_switch(b, 0, -1, labels, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_SWITCH, [&](npk_jit_builder* b) { return npk_jit_switch(b, 0, NPK_JIT_MAX_SWITCH + 1, labels, 0); });
+    expect_sticky(NPK_ERR_NULL, [&](npk_jit_builder* b) { return npk_jit_switch(b, 0, 3, nullptr, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_LABEL, [&](npk_jit_builder* b) { return npk_jit_switch(b, 0, 3, bad, 0); });
+    expect_sticky(NPK_ERR_JIT_BAD_LABEL, [&](npk_jit_builder* b) { return npk_jit_switch(b, 0, 3, labels, 1); });
+    expect_sticky(NPK_ERR_JIT_BAD_VAR, [&](npk_jit_builder* b) { return npk_jit_switch(b, 4, 3, labels, 0); });
+}
+
+TEST_CASE("builder misuse: indirect and self calls", "[jitbuild][misuse]") {
+    Quiet q;
+    const int32_t two[2] = {0, 1};
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [&](npk_jit_builder* b) { return npk_jit_call_indirect(b, 1, 1, NPK_JIT_I64, 2, two); });
+    expect_sticky(NPK_ERR_JIT_BAD_VAR, [&](npk_jit_builder* b) { return npk_jit_call_indirect(b, 1, 8, NPK_JIT_I64, 2, two); });
+    expect_sticky(NPK_ERR_JIT_BAD_TYPE, [&](npk_jit_builder* b) { return npk_jit_call_indirect(b, 1, 3, 7, 2, two); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [&](npk_jit_builder* b) { return npk_jit_call_indirect(b, 0, 3, NPK_JIT_I64, 2, two); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [&](npk_jit_builder* b) { return npk_jit_call_indirect(b, 1, 3, NPK_JIT_VOID, 2, two); });
+    expect_sticky(NPK_ERR_JIT_TOO_MANY_PARAMS, [&](npk_jit_builder* b) { return npk_jit_call_indirect(b, 1, 3, NPK_JIT_I64, 9, two); });
+    expect_sticky(NPK_ERR_NULL, [&](npk_jit_builder* b) { return npk_jit_call_indirect(b, 1, 3, NPK_JIT_I64, 2, nullptr); });
+    // The function is i64(i32, i64).
+    const int32_t swapped[2] = {1, 0}, three[3] = {0, 1, 1}, unknown[2] = {0, 11};
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [&](npk_jit_builder* b) { return npk_jit_call_self(b, 1, 2, swapped); });
+    expect_sticky(NPK_ERR_JIT_TOO_MANY_PARAMS, [&](npk_jit_builder* b) { return npk_jit_call_self(b, 1, 3, three); });
+    expect_sticky(NPK_ERR_JIT_TOO_MANY_PARAMS, [&](npk_jit_builder* b) { return npk_jit_call_self(b, 1, 1, two); });
+    expect_sticky(NPK_ERR_JIT_BAD_VAR, [&](npk_jit_builder* b) { return npk_jit_call_self(b, 1, 2, unknown); });
+    expect_sticky(NPK_ERR_JIT_TYPE_MISMATCH, [&](npk_jit_builder* b) { return npk_jit_call_self(b, 0, 2, two); });
+    expect_sticky(NPK_ERR_JIT_LATE_PARAM, [&](npk_jit_builder* b) {
+        npk_jit_call_self(b, 1, 2, two);
+        return npk_jit_param(b, NPK_JIT_I64);
+    });
+}
+
+TEST_CASE("builder errors name the failing op's position and kind", "[jitbuild][misuse]") {
+    Quiet q;
+    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+    const int32_t x = npk_jit_param(b, NPK_JIT_I64);
+    npk_jit_op_imm(b, NPK_JIT_ADD, x, x, 1);   // op 0
+    npk_jit_op_imm(b, NPK_JIT_ADD, x, x, 2);   // op 1
+    CHECK(npk_jit_op_imm(b, NPK_JIT_ADD, x, x + 5, 3) == -1);  // would be op 2
+    const std::string m = NPK_JIT_MESSAGE();
+    CHECK(m.find("npk_jit_op_imm") != std::string::npos);
+    CHECK(m.find("at op 2") != std::string::npos);
+    npk_jit_builder_free(b);
+    // At build time: the op that names an unbound label.
+    for (int kind = 0; kind < 3; ++kind) {
+        npk_jit_builder* c = npk_jit_builder_new(NPK_JIT_I64);
+        const int32_t y = npk_jit_param(c, NPK_JIT_I64);
+        const int32_t bound = npk_jit_label(c), loose = npk_jit_label(c);
+        npk_jit_bind(c, bound);                  // op 0
+        npk_jit_op_imm(c, NPK_JIT_ADD, y, y, 1);  // op 1
+        const int32_t table[2] = {bound, loose};
+        if (kind == 0) npk_jit_branch_cmp_imm(c, NPK_JIT_EQ, y, 0, loose);  // op 2
+        if (kind == 1) npk_jit_switch(c, y, 2, table, bound);
+        if (kind == 2) npk_jit_switch(c, y, 1, table, loose);
+        npk_jit_ret(c, y);
+        CHECK(npk_jit_build(c) == nullptr);
+        CHECK(npk_last_error() == NPK_ERR_JIT_LABEL_UNBOUND);
+        const std::string msg = NPK_JIT_MESSAGE();
+        INFO(msg);
+        CHECK(msg.find(kind == 0 ? "op 2 (branch_cmp_imm)" : "op 2 (switch)") != std::string::npos);
+        CHECK(msg.find("label 1") != std::string::npos);
+    }
+}

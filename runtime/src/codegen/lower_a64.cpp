@@ -8,6 +8,7 @@
 #include "codegen/lower_asmjit.h"
 
 #include <asmjit/arm/a64compiler.h>
+#include <asmjit/arm/a64utils.h>
 
 namespace npk::codegen {
 namespace {
@@ -49,6 +50,9 @@ private:
         }
         if (first) cc_.movz(r, Imm(0), Imm(0));
     }
+
+    // The PTR variable a call_indirect goes through.
+    a64::Gp callee(int32_t v) { return gp(v); }
 
     a64::Gp address(uint64_t a) {
         const a64::Gp r = cc_.newGpx();
@@ -111,10 +115,103 @@ private:
         cc_.b(cond(in), target);
     }
 
-    // Three-operand forms read both operands before writing: any aliasing is fine.
-    void int_binop(const Inst& in) {
-        const a64::Gp d = gp(in.dst), a = gp(in.a), b = gp(in.b);
+    static CondCode int_cond(BinOp op) {
+        static constexpr CondCode kInt[] = {
+            CondCode::kEQ, CondCode::kNE, CondCode::kLT, CondCode::kLE, CondCode::kGT,
+            CondCode::kGE, CondCode::kLO, CondCode::kLS, CondCode::kHI, CondCode::kHS,
+        };
+        return kInt[static_cast<int>(op) - static_cast<int>(BinOp::eq)];
+    }
+
+    // An I32 operand sign-extended to 64 bits; a 64-bit one as it is.
+    a64::Gp wide(int32_t v) {
+        if (type(v) != Type::i32) return gp(v);
+        const a64::Gp t = cc_.newGpx();
+        cc_.sxtw(t, gp(v));
+        return t;
+    }
+
+    a64::Gp similar(const a64::Gp& r) { return r.size() == 4 ? cc_.newGpw() : cc_.newGpx(); }
+
+    // ptr ± int, int + ptr: 64-bit arithmetic on sign-extended operands.
+    void mixed_binop(const Inst& in) {
+        const a64::Gp a = wide(in.a), b = wide(in.b);
+        if (in.op == BinOp::add) {
+            cc_.add(gp(in.dst), a, b);
+        } else {
+            cc_.sub(gp(in.dst), a, b);
+        }
+    }
+
+    // cmp with an immediate where one encodes (12 bits, or cmn of the
+    // negation), otherwise with the value in a register.
+    void compare_imm(const a64::Gp& a, int64_t v) {
+        if (v >= 0 && v < 4096) return void(cc_.cmp(a, Imm(v)));
+        if (v < 0 && v > -4096) return void(cc_.cmn(a, Imm(-v)));
+        const a64::Gp r = similar(a);
+        load_imm(r, static_cast<uint64_t>(v));
+        cc_.cmp(a, r);
+    }
+
+    // dst = lhs op imm with the immediate encoded where AArch64 has a form
+    // for it (add / sub 12 bits, logical bit masks, shifts, compares); the
+    // rest (mul, div, rem, other values) take it in a register.
+    void int_binop_imm(const Inst& in) {
+        const a64::Gp d = gp(in.dst), a = gp(in.a);
+        const int64_t v = in.imm;
+        const unsigned bits = a.size() * 8;
+        const uint64_t u = bits == 32 ? static_cast<uint64_t>(static_cast<uint32_t>(v)) : static_cast<uint64_t>(v);
         switch (in.op) {
+            case BinOp::add: case BinOp::sub: {
+                const bool add = in.op == BinOp::add;
+                if (v >= 0 && v < 4096) return void(add ? cc_.add(d, a, Imm(v)) : cc_.sub(d, a, Imm(v)));
+                if (v < 0 && v > -4096) return void(add ? cc_.sub(d, a, Imm(-v)) : cc_.add(d, a, Imm(-v)));
+                break;
+            }
+            case BinOp::and_: case BinOp::or_: case BinOp::xor_:
+                if (!a64::Utils::isLogicalImm(u, bits)) break;
+                if (in.op == BinOp::and_) cc_.and_(d, a, Imm(u));
+                if (in.op == BinOp::or_) cc_.orr(d, a, Imm(u));
+                if (in.op == BinOp::xor_) cc_.eor(d, a, Imm(u));
+                return;
+            case BinOp::shl: case BinOp::shr: case BinOp::ushr: {
+                const uint64_t n = u & (bits - 1);
+                if (n == 0) return void(cc_.mov(d, a));
+                if (in.op == BinOp::shl) cc_.lsl(d, a, Imm(n));
+                if (in.op == BinOp::shr) cc_.asr(d, a, Imm(n));
+                if (in.op == BinOp::ushr) cc_.lsr(d, a, Imm(n));
+                return;
+            }
+            case BinOp::eq: case BinOp::ne: case BinOp::lt: case BinOp::le: case BinOp::gt: case BinOp::ge:
+            case BinOp::ult: case BinOp::ule: case BinOp::ugt: case BinOp::uge:
+                compare_imm(a, v);
+                return void(cc_.cset(d, Imm(static_cast<uint32_t>(int_cond(in.op)))));
+            case BinOp::mul: case BinOp::div: case BinOp::rem: break;
+        }
+        const a64::Gp r = similar(a);
+        load_imm(r, u);
+        int_rr(in.op, d, a, r);
+    }
+
+    void compare_branch_imm(const Inst& in, const Label& target) {
+        if (in.imm == 0 && in.op == BinOp::eq) return void(cc_.cbz(gp(in.a), target));
+        if (in.imm == 0 && in.op == BinOp::ne) return void(cc_.cbnz(gp(in.a), target));
+        compare_imm(gp(in.a), in.imm);
+        cc_.b(int_cond(in.op), target);
+    }
+
+    void compare_set_branch(const Inst& in, const Label& target) {
+        cc_.cmp(gp(in.a), gp(in.b));
+        cc_.cset(gp(in.dst), Imm(static_cast<uint32_t>(int_cond(in.op))));
+        cc_.b(int_cond(in.op), target);
+    }
+
+    // through the table of offsets from its own start (adr reaches 1 MiB).
+    // Three-operand forms read both operands before writing: any aliasing is fine.
+    void int_binop(const Inst& in) { int_rr(in.op, gp(in.dst), gp(in.a), gp(in.b)); }
+
+    void int_rr(BinOp op, const a64::Gp& d, const a64::Gp& a, const a64::Gp& b) {
+        switch (op) {
             case BinOp::add: cc_.add(d, a, b); break;
             case BinOp::sub: cc_.sub(d, a, b); break;
             case BinOp::mul: cc_.mul(d, a, b); break;
@@ -131,9 +228,10 @@ private:
             case BinOp::shl: cc_.lsl(d, a, b); break;
             case BinOp::shr: cc_.asr(d, a, b); break;
             case BinOp::ushr: cc_.lsr(d, a, b); break;
-            default:
+            case BinOp::eq: case BinOp::ne: case BinOp::lt: case BinOp::le: case BinOp::gt: case BinOp::ge:
+            case BinOp::ult: case BinOp::ule: case BinOp::ugt: case BinOp::uge:
                 cc_.cmp(a, b);
-                cc_.cset(d, Imm(static_cast<uint32_t>(cond(in))));
+                cc_.cset(d, Imm(static_cast<uint32_t>(int_cond(op))));
                 break;
         }
     }
@@ -166,40 +264,72 @@ private:
         }
     }
 
-    // ldr / str take a scaled unsigned 12-bit offset, ldur / stur a signed
-    // 9-bit one; anything else is added to the base first.
-    void load(const Inst& in) { memory(in); }
-    void store(const Inst& in) { memory(in); }
+    static uint32_t shift_of(uint8_t scale) { return scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0; }
 
-    void memory(const Inst& in) {
-        const int32_t v = in.kind == Kind::load ? in.dst : in.b;
-        const Type t = type(v);
-        const int64_t size = t == Type::i32 ? 4 : 8;
-        const int64_t off = in.imm;
+    // The address of an access of `size` bytes, and whether it needs the
+    // unscaled form (ldur / stur). ldr / str take a scaled unsigned 12-bit
+    // offset or a register index shifted by 0 or log2(size), ldur / stur a
+    // signed 9-bit offset; anything else is added to the base first.
+    arm::Mem at(const Inst& in, int64_t size, bool* unscaled) {
+        *unscaled = false;
         a64::Gp base = gp(in.a);
-        int32_t disp = static_cast<int32_t>(off);
-        const bool scaled = off >= 0 && off % size == 0 && off / size <= 4095;
-        const bool unscaled = off >= -256 && off <= 255;
-        if (!scaled && !unscaled) {
+        const int64_t off = in.imm;
+        if (in.c >= 0) {
+            const a64::Gp idx = wide(in.c);
+            const uint32_t shift = shift_of(in.scale);
+            if (off == 0 && (in.scale == 1 || in.scale == size)) return a64::ptr(base, idx, arm::lsl(shift));
             const a64::Gp addr = cc_.newGpx();
-            cc_.add(addr, base, address(static_cast<uint64_t>(off)));
+            if (shift == 0) {
+                cc_.add(addr, base, idx);
+            } else {
+                cc_.lsl(addr, idx, Imm(shift));
+                cc_.add(addr, base, addr);
+            }
             base = addr;
-            disp = 0;
         }
-        const arm::Mem m = arm::ptr(base, disp);
-        const bool u = !scaled && unscaled;
-        if (in.kind == Kind::load) {
-            if (t == Type::f64) {
-                u ? cc_.ldur(vec(v), m) : cc_.ldr(vec(v), m);
-            } else {
-                u ? cc_.ldur(gp(v), m) : cc_.ldr(gp(v), m);
-            }
-        } else {
-            if (t == Type::f64) {
-                u ? cc_.stur(vec(v), m) : cc_.str(vec(v), m);
-            } else {
-                u ? cc_.stur(gp(v), m) : cc_.str(gp(v), m);
-            }
+        const bool scaled = off >= 0 && off % size == 0 && off / size <= 4095;
+        if (scaled) return a64::ptr(base, static_cast<int32_t>(off));
+        if (off >= -256 && off <= 255) {
+            *unscaled = true;
+            return a64::ptr(base, static_cast<int32_t>(off));
+        }
+        const a64::Gp addr = cc_.newGpx();
+        cc_.add(addr, base, address(static_cast<uint64_t>(off)));
+        return a64::ptr(addr, 0);
+    }
+
+    void load(const Inst& in) {
+        bool u;
+        const arm::Mem m = at(in, mem_bytes(in.mem), &u);
+        if (type(in.dst) == Type::f64) return void(u ? cc_.ldur(vec(in.dst), m) : cc_.ldr(vec(in.dst), m));
+        const a64::Gp d = gp(in.dst);
+        switch (in.mem) {
+            case Mem::b64: u ? cc_.ldur(d, m) : cc_.ldr(d, m); break;
+            case Mem::i32:
+                if (d.size() == 4) {
+                    u ? cc_.ldur(d, m) : cc_.ldr(d, m);
+                } else {
+                    u ? cc_.ldursw(d, m) : cc_.ldrsw(d, m);
+                }
+                break;
+            case Mem::u32: u ? cc_.ldur(d.w(), m) : cc_.ldr(d.w(), m); break;  // clears the upper half
+            case Mem::i16: u ? cc_.ldursh(d, m) : cc_.ldrsh(d, m); break;
+            case Mem::u16: u ? cc_.ldurh(d.w(), m) : cc_.ldrh(d.w(), m); break;
+            case Mem::i8: u ? cc_.ldursb(d, m) : cc_.ldrsb(d, m); break;
+            case Mem::u8: u ? cc_.ldurb(d.w(), m) : cc_.ldrb(d.w(), m); break;
+        }
+    }
+
+    void store(const Inst& in) {
+        bool u;
+        const arm::Mem m = at(in, mem_bytes(in.mem), &u);
+        if (type(in.b) == Type::f64) return void(u ? cc_.stur(vec(in.b), m) : cc_.str(vec(in.b), m));
+        const a64::Gp s = gp(in.b);
+        switch (in.mem) {
+            case Mem::b64: u ? cc_.stur(s, m) : cc_.str(s, m); break;
+            case Mem::i32: case Mem::u32: u ? cc_.stur(s.w(), m) : cc_.str(s.w(), m); break;
+            case Mem::i16: case Mem::u16: u ? cc_.sturh(s.w(), m) : cc_.strh(s.w(), m); break;
+            case Mem::i8: case Mem::u8: u ? cc_.sturb(s.w(), m) : cc_.strb(s.w(), m); break;
         }
     }
 };

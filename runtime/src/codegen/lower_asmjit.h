@@ -79,13 +79,16 @@ inline asmjit::FuncSignatureBuilder call_signature(const Program& p, const Inst&
 // What both lowerings do the same way, over their own compiler and
 // registers (CRTP: `Arch` supplies the instructions). One virtual
 // register per variable, one asmjit label per label; parameters arrive in
-// their registers, every other variable starts at 0, and a function that
-// runs off its end returns 0. `Arch` provides new_reg(Type),
-// zero_reg(reg, Type), address(uint64) (a register holding it), and one
-// emitter per kind of instruction: const_int, const_f64, mov, int_binop,
-// f64_binop, neg, not_, convert (between different types), load, store,
-// jump, branch, and compare_branch (a comparison fused with the branch
-// on its result).
+// their registers, the variables entry_zeroed names start at 0, and a
+// function that runs off its end returns 0. `Arch` provides
+// new_reg(Type), zero_reg(reg, Type), address(uint64) (a register holding
+// it), and one emitter per kind of instruction: const_int, const_f64,
+// mov, int_binop, mixed_binop (pointer arithmetic), int_binop_imm,
+// f64_binop, neg, not_, convert (between different types), load, store
+// (any width, any index), jump, branch, compare_branch (a comparison
+// fused with a branch: binop + branch, branch_cmp), compare_set_branch
+// (the same, also setting the 0/1) and compare_branch_imm (which a
+// switch is made of).
 template <class Arch, class CompilerT, class RegT>
 class Lowering {
 public:
@@ -94,6 +97,7 @@ public:
     asmjit::Error run() {
         asmjit::FuncNode* fn = cc_.addFunc(func_signature(p_));
         if (fn == nullptr) return asmjit::kErrorOutOfMemory;
+        func_ = fn;
         // A frame-pointer frame: what gdb and perf walk JIT frames by (tools/).
         fn->frame().setPreservedFP();
         Vec<uint8_t> is_param;
@@ -116,24 +120,16 @@ public:
             if (zeroed[v]) arch().zero_reg(regs_[v], p_.vars[v]);
         }
         if (!count_reads()) return asmjit::kErrorOutOfMemory;
-        for (const Inst& in : p_.insts) {
-            switch (in.kind) {  // not lowered yet: reported as a code generation failure
-                case Kind::binop_imm: case Kind::branch_cmp: case Kind::branch_cmp_imm: case Kind::switch_:
-                case Kind::call_indirect: case Kind::call_self:
-                    return asmjit::kErrorFeatureNotEnabled;
-                case Kind::binop: if (in.mixed) return asmjit::kErrorFeatureNotEnabled; break;
-                case Kind::load: case Kind::store:
-                    if (in.c >= 0 || !(in.mem == Mem::i32 || in.mem == Mem::b64)) return asmjit::kErrorFeatureNotEnabled;
-                    break;
-                default: break;
-            }
-        }
         for (size_t k = 0; k < p_.insts.size(); ++k) {
-            if (fuses_with_next(k)) {
+            const Fuse f = fuses_with_next(k);
+            if (f == Fuse::jump_only) {
                 arch().compare_branch(p_.insts[k], label(p_.insts[k + 1].a));
                 ++k;
-            } else {
-                emit(p_.insts[k]);
+            } else if (f == Fuse::keep_result) {
+                arch().compare_set_branch(p_.insts[k], label(p_.insts[k + 1].a));
+                ++k;
+            } else if (!emit(p_.insts[k])) {
+                return asmjit::kErrorOutOfMemory;
             }
         }
         if (p_.ret == Type::void_) {
@@ -154,6 +150,12 @@ protected:
     RegArray<asmjit::Label> labels_;
 
     Vec<uint32_t> reads_;  // per variable: how many instructions read it
+    asmjit::FuncNode* func_ = nullptr;
+    struct Run {
+        int64_t first;  // the first value of a run of cases with one target
+        int32_t label;
+    };
+    Vec<Run> runs_;
 
     Arch& arch() { return static_cast<Arch&>(*this); }
 
@@ -171,30 +173,74 @@ protected:
         return true;
     }
 
-    // A comparison whose result only the next instruction, a branch, reads:
-    // compare and jump on the flags, without the 0/1 in a register.
-    bool fuses_with_next(size_t k) const {
+    // A comparison the next instruction, a branch, reads: compare and jump
+    // on the flags. When only that branch reads the result, without the 0/1
+    // in a register (jump_only); otherwise (integers) the 0/1 is set from
+    // the same flags (keep_result).
+    enum class Fuse { none, jump_only, keep_result };
+    Fuse fuses_with_next(size_t k) const {
         const Inst& in = p_.insts[k];
-        if (in.kind != Kind::binop || !is_compare(in.op) || k + 1 >= p_.insts.size()) return false;
+        if (in.kind != Kind::binop || !is_compare(in.op) || k + 1 >= p_.insts.size()) return Fuse::none;
         const Inst& next = p_.insts[k + 1];
-        return next.kind == Kind::branch && next.b == in.dst && reads_[static_cast<size_t>(in.dst)] == 1;
+        if (next.kind != Kind::branch || next.b != in.dst) return Fuse::none;
+        if (reads_[static_cast<size_t>(in.dst)] == 1) return Fuse::jump_only;
+        return type(in.a) == Type::f64 ? Fuse::none : Fuse::keep_result;
     }
+
     Type type(int32_t v) const { return p_.vars[static_cast<size_t>(v)]; }
     const RegT& reg(int32_t v) { return regs_[static_cast<size_t>(v)]; }
     asmjit::Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
 
-    void emit(const Inst& in) {
+    // A switch: the bounds check (unsigned: negative values too go to the
+    // default), then a binary search over the runs of equal targets, so
+    // that at most log2(runs) + 1 compares run. (This asmjit's Compiler
+    // cannot be given an indirect jump with its targets from a reused
+    // compiler: a jump table would need our own allocator.)
+    bool switch_(const Inst& in) {
+        Inst check = in;
+        check.kind = Kind::branch_cmp_imm;
+        check.op = BinOp::uge;
+        arch().compare_branch_imm(check, label(in.b));
+        if (in.imm == 0) return true;
+        runs_.clear();
+        for (int64_t i = 0; i < in.imm; ++i) {
+            const int32_t l = p_.switch_labels[static_cast<size_t>(in.args + i)];
+            if (!runs_.empty() && runs_.back().label == l) continue;
+            if (!runs_.push({i, l})) return false;
+        }
+        search(in, 0, runs_.size());
+        return true;
+    }
+
+    void search(const Inst& in, size_t lo, size_t hi) {
+        if (hi - lo == 1) return arch().jump(label(runs_[lo].label));
+        const size_t mid = lo + (hi - lo) / 2;
+        const asmjit::Label right = cc_.newLabel();
+        Inst ge = in;
+        ge.kind = Kind::branch_cmp_imm;
+        ge.op = BinOp::ge;
+        ge.imm = runs_[mid].first;
+        arch().compare_branch_imm(ge, right);
+        search(in, lo, mid);
+        cc_.bind(right);
+        search(in, mid, hi);
+    }
+
+    bool emit(const Inst& in) {
         switch (in.kind) {
             case Kind::const_int: arch().const_int(in); break;
             case Kind::const_f64: arch().const_f64(in); break;
             case Kind::mov: arch().mov(in.dst, in.a); break;
             case Kind::binop:
-                if (type(in.a) == Type::f64) {
+                if (in.mixed) {
+                    arch().mixed_binop(in);
+                } else if (type(in.a) == Type::f64) {
                     arch().f64_binop(in);
                 } else {
                     arch().int_binop(in);
                 }
                 break;
+            case Kind::binop_imm: arch().int_binop_imm(in); break;
             case Kind::neg: arch().neg(in); break;
             case Kind::not_: arch().not_(in); break;
             case Kind::convert:
@@ -209,10 +255,12 @@ protected:
             case Kind::bind: cc_.bind(label(in.a)); break;
             case Kind::jump: arch().jump(label(in.a)); break;
             case Kind::branch: arch().branch(reg(in.b), label(in.a)); break;
-            case Kind::call: call(in); break;
-            case Kind::binop_imm: case Kind::branch_cmp: case Kind::branch_cmp_imm: case Kind::switch_:
-            case Kind::call_indirect: case Kind::call_self:
-                break;  // refused by run() until lowered
+            case Kind::branch_cmp: arch().compare_branch(in, label(in.c)); break;
+            case Kind::branch_cmp_imm: arch().compare_branch_imm(in, label(in.c)); break;
+            case Kind::switch_: return switch_(in);
+            case Kind::call: call(in, arch().address(static_cast<uint64_t>(in.imm)), call_signature(p_, in)); break;
+            case Kind::call_indirect: call(in, arch().callee(in.a), call_signature(p_, in)); break;
+            case Kind::call_self: call(in, func_->label(), func_signature(p_)); break;
             case Kind::ret:
                 if (in.a < 0) {
                     cc_.ret();
@@ -221,13 +269,16 @@ protected:
                 }
                 break;
         }
+        return true;
     }
 
-    // Through a register holding the callee's address: any distance.
-    void call(const Inst& in) {
+    // A native call goes through a register holding the callee's address
+    // (any distance), an indirect one through its variable, a call of the
+    // function itself to its label.
+    template <class Target>
+    void call(const Inst& in, const Target& target, const asmjit::FuncSignatureBuilder& sig) {
         asmjit::InvokeNode* node = nullptr;
-        const asmjit::Error err =
-            cc_.invoke(&node, arch().address(static_cast<uint64_t>(in.imm)), call_signature(p_, in));
+        const asmjit::Error err = cc_.invoke(&node, target, sig);
         if (err != asmjit::kErrorOk) return;  // the CodeHolder's error handler has it
         for (int i = 0; i < in.nargs; ++i) {
             node->setArg(static_cast<size_t>(i), reg(p_.call_args[static_cast<size_t>(in.args + i)]));

@@ -41,6 +41,9 @@ private:
         }
     }
 
+    // The PTR variable a call_indirect goes through.
+    x86::Gp callee(int32_t v) { return gp(v); }
+
     x86::Gp address(uint64_t a) {
         const x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(a));
@@ -93,12 +96,15 @@ private:
     // dst = lhs op rhs. Two-operand x86 overwrites its first operand, so a
     // destination that is also the right operand computes into a temporary.
     void int_binop(const Inst& in) {
-        const x86::Gp d = gp(in.dst), a = gp(in.a), b = gp(in.b);
-        if (is_compare(in.op)) return int_compare(in.op, d, a, b);
-        if (in.op == BinOp::div || in.op == BinOp::rem) return int_divide(in.op, d, a, b);
-        const x86::Gp t = (in.dst == in.b && in.dst != in.a) ? similar(d) : d;
+        int_rr(in.op, gp(in.dst), gp(in.a), gp(in.b), in.dst == in.b && in.dst != in.a);
+    }
+
+    void int_rr(BinOp op, const x86::Gp& d, const x86::Gp& a, const x86::Gp& b, bool d_is_b) {
+        if (is_compare(op)) return int_compare(op, d, a, b);
+        if (op == BinOp::div || op == BinOp::rem) return int_divide(op, d, a, b);
+        const x86::Gp t = d_is_b ? similar(d) : d;
         cc_.mov(t, a);
-        switch (in.op) {
+        switch (op) {
             case BinOp::add: cc_.add(t, b); break;
             case BinOp::sub: cc_.sub(t, b); break;
             case BinOp::mul: cc_.imul(t, b); break;
@@ -111,14 +117,117 @@ private:
                 // The count goes in cl; x86 takes it modulo 32 or 64, as we want.
                 const x86::Gp c = cc_.newGpd();
                 cc_.mov(c, b.r32());
-                if (in.op == BinOp::shl) cc_.shl(t, c.r8());
-                if (in.op == BinOp::shr) cc_.sar(t, c.r8());
-                if (in.op == BinOp::ushr) cc_.shr(t, c.r8());
+                if (op == BinOp::shl) cc_.shl(t, c.r8());
+                if (op == BinOp::shr) cc_.sar(t, c.r8());
+                if (op == BinOp::ushr) cc_.shr(t, c.r8());
                 break;
             }
             default: break;
         }
         if (t != d) cc_.mov(d, t);
+    }
+
+    static bool fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+    // An I32 operand sign-extended to 64 bits; a 64-bit one as it is.
+    x86::Gp wide(int32_t v) {
+        if (type(v) != Type::i32) return gp(v);
+        const x86::Gp t = cc_.newGpq();
+        cc_.movsxd(t, gp(v));
+        return t;
+    }
+
+    // ptr ± int, int + ptr: 64-bit arithmetic on sign-extended operands.
+    void mixed_binop(const Inst& in) {
+        const x86::Gp a = wide(in.a), b = wide(in.b), t = cc_.newGpq();
+        cc_.mov(t, a);
+        if (in.op == BinOp::add) {
+            cc_.add(t, b);
+        } else {
+            cc_.sub(t, b);
+        }
+        cc_.mov(gp(in.dst), t);
+    }
+
+    // dst = lhs op imm, the immediate in the instruction where x86 takes
+    // one (a sign-extended 32-bit field); a 64-bit one goes in a register.
+    void int_binop_imm(const Inst& in) {
+        const x86::Gp d = gp(in.dst), a = gp(in.a);
+        const int64_t v = in.imm;
+        if (!fits32(v)) {
+            const x86::Gp r = cc_.newGpq();
+            cc_.mov(r, Imm(v));
+            return int_rr(in.op, d, a, r, false);
+        }
+        const int bits = a.size() * 8;
+        switch (in.op) {
+            case BinOp::eq: case BinOp::ne: case BinOp::lt: case BinOp::le: case BinOp::gt: case BinOp::ge:
+            case BinOp::ult: case BinOp::ule: case BinOp::ugt: case BinOp::uge:
+                cc_.cmp(a, Imm(v));
+                return set_bool(int_cond(in.op), d);
+            case BinOp::div: case BinOp::rem:
+                return int_divide_imm(in.op, d, a, v);
+            case BinOp::mul: cc_.imul(d, a, Imm(v)); return;
+            case BinOp::shl: case BinOp::shr: case BinOp::ushr: {
+                const int n = static_cast<int>(v & (bits - 1));
+                cc_.mov(d, a);
+                if (n == 0) return;
+                if (in.op == BinOp::shl) cc_.shl(d, n);
+                if (in.op == BinOp::shr) cc_.sar(d, n);
+                if (in.op == BinOp::ushr) cc_.shr(d, n);
+                return;
+            }
+            case BinOp::add: case BinOp::sub: case BinOp::and_: case BinOp::or_: case BinOp::xor_:
+                cc_.mov(d, a);
+                if (in.op == BinOp::add) cc_.add(d, Imm(v));
+                if (in.op == BinOp::sub) cc_.sub(d, Imm(v));
+                if (in.op == BinOp::and_) cc_.and_(d, Imm(v));
+                if (in.op == BinOp::or_) cc_.or_(d, Imm(v));
+                if (in.op == BinOp::xor_) cc_.xor_(d, Imm(v));
+                return;
+        }
+    }
+
+    // A constant divisor: 0 and -1 are decided here, any other needs no check.
+    void int_divide_imm(BinOp op, const x86::Gp& d, const x86::Gp& a, int64_t v) {
+        if (v == 0) {
+            if (op == BinOp::div) return void(cc_.xor_(d.r32(), d.r32()));
+            return void(cc_.mov(d, a));
+        }
+        if (v == -1) {
+            if (op == BinOp::rem) return void(cc_.xor_(d.r32(), d.r32()));
+            cc_.mov(d, a);
+            return void(cc_.neg(d));  // wraps: -MIN = MIN
+        }
+        const x86::Gp r = similar(d), lo = similar(d), hi = similar(d);
+        cc_.mov(r, Imm(v));
+        cc_.mov(lo, a);
+        if (d.size() == 4) {
+            cc_.cdq(hi, lo);
+        } else {
+            cc_.cqo(hi, lo);
+        }
+        cc_.idiv(hi, lo, r);
+        cc_.mov(d, op == BinOp::div ? lo : hi);
+    }
+
+    void compare_branch_imm(const Inst& in, const Label& target) {
+        if (fits32(in.imm)) {
+            cc_.cmp(gp(in.a), Imm(in.imm));
+        } else {
+            const x86::Gp r = cc_.newGpq();
+            cc_.mov(r, Imm(in.imm));
+            cc_.cmp(gp(in.a), r);
+        }
+        cc_.j(int_cond(in.op), target);
+    }
+
+    // An integer comparison whose 0/1 is read again later: set it from the
+    // flags and jump on the same flags (mov and movzx leave them alone).
+    void compare_set_branch(const Inst& in, const Label& target) {
+        cc_.cmp(gp(in.a), gp(in.b));
+        set_bool(int_cond(in.op), gp(in.dst));
+        cc_.j(int_cond(in.op), target);
     }
 
     // idiv faults on a zero divisor and on MIN / -1: both are decided
@@ -284,26 +393,44 @@ private:
         cc_.bind(done);
     }
 
-    x86::Mem at(const Inst& in, Type t) {
-        return t == Type::i32 ? x86::dword_ptr(gp(in.a), static_cast<int32_t>(in.imm))
-                              : x86::qword_ptr(gp(in.a), static_cast<int32_t>(in.imm));
+    static uint32_t shift_of(uint8_t scale) { return scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0; }
+
+    // base + index * scale + offset, of the access's width.
+    x86::Mem at(const Inst& in) {
+        const auto disp = static_cast<int32_t>(in.imm);
+        const auto size = static_cast<uint32_t>(mem_bytes(in.mem));
+        if (in.c < 0) return x86::ptr(gp(in.a), disp, size);
+        return x86::ptr(gp(in.a), wide(in.c), shift_of(in.scale), disp, size);
     }
 
     void load(const Inst& in) {
-        const Type t = type(in.dst);
-        if (t == Type::f64) {
-            cc_.movsd(xmm(in.dst), at(in, t));
-        } else {
-            cc_.mov(gp(in.dst), at(in, t));
+        const x86::Mem m = at(in);
+        if (type(in.dst) == Type::f64) return void(cc_.movsd(xmm(in.dst), m));
+        const x86::Gp d = gp(in.dst);
+        switch (in.mem) {
+            case Mem::b64: cc_.mov(d, m); break;
+            case Mem::i32:
+                if (d.size() == 4) {
+                    cc_.mov(d, m);
+                } else {
+                    cc_.movsxd(d, m);
+                }
+                break;
+            case Mem::u32: cc_.mov(d.r32(), m); break;  // writing 32 bits clears the upper half
+            case Mem::i16: case Mem::i8: cc_.movsx(d, m); break;
+            case Mem::u16: case Mem::u8: cc_.movzx(d.r32(), m); break;
         }
     }
 
     void store(const Inst& in) {
-        const Type t = type(in.b);
-        if (t == Type::f64) {
-            cc_.movsd(at(in, t), xmm(in.b));
-        } else {
-            cc_.mov(at(in, t), gp(in.b));
+        const x86::Mem m = at(in);
+        if (type(in.b) == Type::f64) return void(cc_.movsd(m, xmm(in.b)));
+        const x86::Gp s = gp(in.b);
+        switch (in.mem) {
+            case Mem::b64: cc_.mov(m, s); break;
+            case Mem::i32: case Mem::u32: cc_.mov(m, s.r32()); break;
+            case Mem::i16: case Mem::u16: cc_.mov(m, s.r16()); break;
+            case Mem::i8: case Mem::u8: cc_.mov(m, s.r8()); break;
         }
     }
 };
