@@ -308,3 +308,79 @@ TEST_CASE("npk_jit_disassemble: misuse", "[tools][dump]") {
     CHECK(npk_jit_disassemble(f, buf.data(), buf.size()) == -1);
     CHECK(npk_last_error() == NPK_ERR_JIT_NOT_FUNCTION);
 }
+
+// The program text of every kind the builder records, from the record
+// itself (no build: the text does not depend on any back end).
+#include "codegen/builder.h"
+#include "codegen/dump.h"
+
+TEST_CASE("NPK_JIT_DUMP=ir: the text of every kind of instruction", "[tools][dump]") {
+    npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+    const int32_t p = npk_jit_param(b, NPK_JIT_PTR);       // v0
+    const int32_t x = npk_jit_param(b, NPK_JIT_I64);       // v1
+    const int32_t c = npk_jit_var(b, NPK_JIT_I32);         // v2
+    const int32_t d = npk_jit_var(b, NPK_JIT_F64);         // v3
+    const int32_t q = npk_jit_var(b, NPK_JIT_PTR);         // v4
+    const int32_t l0 = npk_jit_label(b), l1 = npk_jit_label(b);
+    const int32_t table[3] = {l0, l1, l0};
+    const int32_t args[1] = {x};
+    REQUIRE(npk_jit_const_i64(b, x, -5) == 0);
+    REQUIRE(npk_jit_const_f64(b, d, 2.5) == 0);
+    REQUIRE(npk_jit_mov(b, q, p) == 0);
+    REQUIRE(npk_jit_op(b, NPK_JIT_ADD, q, q, x) == 0);
+    REQUIRE(npk_jit_op_imm(b, NPK_JIT_SHL, x, x, 3) == 0);
+    REQUIRE(npk_jit_neg(b, x, x) == 0);
+    REQUIRE(npk_jit_not(b, x, x) == 0);
+    REQUIRE(npk_jit_convert(b, c, x) == 0);
+    REQUIRE(npk_jit_load(b, x, p, 8) == 0);
+    REQUIRE(npk_jit_store_sized(b, p, -4, c, NPK_JIT_MEM_U8) == 0);
+    REQUIRE(npk_jit_load_indexed(b, c, p, x, 4, 16, NPK_JIT_MEM_I16) == 0);
+    REQUIRE(npk_jit_bind(b, l0) == 0);
+    REQUIRE(npk_jit_jump(b, l1) == 0);
+    REQUIRE(npk_jit_branch_if(b, c, l0) == 0);
+    REQUIRE(npk_jit_branch_cmp(b, NPK_JIT_ULT, x, x, l1) == 0);
+    REQUIRE(npk_jit_branch_cmp_imm(b, NPK_JIT_GE, c, 7, l0) == 0);
+    REQUIRE(npk_jit_switch(b, x, 3, table, l1) == 0);
+    REQUIRE(npk_jit_call_native(b, x, reinterpret_cast<const void*>(uintptr_t{0x1234}), NPK_JIT_I64, 1, args) == 0);
+    REQUIRE(npk_jit_call_indirect(b, -1, q, NPK_JIT_VOID, 0, nullptr) == 0);
+    const int32_t self_args[2] = {p, x};
+    REQUIRE(npk_jit_call_self(b, x, 2, self_args) == 0);
+    REQUIRE(npk_jit_bind(b, l1) == 0);
+    REQUIRE(npk_jit_ret(b, x) == 0);
+
+    npk::codegen::Text t;
+    npk::codegen::program_text(b->prog, t);
+    REQUIRE(t.ok());
+    const std::string text = t.c_str();
+    INFO(text);
+    CHECK(text ==
+          ";; program: 5 variables, 2 labels, 22 instructions\n"
+          "  param 0: v0 ptr\n"
+          "  param 1: v1 i64\n"
+          "  var i32: v2\n"
+          "  var f64: v3\n"
+          "  var ptr: v4\n"
+          "   0  v1 = const -5\n"
+          "   1  v3 = const 2.5\n"
+          "   2  v4 = v0\n"
+          "   3  v4 = add v4, v1 (pointer arithmetic)\n"
+          "   4  v1 = shl v1, 3\n"
+          "   5  v1 = neg v1\n"
+          "   6  v1 = not v1\n"
+          "   7  v2 = convert v1 (i64 to i32)\n"
+          "   8  v1 = load.64 [v0 + 8]\n"
+          "   9  store.u8 [v0 - 4] = v2\n"
+          "  10  v2 = load.i16 [v0 + v1*4 + 16]\n"
+          "  11  L0:\n"
+          "  12  jump L1\n"
+          "  13  if v2 goto L0\n"
+          "  14  if v1 ult v1 goto L1\n"
+          "  15  if v2 ge 7 goto L0\n"
+          "  16  switch v1 [L0, L1, L0] else L1\n"
+          "  17  v1 = call 0x1234(v1) -> i64\n"
+          "  18  call [v4]() -> void\n"
+          "  19  v1 = call self(v0, v1) -> i64\n"
+          "  20  L1:\n"
+          "  21  ret v1\n");
+    npk_jit_builder_free(b);
+}
