@@ -53,6 +53,13 @@ private:
 
     // The PTR variable a call_indirect goes through.
     a64::Gp callee(int32_t v) { return gp(v); }
+    // The function's own entry: a64::Compiler's invoke of a label emits
+    // "blr label", which does not exist; adr + blr does.
+    a64::Gp self_callee(const asmjit::Label& entry) {
+        const a64::Gp r = cc_.newGpx();
+        cc_.adr(r, entry);
+        return r;
+    }
 
     a64::Gp address(uint64_t a) {
         const a64::Gp r = cc_.newGpx();

@@ -260,7 +260,7 @@ protected:
             case Kind::switch_: return switch_(in);
             case Kind::call: call(in, arch().address(static_cast<uint64_t>(in.imm)), call_signature(p_, in)); break;
             case Kind::call_indirect: call(in, arch().callee(in.a), call_signature(p_, in)); break;
-            case Kind::call_self: call(in, func_->label(), func_signature(p_)); break;
+            case Kind::call_self: call(in, arch().self_callee(func_->label()), func_signature(p_)); break;
             case Kind::ret:
                 if (in.a < 0) {
                     cc_.ret();

@@ -43,6 +43,7 @@ private:
 
     // The PTR variable a call_indirect goes through.
     x86::Gp callee(int32_t v) { return gp(v); }
+    asmjit::Label self_callee(const asmjit::Label& entry) { return entry; }  // call rel32
 
     x86::Gp address(uint64_t a) {
         const x86::Gp r = cc_.newGpq();
