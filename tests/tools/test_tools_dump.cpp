@@ -172,7 +172,7 @@ TEST_CASE("NPK_JIT_DUMP=ir,asm: the program and the code of each built function,
     npk_wildx_free(f);
 }
 
-TEST_CASE("NPK_JIT_DUMP=ir or =asm alone; stderr without NPK_JIT_DUMP_FILE", "[tools][dump]") {
+TEST_CASE("NPK_JIT_DUMP=ir or =asm alone, to stderr without NPK_JIT_DUMP_FILE", "[tools][dump]") {
     SECTION("ir") {
         DumpEnv env("ir", nullptr);
         StderrCapture err;
