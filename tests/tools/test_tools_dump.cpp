@@ -20,13 +20,6 @@ using namespace npk::test;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // A new file per test case: the runtime keeps the dump file open while
 // NPK_JIT_DUMP_FILE names it (all cases may run in one process).
 int g_case = 0;
