@@ -296,7 +296,10 @@ NPK_API int32_t npk_jit_branch_cmp_imm(npk_jit_builder* b, int32_t cmp, int32_t 
  * dflt. value is an integer variable (I32, I64 or PTR, compared as a
  * signed number); n is 0..NPK_JIT_MAX_SWITCH (otherwise
  * NPK_ERR_JIT_BAD_SWITCH); the n labels are copied, and may repeat.
- * Lowered to a bounds check and a jump table where the host allows.
+ * Lowered to one bounds check, then, over the runs of equal labels, a
+ * binary search when there are at most 4 runs and a jump table otherwise
+ * (on AArch64 only while the function stays within 1 MiB of its tables,
+ * else the binary search: 1 + log2(runs) compares).
  */
 #define NPK_JIT_MAX_SWITCH 65536
 NPK_API int32_t npk_jit_switch(npk_jit_builder* b, int32_t value, int32_t n, const int32_t* labels, int32_t dflt);

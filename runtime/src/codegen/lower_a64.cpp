@@ -51,15 +51,16 @@ private:
         if (first) cc_.movz(r, Imm(0), Imm(0));
     }
 
-    // The PTR variable a call_indirect goes through.
-    a64::Gp callee(int32_t v) { return gp(v); }
-    // The function's own entry: a64::Compiler's invoke of a label emits
-    // "blr label", which does not exist; adr + blr does.
-    a64::Gp self_callee(const asmjit::Label& entry) {
+    // A call of the function itself: through its entry's address (this
+    // asmjit's Compiler turns an invoke of a label into an invalid blr).
+    a64::Gp self_target(const Label& entry) {
         const a64::Gp r = cc_.newGpx();
         cc_.adr(r, entry);
         return r;
     }
+
+    // The PTR variable a call_indirect goes through.
+    a64::Gp callee(int32_t v) { return gp(v); }
 
     a64::Gp address(uint64_t a) {
         const a64::Gp r = cc_.newGpx();
@@ -214,6 +215,20 @@ private:
     }
 
     // through the table of offsets from its own start (adr reaches 1 MiB).
+    // adr reaches ±1 MiB.
+    static constexpr size_t kTableReach = size_t{1} << 20;
+
+    // The value is in 0..n-1 (checked before): zero-extending it is enough.
+    void jump_table(const Inst& in, const Label& table, JumpAnnotation* ann) {
+        const a64::Gp v = gp(in.a);
+        const a64::Gp idx = cc_.newGpx(), base = cc_.newGpx(), off = cc_.newGpx();
+        cc_.mov(v.size() == 4 ? idx.w() : idx, v);
+        cc_.adr(base, table);
+        cc_.ldrsw(off, a64::ptr(base, idx, arm::lsl(2)));
+        cc_.add(base, base, off);
+        cc_.br(base, ann);
+    }
+
     // Three-operand forms read both operands before writing: any aliasing is fine.
     void int_binop(const Inst& in) { int_rr(in.op, gp(in.dst), gp(in.a), gp(in.b)); }
 

@@ -87,8 +87,11 @@ inline asmjit::FuncSignatureBuilder call_signature(const Program& p, const Inst&
 // f64_binop, neg, not_, convert (between different types), load, store
 // (any width, any index), jump, branch, compare_branch (a comparison
 // fused with a branch: binop + branch, branch_cmp), compare_set_branch
-// (the same, also setting the 0/1) and compare_branch_imm (which a
-// switch is made of).
+// (the same, also setting the 0/1), compare_branch_imm (a switch's bounds
+// check and search), self_target (what a call of the function itself
+// goes to), jump_table (a switch's indexed jump through a table
+// of 32-bit offsets from its label) and kTableReach (how far that label
+// may be from the jump).
 template <class Arch, class CompilerT, class RegT>
 class Lowering {
 public:
@@ -120,6 +123,7 @@ public:
             if (zeroed[v]) arch().zero_reg(regs_[v], p_.vars[v]);
         }
         if (!count_reads()) return asmjit::kErrorOutOfMemory;
+        tables_reach_ = tables_fit();
         for (size_t k = 0; k < p_.insts.size(); ++k) {
             const Fuse f = fuses_with_next(k);
             if (f == Fuse::jump_only) {
@@ -140,6 +144,15 @@ public:
             cc_.ret(r);
         }
         cc_.endFunc();
+        for (const Table& t : tables_) {
+            const asmjit::Label table(t.label);
+            cc_.align(asmjit::AlignMode::kData, 4);
+            cc_.bind(table);
+            const Inst& in = p_.insts[t.inst];
+            for (int64_t i = 0; i < in.imm; ++i) {
+                cc_.embedLabelDelta(label(p_.switch_labels[static_cast<size_t>(in.args + i)]), table, 4);
+            }
+        }
         return cc_.finalize();
     }
 
@@ -156,6 +169,13 @@ protected:
         int32_t label;
     };
     Vec<Run> runs_;
+    struct Table {
+        uint32_t label;  // asmjit's id of the table's label
+        uint32_t inst;   // the switch_
+    };
+    Vec<Table> tables_;
+    bool tables_reach_ = true;
+    Vec<uint32_t> seen_;  // per label: the last table that named it (+1)
 
     Arch& arch() { return static_cast<Arch&>(*this); }
 
@@ -192,11 +212,13 @@ protected:
     asmjit::Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }
 
     // A switch: the bounds check (unsigned: negative values too go to the
-    // default), then a binary search over the runs of equal targets, so
-    // that at most log2(runs) + 1 compares run. (This asmjit's Compiler
-    // cannot be given an indirect jump with its targets from a reused
-    // compiler: a jump table would need our own allocator.)
-    bool switch_(const Inst& in) {
+    // default), then, over the runs of equal targets, a binary search when
+    // there are few (at most 1 + log2(runs) compares) or a jump through a
+    // table of 32-bit offsets from the table's start (placed after the
+    // code by run()) when there are more and the host's reach allows.
+    static constexpr size_t kSearchRuns = 4;
+
+    bool switch_(const Inst& in, size_t k) {
         Inst check = in;
         check.kind = Kind::branch_cmp_imm;
         check.op = BinOp::uge;
@@ -208,8 +230,43 @@ protected:
             if (!runs_.empty() && runs_.back().label == l) continue;
             if (!runs_.push({i, l})) return false;
         }
-        search(in, 0, runs_.size());
+        if (runs_.size() <= kSearchRuns || !tables_reach_) {
+            search(in, 0, runs_.size());
+            return true;
+        }
+        const asmjit::Label table = cc_.newLabel();
+        asmjit::JumpAnnotation* ann = annotation();
+        if (ann == nullptr || !tables_.push({table.id(), static_cast<uint32_t>(k)})) return false;
+        arch().jump_table(in, table, ann);
         return true;
+    }
+
+    // The distinct targets of the runs_, for asmjit's register allocator.
+    asmjit::JumpAnnotation* annotation() {
+        asmjit::JumpAnnotation* ann = cc_.newJumpAnnotation();
+        if (ann == nullptr) return nullptr;
+        if (seen_.size() < p_.label_bound.size()) {
+            if (!seen_.reserve(p_.label_bound.size())) return nullptr;
+            while (seen_.size() < p_.label_bound.size()) (void)seen_.push(0);
+        }
+        const auto mark = static_cast<uint32_t>(tables_.size() + 1);
+        for (const Run& r : runs_) {
+            if (seen_[static_cast<size_t>(r.label)] == mark) continue;
+            seen_[static_cast<size_t>(r.label)] = mark;
+            if (ann->addLabel(label(r.label)) != asmjit::kErrorOk) return nullptr;
+        }
+        return ann;
+    }
+
+    // Whether every table can sit within the host's reach of the code
+    // that reads it (AArch64 adr: 1 MiB), judged from a generous bound of
+    // the code's size.
+    bool tables_fit() const {
+        size_t entries = 0;
+        for (const Inst& in : p_.insts) {
+            if (in.kind == Kind::switch_) entries += static_cast<size_t>(in.imm);
+        }
+        return p_.insts.size() * 64 + entries * 4 < Arch::kTableReach;
     }
 
     void search(const Inst& in, size_t lo, size_t hi) {
@@ -257,10 +314,10 @@ protected:
             case Kind::branch: arch().branch(reg(in.b), label(in.a)); break;
             case Kind::branch_cmp: arch().compare_branch(in, label(in.c)); break;
             case Kind::branch_cmp_imm: arch().compare_branch_imm(in, label(in.c)); break;
-            case Kind::switch_: return switch_(in);
+            case Kind::switch_: return switch_(in, static_cast<size_t>(&in - p_.insts.begin()));
             case Kind::call: call(in, arch().address(static_cast<uint64_t>(in.imm)), call_signature(p_, in)); break;
             case Kind::call_indirect: call(in, arch().callee(in.a), call_signature(p_, in)); break;
-            case Kind::call_self: call(in, arch().self_callee(func_->label()), func_signature(p_)); break;
+            case Kind::call_self: call(in, arch().self_target(func_->label()), func_signature(p_)); break;
             case Kind::ret:
                 if (in.a < 0) {
                     cc_.ret();
@@ -297,6 +354,10 @@ asmjit::Error lower_with(const Program& p, asmjit::CodeHolder& code) {
     thread_local CompilerT cc;
     asmjit::Error err = code.attach(&cc);
     if (err != asmjit::kErrorOk) return err;
+    // This asmjit keeps the list of jump annotations across a detach while
+    // its zone is reset: a stale list would write the next annotation
+    // over freed memory.
+    cc._jumpAnnotations.reset();
     L lowering(cc, p);
     err = lowering.run();
     code.detach(&cc);

@@ -41,9 +41,11 @@ private:
         }
     }
 
+    // A call of the function itself: a direct call to its entry.
+    Label self_target(const Label& entry) { return entry; }
+
     // The PTR variable a call_indirect goes through.
     x86::Gp callee(int32_t v) { return gp(v); }
-    asmjit::Label self_callee(const asmjit::Label& entry) { return entry; }  // call rel32
 
     x86::Gp address(uint64_t a) {
         const x86::Gp r = cc_.newGpq();
@@ -200,16 +202,22 @@ private:
             cc_.mov(d, a);
             return void(cc_.neg(d));  // wraps: -MIN = MIN
         }
-        const x86::Gp r = similar(d), lo = similar(d), hi = similar(d);
+        const x86::Gp r = similar(d);
         cc_.mov(r, Imm(v));
+        idiv(op, d, a, r);
+    }
+
+    // out = a / b or a % b by idiv: b neither 0 nor -1.
+    void idiv(BinOp op, const x86::Gp& out, const x86::Gp& a, const x86::Gp& b) {
+        const x86::Gp lo = similar(out), hi = similar(out);
         cc_.mov(lo, a);
-        if (d.size() == 4) {
+        if (out.size() == 4) {
             cc_.cdq(hi, lo);
         } else {
             cc_.cqo(hi, lo);
         }
-        cc_.idiv(hi, lo, r);
-        cc_.mov(d, op == BinOp::div ? lo : hi);
+        cc_.idiv(hi, lo, b);
+        cc_.mov(out, op == BinOp::div ? lo : hi);
     }
 
     void compare_branch_imm(const Inst& in, const Label& target) {
@@ -231,23 +239,30 @@ private:
         cc_.j(int_cond(in.op), target);
     }
 
+    // lea reaches ±2 GiB: any function.
+    static constexpr size_t kTableReach = size_t{1} << 31;
+
+    // The value is in 0..n-1 (checked before): zero-extending it is enough.
+    void jump_table(const Inst& in, const Label& table, JumpAnnotation* ann) {
+        const x86::Gp v = gp(in.a);
+        const x86::Gp idx = cc_.newGpq(), base = cc_.newGpq(), target = cc_.newGpq();
+        cc_.mov(v.size() == 4 ? idx.r32() : idx, v);
+        cc_.lea(base, x86::ptr(table));
+        cc_.movsxd(target, x86::dword_ptr(base, idx, 2));
+        cc_.add(target, base);
+        cc_.jmp(target, ann);
+    }
+
     // idiv faults on a zero divisor and on MIN / -1: both are decided
     // before it (x/0 = 0, x%0 = x, MIN/-1 = MIN, MIN%-1 = 0).
     void int_divide(BinOp op, const x86::Gp& d, const x86::Gp& a, const x86::Gp& b) {
-        const x86::Gp r = similar(d), lo = similar(d), hi = similar(d);
+        const x86::Gp r = similar(d);
         const Label by_zero = cc_.newLabel(), by_minus1 = cc_.newLabel(), done = cc_.newLabel();
         cc_.test(b, b);
         cc_.jz(by_zero);
         cc_.cmp(b, -1);
         cc_.je(by_minus1);
-        cc_.mov(lo, a);
-        if (d.size() == 4) {
-            cc_.cdq(hi, lo);
-        } else {
-            cc_.cqo(hi, lo);
-        }
-        cc_.idiv(hi, lo, b);
-        cc_.mov(r, op == BinOp::div ? lo : hi);
+        idiv(op, r, a, b);
         cc_.jmp(done);
         cc_.bind(by_zero);
         if (op == BinOp::div) {

@@ -62,7 +62,8 @@ inline bool mem_signed(Mem m) { return m == Mem::i8 || m == Mem::i16 || m == Mem
 //               or I32 for a comparison), or pointer arithmetic:
 //               ADD ptr+int or int+ptr -> ptr, SUB ptr-int -> ptr (the
 //               int I32, sign-extended, or I64), SUB ptr-ptr -> I64 (or
-//               ptr). `mixed` tells a lowering to look at the types.
+//               ptr). `mixed` is set when a and b differ in type: a
+//               lowering sign-extends the I32 one and works in 64 bits.
 //   binop_imm   dst = a <op> imm; a integer (never F64), imm already at
 //               a's type (I32: sign-extended from its low 32 bits); dst as
 //               in binop (ptr ADD / SUB imm -> ptr)
@@ -106,7 +107,7 @@ struct Inst {
     uint8_t nargs;      // calls
     Mem mem;            // load, store
     uint8_t scale = 1;  // load, store: 1, 2, 4, 8
-    bool mixed = false; // binop: pointer arithmetic (operand types differ, or ptr - ptr -> I64)
+    bool mixed = false; // binop: pointer arithmetic between different types (ptr ± I32 / I64)
     uint8_t spare = 0;
     int32_t dst = -1;
     int32_t a = -1;

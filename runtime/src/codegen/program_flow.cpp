@@ -184,7 +184,7 @@ bool entry_zeroed(const Program& p, Vec<uint8_t>* out) {
     if (!kill.reserve(nb) || !seen.reserve(nb)) return false;
     for (size_t blk = 0; blk < nb; ++blk) (void)(kill.push(0) && seen.push(0));
     for (int32_t v : p.params) (*out)[static_cast<size_t>(v)] = 2;  // never zeroed
-    size_t budget = size_t{64} << 20;
+    size_t budget = size_t{16} << 20;  // steps: well under 0.1 s
     for (size_t v = 0; v < nv; ++v) {
         if (ue.start[v] == ue.start[v + 1] || (*out)[v] == 2) continue;
         if (budget == 0) {
