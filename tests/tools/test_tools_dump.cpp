@@ -4,6 +4,9 @@
 #include "support.h"
 #include "tools_support.h"
 
+#include "arch/arch.h"
+#include "skip.h"
+
 #include <npk/jitbuild.h>
 
 #include <unistd.h>
@@ -252,6 +255,28 @@ TEST_CASE("NPK_JIT_DUMP_FILE that cannot be written: said once, the dump goes to
     CHECK(text.find(";; function b i64()") != std::string::npos);
     npk_wildx_free(f);
     npk_wildx_free(g);
+}
+
+TEST_CASE("NPK_JIT_DUMP: validated bytes (npk_jit_build_bytes) are dumped as code, without a program",
+          "[tools][dump]") {
+    if (!npk_jit_host_supported()) npk_test_skip("no code generator for this CPU");
+    // i64 add(i64 a, i64 b): lea rax, [rdi + rsi]; ret / add x0, x0, x1; ret
+    const std::vector<unsigned char> code =
+        npk::arch::kCpu == npk::arch::Cpu::x86_64
+            ? std::vector<unsigned char>{0x48, 0x8D, 0x04, 0x37, 0xC3}
+            : std::vector<unsigned char>{0x00, 0x00, 0x01, 0x8B, 0xC0, 0x03, 0x5F, 0xD6};
+    const int32_t two_i64[] = {NPK_JIT_I64, NPK_JIT_I64};
+    DumpEnv env("ir,asm", dump_path().c_str());
+    void* f = npk_jit_build_bytes_named(code.data(), code.size(), NPK_JIT_I64, 2, two_i64, 0, "user_add");
+    REQUIRE(f != nullptr);
+    const std::string text = slurp(dump_path());
+    INFO(text);
+    CHECK(text.rfind(";; function user_add i64(i64, i64) at ", 0) == 0);
+    CHECK(text.find(";; program") == std::string::npos);
+    CHECK(text == disassembly(f) + "\n");
+    CHECK(header_size(text) == code.size());
+    check_listing_matches_memory(text, f, code.size());
+    npk_wildx_free(f);
 }
 
 TEST_CASE("npk_jit_disassemble: the listing of a built function", "[tools][dump]") {
