@@ -25,13 +25,6 @@ using namespace npk::test;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 struct MapLine {
     uintptr_t start;
     size_t size;

@@ -10,9 +10,19 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace npk::test {
+
+// The whole file at `path` ("" if it cannot be read).
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 
 // i64 f(void) { return k; }, named `name` unless nullptr.
 inline npk_jit_builder* const_builder(int64_t k, const char* name) {

@@ -137,6 +137,7 @@ const std::vector<RuntimeSymbol>& runtime_symbols() {
          {C::Pointer, {C::Pointer, kSizeT, C::SInt32, C::SInt32, C::Pointer, C::UInt32, C::Pointer}}, R::PageAlloc},
         {"npk_jit_builder_name", address_of(&npk_jit_builder_name), {C::SInt32, {C::Pointer, C::Pointer}}, R::None},
         {"npk_jit_name", address_of(&npk_jit_name), {C::SInt32, {C::Pointer, C::Pointer, kSizeT}}, R::None},
+        {"npk_jit_disassemble", address_of(&npk_jit_disassemble), {C::SInt32, {C::Pointer, C::Pointer, kSizeT}}, R::None},
         {"npk_jit_region_new", address_of(&npk_jit_region_new), {C::Pointer, {}}, R::None},
         {"npk_jit_region_add", address_of(&npk_jit_region_add), {C::Pointer, {C::Pointer, C::Pointer}}, R::None},
         {"npk_jit_region_seal", address_of(&npk_jit_region_seal), {C::SInt32, {C::Pointer}}, R::None},

@@ -495,6 +495,26 @@ NPK_API int32_t npk_jit_signature(const void* fn, char* buf, size_t n);
  */
 NPK_API int32_t npk_jit_name(const void* fn, char* buf, size_t n);
 
+/*
+ * The machine code of the live built function `fn` as text, the same
+ * listing NPK_JIT_DUMP=asm prints when it is built: a header line
+ *     ;; function NAME SIG at 0xADDRESS, N bytes of ARCH code
+ * then ";; code" and one line per instruction: its address, its offset
+ * in the function, its bytes in hex and the instruction (Intel syntax on
+ * x86-64 by Zydis, Capstone's on AArch64); bytes that decode to nothing
+ * are shown as ".byte". The builder's program is not kept after the
+ * build: NPK_JIT_DUMP=ir prints it then.
+ *
+ * Writes the text with its NUL into buf (n bytes) and returns its length.
+ * With buf NULL and n 0 it only returns the length (add 1 for the NUL).
+ * -1 for a NULL fn (NPK_ERR_NULL), anything but the start of a live
+ * EXECUTABLE built function (NPK_ERR_JIT_NOT_FUNCTION), a NULL buf with
+ * n > 0 (NPK_ERR_NULL), a buffer too small (NPK_ERR_JIT_BUFFER_TOO_SMALL,
+ * the message says how many bytes are needed; buf is unchanged) or no
+ * memory for the text (NPK_ERR_OUT_OF_MEMORY).
+ */
+NPK_API int32_t npk_jit_disassemble(const void* fn, char* buf, size_t n);
+
 NPK_EXTERN_C_END
 
 #endif /* NPK_JITBUILD_H */

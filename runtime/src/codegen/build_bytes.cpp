@@ -10,6 +10,7 @@
 #include <npk/jitbuild.h>
 #include <npk/validate.h>
 
+#include "codegen/dump.h"
 #include "codegen/fail.h"
 #include "codegen/lower.h"
 #include "codegen/region.h"
@@ -95,7 +96,10 @@ void* npk_jit_build_bytes_named(const void* code, size_t size, int32_t ret_type,
         }
         return nullptr;
     }
-    if (npk::wildx::seal(page) == 0 && publish_alone(page, size, sig, name != nullptr ? name : "", kOp)) return page;
+    if (npk::wildx::seal(page) == 0 && publish_alone(page, size, sig, name != nullptr ? name : "", kOp)) {
+        dump_function(Text(), name, sig, page, size);  // NPK_JIT_DUMP=asm: no program, the bytes
+        return page;
+    }
     npk::wildx::free_page(page);
     return nullptr;
 }

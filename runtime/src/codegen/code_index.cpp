@@ -111,7 +111,7 @@ void forget(uintptr_t base) {
     free_index(idx);
 }
 
-bool lookup(const void* fn, Sig* out, const char** name, uintptr_t* base) {
+bool lookup(const void* fn, Sig* out, const char** name, uintptr_t* base, size_t* span) {
     const uintptr_t a = reinterpret_cast<uintptr_t>(fn);
     const std::atomic<CodeIndex*>* s = slot(a, false);
     if (s == nullptr) return false;
@@ -131,6 +131,7 @@ bool lookup(const void* fn, Sig* out, const char** name, uintptr_t* base) {
     *out = idx->entries[lo].sig;
     if (name != nullptr) *name = idx->names != nullptr ? idx->names[lo] : nullptr;
     if (base != nullptr) *base = idx->base;
+    if (span != nullptr) *span = (lo + 1 < idx->count ? idx->entries[lo + 1].offset : idx->end) - off;
     return true;
 }
 

@@ -37,6 +37,9 @@ struct CodeIndex {
     // Per entry, its name (tools/tools.h), or nullptr for jit_fn_<address>;
     // the array is nullptr when no function is named. malloc'd, owned.
     char** names = nullptr;
+    // Where the last function's code ends, from base (set before publish):
+    // a function's bytes run to the next entry's offset, or to here.
+    size_t end = 0;
 };
 
 // Takes ownership of `entries` (malloc'd, sorted by offset).
@@ -54,8 +57,11 @@ void forget(uintptr_t base);
 
 // The signature of the live function starting exactly at `fn`, its name
 // if `name` is given (nullptr: the default name; it lives as long as the
-// function), and the start of its allocation if `base` is given.
-bool lookup(const void* fn, Sig* out, const char** name = nullptr, uintptr_t* base = nullptr);
+// function), the start of its allocation if `base` is given, and if `span`
+// is given, its bytes up to the next function's start (the fill between
+// them included) or the code's end.
+bool lookup(const void* fn, Sig* out, const char** name = nullptr, uintptr_t* base = nullptr,
+            size_t* span = nullptr);
 
 // Tells the tools (tools/tools.h) of the functions of a just-published
 // index; `end` is where the last function's code ends, from idx->base.

@@ -15,6 +15,7 @@
 
 #include "codegen/builder.h"
 #include "codegen/code_index.h"
+#include "codegen/dump.h"
 #include "codegen/fail.h"
 #include "codegen/lower.h"
 
@@ -112,6 +113,7 @@ int32_t seal_chunk(npk_jit_region* r, Chunk* c, const char* op) {
         const auto n = static_cast<uint32_t>(c->entries.size());
         CodeIndex* idx = make_index(reinterpret_cast<uintptr_t>(c->base), c->cap, c->entries.data(), n);
         if (idx != nullptr && !c->names.empty()) idx->names = c->names.data();  // as long as entries
+        if (idx != nullptr) idx->end = c->used;
         if (idx == nullptr || !publish(idx)) {
             if (idx != nullptr) std::free(idx);  // the entries and names stay the chunk's
             return fail(op, r, NPK_ERR_OUT_OF_MEMORY, "no memory for the signature table");
@@ -146,12 +148,14 @@ namespace {
 // What npk_jit_build and npk_jit_region_add share: checks and compiles
 // the builder, then frees it. NULL after reporting. `name` receives the
 // builder's name ("" if none).
-Compiled* take_and_compile(npk_jit_builder* b, const char* op, Sig* sig, char (&name)[tools::kMaxName + 1]) {
+Compiled* take_and_compile(npk_jit_builder* b, const char* op, Sig* sig, char (&name)[tools::kMaxName + 1],
+                           Text& ir) {
     Compiled* c = nullptr;
     name[0] = '\0';
     if (check_complete(b, op) == 0) {
         *sig = signature_of(b->prog);
         std::memcpy(name, b->name, sizeof name);
+        dump_program(b->prog, ir);  // NPK_JIT_DUMP=ir: the program goes with the builder
         c = compile(b->prog, op, b);
     }
     destroy(b);
@@ -177,7 +181,7 @@ bool prepare_name(Chunk* c, const char* name, char** copy) {
 }
 
 // Places compiled code in the region (room reserved at its upper bound).
-void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* name, const char* op) {
+void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* name, const Text& ir, const char* op) {
     const size_t room = max_size(comp);
     Chunk* c = chunk_with_room(r, room, op);
     if (c == nullptr) return nullptr;
@@ -197,6 +201,7 @@ void* region_place(npk_jit_region* r, Compiled* comp, Sig sig, const char* name,
     trap_fill(c->base + c->used, at - c->used);
     c->used = at + len;
     ++r->count;
+    dump_function(ir, name, sig, c->base + at, len);
     return c->base + at;
 }
 
@@ -208,6 +213,7 @@ bool publish_alone(void* page, size_t len, Sig sig, const char* name, const char
     if (entry != nullptr) {
         *entry = Entry{0, sig};
         idx = make_index(reinterpret_cast<uintptr_t>(page), npk::wildx::size(page), entry, 1);
+        if (idx != nullptr) idx->end = len;
         bool ready = idx != nullptr && name[0] == '\0';  // the default name needs nothing
         if (idx != nullptr && !ready) {
             idx->names = static_cast<char**>(std::calloc(1, sizeof(char*)));
@@ -240,7 +246,8 @@ void* npk_jit_build(npk_jit_builder* b) {
     constexpr const char* op = "npk_jit_build";
     Sig sig = 0;
     char name[npk::tools::kMaxName + 1];
-    Compiled* comp = take_and_compile(b, op, &sig, name);
+    Text ir;
+    Compiled* comp = take_and_compile(b, op, &sig, name, ir);
     if (comp == nullptr) return nullptr;
     void* page = npk::wildx::alloc(max_size(comp));  // reports its own errors (quota, OS)
     if (page == nullptr) {
@@ -249,7 +256,10 @@ void* npk_jit_build(npk_jit_builder* b) {
     }
     const size_t len = place(comp, page, op);
     destroy(comp);
-    if (len != 0 && npk::wildx::seal(page) == 0 && publish_alone(page, len, sig, name, op)) return page;
+    if (len != 0 && npk::wildx::seal(page) == 0 && publish_alone(page, len, sig, name, op)) {
+        dump_function(ir, name, sig, page, len);
+        return page;
+    }
     npk::wildx::free_page(page);
     return nullptr;
 }
@@ -273,9 +283,10 @@ void* npk_jit_region_add(npk_jit_region* r, npk_jit_builder* b) {
     }
     Sig sig = 0;
     char name[npk::tools::kMaxName + 1];
-    Compiled* comp = take_and_compile(b, op, &sig, name);
+    Text ir;
+    Compiled* comp = take_and_compile(b, op, &sig, name, ir);
     if (comp == nullptr) return nullptr;
-    void* fn = region_place(r, comp, sig, name, op);
+    void* fn = region_place(r, comp, sig, name, ir, op);
     destroy(comp);
     return fn;
 }

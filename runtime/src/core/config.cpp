@@ -68,24 +68,32 @@ size_t env_flag(const char* name) {
     return v != nullptr && std::strcmp(v, "1") == 0 ? 1 : 0;
 }
 
-// NPK_JIT_PERF: a comma-separated list of "map" and "jitdump".
-size_t env_perf() {
-    const char* v = std::getenv("NPK_JIT_PERF");
+// A comma-separated list of words, each naming a bit (NPK_JIT_PERF,
+// NPK_JIT_DUMP); anything else is reported once and switches it all off.
+struct Word {
+    const char* word;
+    size_t bit;
+};
+
+template <size_t N>
+size_t env_words(const char* var, const Word (&words)[N], const char* expected) {
+    const char* v = std::getenv(var);
     if (v == nullptr || *v == '\0') return 0;
     size_t bits = 0;
     for (const char* p = v;;) {
         const char* end = std::strchr(p, ',');
         const size_t n = end != nullptr ? static_cast<size_t>(end - p) : std::strlen(p);
-        if (n == 3 && std::strncmp(p, "map", 3) == 0) {
-            bits |= kPerfMap;
-        } else if (n == 7 && std::strncmp(p, "jitdump", 7) == 0) {
-            bits |= kPerfJitdump;
-        } else {
+        size_t bit = 0;
+        for (const Word& w : words) {
+            if (std::strlen(w.word) == n && std::strncmp(p, w.word, n) == 0) bit = w.bit;
+        }
+        if (bit == 0) {
             char shown[64 * 4 + 4];
             escape_value(v, shown);
-            warn_line(NPK_FACILITY_BUILDER, "ignoring NPK_JIT_PERF='%s': expected map, jitdump or map,jitdump", shown);
+            warn_line(NPK_FACILITY_BUILDER, "ignoring %s='%s': expected %s", var, shown, expected);
             return 0;
         }
+        bits |= bit;
         if (end == nullptr) break;
         p = end + 1;
     }
@@ -101,6 +109,16 @@ size_t env_verify() {
     escape_value(v, shown);
     warn_line(NPK_FACILITY_WILDX, "ignoring NPK_WILDX_VERIFY='%s': expected call; checked calls do not re-hash", shown);
     return 0;
+}
+
+size_t env_perf() {
+    static constexpr Word kWords[] = {{"map", kPerfMap}, {"jitdump", kPerfJitdump}};
+    return env_words("NPK_JIT_PERF", kWords, "map, jitdump or map,jitdump");
+}
+
+size_t env_dump() {
+    static constexpr Word kWords[] = {{"ir", kDumpIr}, {"asm", kDumpAsm}};
+    return env_words("NPK_JIT_DUMP", kWords, "ir, asm or ir,asm");
 }
 
 void load_from_env() {
@@ -130,6 +148,9 @@ void load_from_env() {
     g_value[jit_perf].store(env_perf(), std::memory_order_relaxed);
     g_value[jit_gdb].store(env_flag("NPK_JIT_GDB"), std::memory_order_relaxed);
     g_value[verify_call].store(env_verify(), std::memory_order_relaxed);
+}
+
+    g_value[jit_dump].store(env_dump(), std::memory_order_relaxed);
 }
 
 void ensure_loaded() {

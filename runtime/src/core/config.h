@@ -2,7 +2,7 @@
 //
 // Read from the environment at the first read or write of any setting
 // (NPK_WILDX_QUOTA, NPK_WILDX_AUDIT, NPK_WILDX_QUIET, NPK_WILDX_VERIFY,
-// NPK_JIT_PERF, NPK_JIT_GDB); the setters of the
+// NPK_JIT_PERF, NPK_JIT_GDB, NPK_JIT_DUMP); the setters of the
 // C ABI override them afterwards, and can never be undone by a late read
 // of the environment.
 #pragma once
@@ -17,6 +17,9 @@ inline constexpr size_t kDefaultQuota = size_t{64} << 20;  // 64 MiB
 // The bits of jit_perf: NPK_JIT_PERF=map, =jitdump, or =map,jitdump.
 inline constexpr size_t kPerfMap = 1;
 inline constexpr size_t kPerfJitdump = 2;
+// The bits of jit_dump: NPK_JIT_DUMP=ir, =asm, or =ir,asm.
+inline constexpr size_t kDumpIr = 1;
+inline constexpr size_t kDumpAsm = 2;
 
 enum Setting : unsigned {
     quota,        // bytes the live wildx pages may use (NPK_WILDX_QUOTA)
@@ -26,6 +29,7 @@ enum Setting : unsigned {
     jit_perf,     // kPerfMap | kPerfJitdump: what perf is told of built code (NPK_JIT_PERF)
     jit_gdb,      // 0/1: register built code with the GDB JIT interface (NPK_JIT_GDB)
     verify_call,  // 0/1: checked calls re-hash the code first (NPK_WILDX_VERIFY=call)
+    jit_dump,     // kDumpIr | kDumpAsm: print each built function (NPK_JIT_DUMP)
     kSettingCount
 };
 
