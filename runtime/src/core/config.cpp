@@ -148,8 +148,6 @@ void load_from_env() {
     g_value[jit_perf].store(env_perf(), std::memory_order_relaxed);
     g_value[jit_gdb].store(env_flag("NPK_JIT_GDB"), std::memory_order_relaxed);
     g_value[verify_call].store(env_verify(), std::memory_order_relaxed);
-}
-
     g_value[jit_dump].store(env_dump(), std::memory_order_relaxed);
 }
 
