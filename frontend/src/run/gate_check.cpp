@@ -23,6 +23,7 @@ std::string hex(uint64_t p) {
 RuntimeRole gate_role_of(const std::string& name) {
     using R = RuntimeRole;
     // The runtime table (run/externs.cpp) knows the heap roles; these are
+    // (and take precedence: npk_jit_build also consumes its builder)
     // the functions of npk/jitbuild.h and npk/handle.h whose arguments are
     // resources the gate tracks. test_runtime_externs.cpp checks that
     // every name here is in that table.
@@ -182,7 +183,7 @@ Refusal RuntimeGate::check_code(RuntimeRole role, const std::string& callee, Gat
         const Resource& r = res(id);
         if (!r.live) {
             Refusal s = stale(callee, id, kFaultBadCodePage);
-            s.message = "Call through a released built function: " + s.message;
+            s.message = "Call through released code: " + s.message;
             return s;
         }
         if (r.kind == Kind::RegionFn && !r.sealed)
