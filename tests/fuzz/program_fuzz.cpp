@@ -18,6 +18,7 @@
 // One line per divergence (with the seed that regenerates it), a summary,
 // and last `N passed, N failed`. Exit status 0 when nothing failed.
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "diag/diag.h"
 #include "driver/loader.h"
@@ -53,6 +55,7 @@ struct Config {
     std::string save_dir;
     bool show = false;      // print the program of --seed and stop
     bool verbose = false;   // print the program of each divergence
+    std::vector<std::string> known;  // --known-gaps: planted-mistake patterns the checker misses today
     npk::fuzz::GenOptions gen;
 };
 
@@ -172,10 +175,41 @@ Verdict check_one(const Generated& g, const Config& cfg) {
     return {};
 }
 
+// The known checker gaps (issue 16): one fnmatch pattern per line over
+// the planted mistakes' kinds ("heap:*+defer-order"); '#' starts a comment.
+bool read_known(const std::string& path, std::vector<std::string>& out) {
+    std::ifstream in(path);
+    if (!in) return false;
+    for (std::string line; std::getline(in, line);) {
+        line = line.substr(0, line.find('#'));
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+        size_t b = line.find_first_not_of(" \t");
+        if (b != std::string::npos) out.push_back(line.substr(b));
+    }
+    return true;
+}
+
+// An unsound verdict is a known gap when every mistake planted in the
+// program is one the checker is known to miss.
+bool known_gap(const Generated& g, const Config& cfg) {
+    if (g.planted == 0 || cfg.known.empty()) return false;
+    size_t start = 0;
+    while (start < g.episodes.size()) {
+        size_t end = g.episodes.find(", ", start);
+        std::string kind = g.episodes.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        start = end == std::string::npos ? g.episodes.size() : end + 2;
+        if (kind.find('+') == std::string::npos) continue;
+        bool hit = false;
+        for (const std::string& pat : cfg.known) hit = hit || fnmatch(pat.c_str(), kind.c_str(), 0) == 0;
+        if (!hit) return false;
+    }
+    return true;
+}
+
 int usage() {
     std::fprintf(stderr,
                  "usage: npk_program_fuzz [--count N] [--seed S] [--timeout-ms MS] [--save-dir DIR]\n"
-                 "                        [--no-jit] [--episodes N] [--verbose]\n"
+                 "                        [--no-jit] [--episodes N] [--verbose] [--known-gaps FILE]\n"
                  "       npk_program_fuzz --show --seed S    print program S\n");
     return 64;
 }
@@ -195,6 +229,13 @@ int main(int argc, char** argv) {
         else if (a == "--no-jit") cfg.gen.jit = false;
         else if (a == "--show") cfg.show = true;
         else if (a == "--verbose") cfg.verbose = true;
+        else if (a == "--known-gaps") {
+            std::string path = value();
+            if (!read_known(path, cfg.known)) {
+                std::fprintf(stderr, "npk_program_fuzz: cannot read '%s'\n", path.c_str());
+                return 66;
+            }
+        }
         else return usage();
     }
     if (cfg.gen.max_episodes < 1) return usage();
@@ -204,7 +245,7 @@ int main(int argc, char** argv) {
         std::fputs(npk::fuzz::generate_program(cfg.seed, cfg.gen).text.c_str(), stdout);
         return 0;
     }
-    uint64_t passed = 0, failed = 0, planted = 0;
+    uint64_t passed = 0, failed = 0, planted = 0, known = 0;
     std::map<std::string, uint64_t> by_class;
     const auto t0 = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < cfg.count; ++i) {
@@ -216,8 +257,16 @@ int main(int argc, char** argv) {
             ++passed;
             continue;
         }
-        ++failed;
-        ++by_class[v.cls];
+        if (v.cls == "unsound" && known_gap(g, cfg)) {
+            // Listed in --known-gaps: printed and counted, not failed (each
+            // has a regression program in tests/programs/gap_*.npk).
+            ++known;
+            ++passed;
+            v.cls = "known-gap";
+        } else {
+            ++failed;
+            ++by_class[v.cls];
+        }
         std::printf("seed %llu: %s: %s [%s]\n", static_cast<unsigned long long>(seed), v.cls.c_str(),
                     v.detail.c_str(), g.episodes.c_str());
         if (cfg.verbose) std::printf("%s\n", g.text.c_str());
@@ -231,6 +280,8 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(cfg.count), static_cast<unsigned long long>(planted), secs,
                 secs > 0 ? static_cast<double>(cfg.count) / secs : 0.0);
     for (const auto& [cls, n] : by_class) std::printf("; %s %llu", cls.c_str(), static_cast<unsigned long long>(n));
+    if (!cfg.known.empty())
+        std::printf("; known checker gaps (passed) %llu", static_cast<unsigned long long>(known));
     std::printf("\n%llu passed, %llu failed\n", static_cast<unsigned long long>(passed),
                 static_cast<unsigned long long>(failed));
     return failed == 0 ? 0 : 1;

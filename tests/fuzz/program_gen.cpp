@@ -199,7 +199,9 @@ private:
                                                "defer-order", "release-in-loop", "branch-then-release",
                                                "stale-struct-copy", "stale-after-reuse"};
         kind(std::string("heap:") + kAlias[alias] + (mistake >= 0 ? std::string("+") + kMistake[mistake] : ""));
-        const bool deferred = r_.chance(20);
+        // A deferred release comes last: a later use is no mistake then,
+        // and the loop of release-in-loop is the release itself.
+        const bool deferred = mistake != 0 && mistake != 4 && mistake != 6 && mistake != 7 && r_.chance(20);
         if (mistake == 3) out.push_back("defer {"), append(out, indent(use(pick(), size))), out.push_back("}");
         if (deferred) out.push_back("defer {"), append(out, indent({"free(" + pick() + ");"})), out.push_back("}");
         for (int i = r_.below(4); i > 0; --i) append(out, use(pick(), size));
