@@ -624,7 +624,7 @@ private:
             // released the binding already, through an alias.
             const RuntimeRole role = release_role(e.kind);
             const std::vector<GateWord> w{{v.bits, v.tag}};
-            const std::string what = "drop of '" + si.name + "'";
+            const std::string what = "drop(" + si.name + ")";
             guard(role, what, w, e.decl->name_loc);
             if (e.kind == DropKind::Wild) std::erase(heap_structs_, reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)));
             gate_.before();
