@@ -34,6 +34,19 @@ uint64_t call_heap_builtin(Builtin b, uint64_t word) {
     return 0;
 }
 
+RuntimeRole builtin_role(Builtin b) {
+    switch (b) {
+    case Builtin::Alloc: return RuntimeRole::HeapAlloc;
+    case Builtin::Free: return RuntimeRole::HeapFree;
+    case Builtin::WildxAlloc: return RuntimeRole::PageAlloc;
+    case Builtin::WildxSeal: return RuntimeRole::PageSeal;
+    case Builtin::WildxFree: return RuntimeRole::PageFree;
+    case Builtin::PrintI32:
+    case Builtin::PrintI64: break;
+    }
+    return RuntimeRole::None;
+}
+
 RuntimeRole release_role(DropKind k) {
     switch (k) {
     case DropKind::Wild: return RuntimeRole::HeapFree;

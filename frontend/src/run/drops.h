@@ -1,5 +1,6 @@
-// The run-time half of what a block releases when it ends (§9.3); the
-// interpreter decides when, analysis/drops.h decides what.
+// The run-time half of what a block releases when it ends (§9.3) -- the
+// interpreter decides when, analysis/drops.h decides what -- and the
+// runtime calls behind the heap builtins, with their roles for the gate.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,9 @@ uint64_t release_raii(DropKind k, uint64_t word);
 // wildx_seal, wildx_free) with its one argument word; returns the result
 // word (0 for free).
 uint64_t call_heap_builtin(Builtin b, uint64_t word);
+
+// The gate's role of a builtin (None for print_i32 / print_i64).
+RuntimeRole builtin_role(Builtin b);
 
 // The gate's role of that release (HeapFree, PageFree, ArenaDestroy).
 RuntimeRole release_role(DropKind k);

@@ -132,7 +132,7 @@ private:
         // (call_sites_[0] is main's own entry).
         if (f.loc.file != prog_.root().file)
             for (size_t i = call_sites_.size(); i-- > 1;)
-                diag_.note(call_sites_[i], "called from here");
+                diag_.note(call_sites_[i].at, "called from here");
         depth_ = 0;
         call_sites_.clear();
         rejection_.reset();
@@ -168,7 +168,7 @@ private:
                                 fi.display + "'?)",
                         NPK_FAULT_CALL_DEPTH};
         ++depth_;
-        call_sites_.push_back(at);
+        call_sites_.push_back({at, &fi});
         Frame f;
         f.fn = &fi;
         f.slots.resize(fi.slots.size());
@@ -180,19 +180,6 @@ private:
         if (fi.role == FuncRole::Main) return int_value(0);
         if (flow == Flow::Return) return std::move(f.ret);
         return ok_result(zero(fi.ret), fi.ret);
-    }
-
-    static RuntimeRole role_of(Builtin b) {
-        switch (b) {
-        case Builtin::Alloc: return RuntimeRole::HeapAlloc;
-        case Builtin::Free: return RuntimeRole::HeapFree;
-        case Builtin::WildxAlloc: return RuntimeRole::PageAlloc;
-        case Builtin::WildxSeal: return RuntimeRole::PageSeal;
-        case Builtin::WildxFree: return RuntimeRole::PageFree;
-        case Builtin::PrintI32:
-        case Builtin::PrintI64: break;
-        }
-        return RuntimeRole::None;
     }
 
     Value call_builtin(const Call& c, std::vector<Value>& args) {
@@ -207,7 +194,7 @@ private:
             std::fflush(stdout);
             return Value{};
         }
-        const RuntimeRole role = role_of(b);
+        const RuntimeRole role = builtin_role(b);
         std::vector<GateWord> words{{args[0].bits, args[0].tag}};
         // §7: sizes are zero-extended to 64 bits from their own width.
         if (role == RuntimeRole::HeapAlloc || role == RuntimeRole::PageAlloc)
@@ -228,11 +215,14 @@ private:
     // The innermost call site in the program's own file (`at` itself when
     // it is there): where a resource made or released inside a library
     // helper is said to be made or released.
-    Loc program_site(Loc at) const {
+    Loc program_site(Loc at) const { return program_call(at, {}).first; }
+    // ... and the name of the function called there ("Jit.add"), else `callee`.
+    std::pair<Loc, std::string> program_call(Loc at, const std::string& callee) const {
         const uint32_t root = prog_.root().file;
-        for (auto it = call_sites_.rbegin(); at.file != root && it != call_sites_.rend(); ++it)
-            if (it->file == root) at = *it;
-        return at;
+        if (at.file == root) return {at, callee};
+        for (auto it = call_sites_.rbegin(); it != call_sites_.rend(); ++it)
+            if (it->at.file == root) return {it->at, it->fn->display};
+        return {at, callee};
     }
 
     Value call_extern(const Call& c, std::vector<Value>& args) {
@@ -249,7 +239,10 @@ private:
         if (b.in_runtime) gate_.before();
         uint64_t r = ExternTable::call(b, words);
         uint64_t tag = 0;
-        if (b.in_runtime) tag = gate_.after(b.role, b.decl->name, gw, r, program_site(c.loc));
+        if (b.in_runtime) {
+            auto [at, name] = program_call(c.loc, b.decl->name);
+            tag = gate_.after(b.role, name, gw, r, at);
+        }
         if (b.role == RuntimeRole::CheckedCall && static_cast<int32_t>(r) == -1) rejected_call(c, b, frame_);
         const Type* rt = s_.type_of(c);
         Value v = int_value(rt->is_integer() ? normalize(r, rt) : r);
@@ -647,7 +640,11 @@ private:
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
     Frame* frame_ = nullptr;   // the frame whose scope is being walked
-    std::vector<Loc> call_sites_;  // of the interpreted calls under way, outermost first
+    struct Site {
+        Loc at;
+        const FuncInfo* fn;  // the function called there
+    };
+    std::vector<Site> call_sites_;  // of the interpreted calls under way, outermost first
     std::unique_ptr<Fault> rejection_;  // a refused checked call, raised when its caller returns
     int rejection_depth_ = 0;
 };
