@@ -29,6 +29,7 @@
 #include "analysis/drops.h"
 #include "run/drops.h"
 #include "run/externs.h"
+#include "run/jit_fault.h"
 #include "run/value.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
@@ -127,9 +128,7 @@ private:
         std::fflush(stdout);  // the program's output so far comes first
         diag_.runtime_error(f.loc, f.message);
         if (f.note_loc.line != 0) diag_.note(f.note_loc, f.note);
-        // Inside a library helper: the whole chain of Nitpick calls that
-        // led there, innermost first, down to the program's own call
-        // (call_sites_[0] is main's own entry).
+        // In a library helper: the chain of calls, innermost first ([0] is main's entry).
         if (f.loc.file != prog_.root().file)
             for (size_t i = call_sites_.size(); i-- > 1;)
                 diag_.note(call_sites_[i].at, "called from here");
@@ -237,7 +236,7 @@ private:
         }
         guard(b.role, b.decl->name, gw, c.loc);
         if (b.in_runtime) gate_.before();
-        uint64_t r = ExternTable::call(b, words);
+        uint64_t r = call_through(b, words, c.loc);
         uint64_t tag = 0;
         if (b.in_runtime) {
             auto [at, name] = program_call(c.loc, b.decl->name);
@@ -248,6 +247,15 @@ private:
         Value v = int_value(rt->is_integer() ? normalize(r, rt) : r);
         v.tag = tag;
         return v;
+    }
+
+    // A machine fault in built code: a run-time error at the program's call that entered it.
+    uint64_t call_through(const BoundExtern& b, const std::vector<uint64_t>& words, Loc at) {
+        if (b.role != RuntimeRole::CodeCall && b.role != RuntimeRole::CheckedCall) return ExternTable::call(b, words);
+        uint64_t r = 0;
+        MachineFault mf;
+        if (call_extern_catching_faults(b, words, r, mf)) return r;
+        throw Fault{program_site(at), describe_fault(mf, words.empty() ? 0 : words[0]), kFaultJitCrash};
     }
 
     // A checked call the runtime refused (npk_jit_invoke: wrong signature,
