@@ -66,8 +66,12 @@ enum class RuntimeRole : uint8_t {
     HandleFree,    // npk_handle_free(handle)
 };
 
-// The role of a runtime function the extern table leaves at None.
+// The gate's role of a runtime function of npk/jitbuild.h or npk/handle.h
+// (None for any other name); it takes precedence over the extern table's
+// role (npk_jit_build is a page allocation that also consumes its builder).
 RuntimeRole gate_role_of(const std::string& runtime_name);
+// Every name gate_role_of knows (tests check each is a runtime function).
+std::vector<std::string> gate_role_names();
 
 // Fault codes of the gate (beside sema.h's NPK_FAULT_*; one number each).
 constexpr int32_t kFaultBadFree = 105;       // a release of something not live, or the wrong kind
