@@ -88,6 +88,13 @@ TEST_CASE("gate: p[i] is checked against the live block: bounds, release, foreig
     auto foreign = run_text(with_externs("    int8->:s = npk_status_string(0i32);\n    int8:c = s[0];\n    exit 0;\n"),
                             {}, {});
     CHECK(foreign.status == 0);
+
+    // ... but a machine fault there is a run-time error, not the end of npk.
+    auto wild_ptr = run_text(main_body("    int8->:q = @cast<int8->>(16i64);\n    q[0] = 1i8;\n    exit 0;\n"));
+    INFO(wild_ptr.err);
+    CHECK(wild_ptr.status == 109);
+    CHECK(wild_ptr.err.find("main.npk:3:5: runtime error: Machine fault: SIGSEGV at address 0x10 (store to element 0, "
+                            "memory npk did not hand out)") != std::string::npos);
 }
 
 TEST_CASE("gate: builders and regions are identities: a second free, a use after free or build", "[gate][jit]") {

@@ -221,14 +221,23 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
     }
 }
 
-Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store) const {
+Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign) const {
     const char* verb = store ? "store to" : "load from";
+    if (foreign) *foreign = false;
     uint64_t id = resolve(ptr, {Kind::Block, Kind::Page, Kind::HandleView});
     if (id == 0) {
         // No live resource: a word the gate released (no tag left) is a
         // use after release; anything else is memory npk never handed out.
         uint64_t d = released_at(ptr.word);
-        if (d == 0 || !is_memory(res(d).kind)) return {};
+        auto fn = objects_.find(ptr.word);
+        if (store && fn != objects_.end() && res(fn->second).kind == Kind::RegionFn)
+            return {"Store into the code of a built function (a region's code is not data): element " +
+                        std::to_string(index),
+                    kFaultBadAccess, res(fn->second).made, "added to its region here"};
+        if (d == 0 || !is_memory(res(d).kind)) {
+            if (foreign) *foreign = true;
+            return {};
+        }
         id = d;
     }
     const Resource& r = res(id);

@@ -118,7 +118,9 @@ public:
     // p[i]: `width` bytes at `offset` from the pointer. Refused when the
     // pointer's resource was released, the bytes leave it, or a store
     // would write into a sealed page.
-    Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store) const;
+    // `foreign`: no resource of the gate's is there (memory npk never
+    // handed out, such as a C string of the runtime): not refused.
+    Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign = nullptr) const;
 
     // A `wild S` struct the interpreter allocated (released with the run).
     uint64_t track_struct(uint64_t base, uint64_t size, Loc at);

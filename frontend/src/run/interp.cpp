@@ -29,6 +29,7 @@
 #include "analysis/drops.h"
 #include "run/drops.h"
 #include "run/externs.h"
+#include "run/interp_p.h"
 #include "run/jit_fault.h"
 #include "run/value.h"
 #include "sema/sema.h"
@@ -40,18 +41,6 @@ namespace {
 
 using namespace ast;
 using namespace run;
-
-struct ExitSignal {
-    int32_t status;
-};
-
-struct Fault {
-    Loc loc;
-    std::string message;
-    int32_t code;
-    Loc note_loc = {};       // optional: the other half of the story
-    std::string note = {};
-};
 
 // Interpreted calls nest C++ frames (call → block → statement →
 // expression …), so recursion in the program is bounded well below what
@@ -285,18 +274,6 @@ private:
         Fault f = std::move(*rejection_);
         rejection_.reset();
         return f;
-    }
-
-    // p[i]: the address of element i of the integers at p.
-    // The gate refuses an element outside the live resource p points into.
-    unsigned char* element(const Index& ix, Frame& f, bool store) {
-        const Value base = eval(*ix.object, f);
-        const uint64_t i = eval(*ix.index, f).bits;
-        if (base.bits == 0) throw Fault{ix.loc, "Index into a NULL pointer", NPK_FAULT_NULL_POINTER};
-        const uint64_t size = c_size_of(s_.type_of(*ix.object)->elem);
-        Refusal no = gate_.access({base.bits, base.tag}, as_signed(i), size, store);
-        if (no.refused()) throw Fault{ix.loc, no.message, no.fault_code, no.note_loc, no.note};
-        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(base.bits + i * size));
     }
 
     // ------------------------------------------------------------------
@@ -541,7 +518,11 @@ private:
             out.tag = v.tag;
             return out;
         }
-        case ExprKind::Index: return load(element(static_cast<const Index&>(e), f, false), s_.type_of(e));
+        case ExprKind::Index: {
+            const auto& ix = static_cast<const Index&>(e);
+            const Value base = eval(*ix.object, f);
+            return load_element(gate_, base, eval(*ix.index, f).bits, s_.type_of(e), ix.loc);
+        }
         }
         return Value{};
     }
@@ -549,7 +530,9 @@ private:
     void eval_assign(const Assign& a, Frame& f) {
         Value v = eval(*a.value, f);
         if (a.target->kind == ExprKind::Index) {
-            store(element(static_cast<const Index&>(*a.target), f, true), s_.type_of(*a.target), v);
+            const auto& ix = static_cast<const Index&>(*a.target);
+            const Value base = eval(*ix.object, f);
+            store_element(gate_, base, eval(*ix.index, f).bits, s_.type_of(*a.target), v, ix.loc);
             return;
         }
         if (a.target->kind == ExprKind::Name) {
