@@ -89,12 +89,31 @@ TEST_CASE("gate: p[i] is checked against the live block: bounds, release, foreig
                             {}, {});
     CHECK(foreign.status == 0);
 
-    // ... but a machine fault there is a run-time error, not the end of npk.
-    auto wild_ptr = run_text(main_body("    int8->:q = @cast<int8->>(16i64);\n    q[0] = 1i8;\n    exit 0;\n"));
-    INFO(wild_ptr.err);
-    CHECK(wild_ptr.status == 109);
-    CHECK(wild_ptr.err.find("main.npk:3:5: runtime error: Machine fault: SIGSEGV at address 0x10 (store to element 0, "
-                            "memory npk did not hand out)") != std::string::npos);
+    // ... but a machine fault there is a run-time error, not the end of npk
+    // (labs declared as returning a pointer: C hands back 0x10).
+    auto bad_c = run_text("extern func:labs = ?*(int64:x);\n" +
+                          main_body("    int8->:q = labs(16i64);\n    q[0] = 1i8;\n    exit 0;\n"));
+    INFO(bad_c.err);
+    CHECK(bad_c.status == 109);
+    CHECK(bad_c.err.find("main.npk:4:5: runtime error: Machine fault: SIGSEGV at address 0x10 (store to element 0, "
+                         "memory npk did not hand out)") != std::string::npos);
+
+    // A pointer made from an integer that points into no live block could
+    // be anywhere in npk's own heap: refused.
+    auto made = run_text(main_body("    int8->:q = @cast<int8->>(16i64);\n    q[0] = 1i8;\n    exit 0;\n"));
+    INFO(made.err);
+    CHECK(made.status == 109);
+    CHECK(made.err.find("main.npk:3:5: runtime error: Refused: store to element 0 through a pointer npk cannot trace") !=
+          std::string::npos);
+
+    // An interior pointer into a released block is a use after release.
+    auto stale = run_text(with_externs("    int8->:p = npk_alloc(32u64);\n"
+                                       "    int8->:q = @cast<int8->>(@cast<int64>(p) + 8i64);\n"
+                                       "    free(p);\n    q[0] = 1i8;\n    exit 0;\n"));
+    INFO(stale.err);
+    CHECK(stale.status == 109);
+    CHECK(stale.err.find("main.npk:7:5: runtime error: Use after release: store to element 0 of a heap block") !=
+          std::string::npos);
 }
 
 TEST_CASE("gate: builders and regions are identities: a second free, a use after free or build", "[gate][jit]") {

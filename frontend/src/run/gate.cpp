@@ -7,6 +7,7 @@
 #include <npk/wildx.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <cstring>
 
 namespace npk {
@@ -72,8 +73,18 @@ uint64_t RuntimeGate::add(Kind k, uint64_t word, uint64_t size, uint64_t parent,
     r.made = at;
     res_.push_back(r);
     const uint64_t id = res_.size();
-    if (is_memory(k)) memory_[word] = id;
-    else objects_[word] = id;
+    if (is_memory(k)) {
+        memory_[word] = id;
+        // Released memory the new resource overlaps is live again.
+        auto it = dead_memory_.lower_bound(word);
+        if (it != dead_memory_.begin()) {
+            auto prev = std::prev(it);
+            if (prev->first + res(prev->second).size > word) it = prev;
+        }
+        while (it != dead_memory_.end() && it->first < word + (size == 0 ? 1 : size)) it = dead_memory_.erase(it);
+    } else {
+        objects_[word] = id;
+    }
     dead_.erase(word);
     if (parent != 0) children_[parent].push_back(id);
     return id;
@@ -89,6 +100,7 @@ void RuntimeGate::kill(uint64_t id, Loc at) {
     if (is_memory(r.kind)) {
         auto it = memory_.find(r.word);
         if (it != memory_.end() && it->second == id) memory_.erase(it);
+        dead_memory_[r.word] = id;
     } else {
         auto it = objects_.find(r.word);
         if (it != objects_.end() && it->second == id) objects_.erase(it);
@@ -123,6 +135,14 @@ uint64_t RuntimeGate::resolve(GateWord a, std::initializer_list<Kind> kinds) con
 uint64_t RuntimeGate::released_at(uint64_t word) const {
     auto it = dead_.find(word);
     return it == dead_.end() ? 0 : it->second;
+}
+
+uint64_t RuntimeGate::released_memory_at(uint64_t word) const {
+    auto it = dead_memory_.upper_bound(word);
+    if (it == dead_memory_.begin()) return 0;
+    --it;
+    const Resource& r = res(it->second);
+    return word - r.word < (r.size == 0 ? 1 : r.size) ? it->second : 0;
 }
 
 uint64_t RuntimeGate::track_struct(uint64_t base, uint64_t size, Loc at) { return add(Kind::Block, base, size, 0, at); }
@@ -228,16 +248,21 @@ Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool st
     if (id == 0) {
         // No live resource: a word the gate released (no tag left) is a
         // use after release; anything else is memory npk never handed out.
-        uint64_t d = released_at(ptr.word);
+        uint64_t d = released_memory_at(ptr.word);
         auto fn = objects_.find(ptr.word);
         if (store && fn != objects_.end() && res(fn->second).kind == Kind::RegionFn)
             return {"Store into the code of a built function (a region's code is not data): element " +
                         std::to_string(index),
                     kFaultBadAccess, res(fn->second).made, "added to its region here"};
-        if (d == 0 || !is_memory(res(d).kind)) {
+        if (d == 0 && ptr.tag == kForeignTag) {
             if (foreign) *foreign = true;
             return {};
         }
+        if (d == 0)
+            return {std::string("Refused: ") + verb + " element " + std::to_string(index) + " through a pointer npk " +
+                        "cannot trace (made from an integer, outside every live block): index the pointer alloc or a " +
+                        "C function gave",
+                    kFaultBadAccess};
         id = d;
     }
     const Resource& r = res(id);

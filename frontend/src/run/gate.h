@@ -88,6 +88,14 @@ struct Refusal {
     bool refused() const { return !message.empty(); }
 };
 
+// The identity of a pointer a C function returned that is no resource of
+// the gate's (a string of libc, a handle's memory seen through C): p[i]
+// through it is the program's business, as in C, under a fault guard. A
+// word with no identity at all (made from an integer) that points into no
+// live resource is refused: npk cannot tell it from a stray pointer into
+// its own heap.
+constexpr uint64_t kForeignTag = ~uint64_t{0};
+
 // One argument as the gate sees it: the canonical word and its identity.
 struct GateWord {
     uint64_t word = 0;
@@ -148,6 +156,8 @@ private:
     uint64_t resolve(GateWord a, std::initializer_list<Kind> kinds) const;
     // The last resource of `kinds` released at `word`, for messages (0: none).
     uint64_t released_at(uint64_t word) const;
+    // The released memory resource whose bytes contain `word` (0: none).
+    uint64_t released_memory_at(uint64_t word) const;
     bool reused(uint64_t id) const;
     Refusal stale(const std::string& callee, uint64_t id, int32_t code) const;
     Refusal check_release(RuntimeRole role, const std::string& callee, GateWord a) const;
@@ -164,6 +174,7 @@ private:
     std::map<uint64_t, uint64_t> memory_;             // live Block / Page / HandleView: base -> id
     std::unordered_map<uint64_t, uint64_t> objects_;  // live Builder / Region / RegionFn / Arena / Handle: word -> id
     std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last resource released there
+    std::map<uint64_t, uint64_t> dead_memory_;        // released Block / Page / HandleView not reused: base -> id
     std::unordered_map<uint64_t, std::vector<uint64_t>> children_;  // region / arena / handle -> ids made from it
 };
 

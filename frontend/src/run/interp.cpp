@@ -234,7 +234,7 @@ private:
         if (b.role == RuntimeRole::CheckedCall && static_cast<int32_t>(r) == -1) rejected_call(c, b, frame_);
         const Type* rt = s_.type_of(c);
         Value v = int_value(rt->is_integer() ? normalize(r, rt) : r);
-        v.tag = tag;
+        v.tag = tag != 0 || !rt->is_ptr() || r == 0 ? tag : kForeignTag;
         return v;
     }
 
