@@ -41,7 +41,7 @@ const char* const kHelpers[][2] = {
     {"h_free_fail", "func:h_free_fail = int32(int8->:b, int32:k) {\n    if (k > 4i32) {\n        free(b);\n"
                     "        fail 7i32;\n    }\n    free(b);\n    pass 0i32;\n};\n"},
     {"h_id", "func:h_id = int8->(int8->:b) {\n    pass b;\n};\n"},
-    {"h_read", "func:h_read = int8(int8->:b, int32:i) {\n    pass b[i];\n};\n"},
+    {"h_read", "func:h_read = int8($$i int8->:b, int32:i) {\n    pass b[i];\n};\n"},
     {"h_nested", "func:h_nested = NIL(int8->:b, int32:k) {\n    int32:i = 0i32;\n    while (i < 4i32) {\n"
                  "        i = i + 1i32;\n        if (i < 2i32) {\n            continue;\n        }\n        {\n"
                  "            free(b);\n            pass;\n        }\n    }\n    free(b);\n    pass;\n};\n"},
@@ -169,7 +169,9 @@ private:
         if (r_.chance(15)) {
             // Leave early on some path, after releasing: pass / fail in a
             // helper, exit in main.
-            const char* leave = in_helper_ ? (r_.chance(50) ? "pass 1i32;" : "fail 2i32;") : "exit 0;";
+            static const char* const kLeave[] = {"pass 1i32;", "fail 2i32;",
+                                                 "return Result{val: 3i32, err: 0i32, is_error: false};"};
+            const char* leave = in_helper_ ? kLeave[r_.below(3)] : "exit 0;";
             return {"if (k > " + num(r_.below(6), "i32") + ") {", "    free(" + h + ");", std::string("    ") + leave,
                     "}", "free(" + other + ");"};
         }
@@ -196,8 +198,9 @@ private:
         out.push_back("wild int8->:" + p + " = alloc(" + std::to_string(size) + ");");
         std::vector<std::string> names{p};
         const std::string a = fresh("a");
-        const int alias = r_.below(7);
-        static const char* const kAlias[] = {"none", "decl", "plain", "assign", "field", "cast", "return"};
+        const int alias = r_.below(9);
+        static const char* const kAlias[] = {"none", "decl", "plain", "assign", "field", "cast", "return",
+                                             "borrow", "borrow-mut"};
         switch (alias) {
         case 0: break;
         case 1: out.push_back("wild int8->:" + a + " = " + p + ";"); break;
@@ -208,7 +211,9 @@ private:
             break;
         case 4: out.push_back("Box:" + a + " = Box{ptr: " + p + ", n: 1i64};"); break;
         case 5: out.push_back("int8->:" + a + " = @cast<int8->>(@cast<int64>(" + p + "));"); break;
-        default: out.push_back("int8->:" + a + " = raw " + call("h_id") + "(" + p + ");"); break;
+        case 6: out.push_back("int8->:" + a + " = raw " + call("h_id") + "(" + p + ");"); break;
+        case 7: out.push_back("$$i int8->:" + a + " = " + p + ";"); break;
+        default: out.push_back("$$m int8->:" + a + " = " + p + ";"); break;
         }
         if (alias != 0) names.push_back(alias == 4 ? a + ".ptr" : a);
         auto pick = [&] { return names[static_cast<size_t>(r_.below(static_cast<int>(names.size())))]; };
