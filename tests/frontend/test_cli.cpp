@@ -367,7 +367,7 @@ TEST_CASE("cli: running out of memory while the program runs is 'out of memory',
     CHECK(r.err == "npk: error: Out of memory while running the program\n");
 }
 
-TEST_CASE("cli: run --unchecked skips the static checks; the run-time gate stops the error", "[cli]") {
+TEST_CASE("cli: run --unchecked skips the static checks, and the run-time gate stops the error", "[cli]") {
     Dir d;
     std::string f = d.put("main.npk",
                           "func:main = int32() {\n    wild int8->:p = alloc(16);\n    wild int8->:q = p;\n"

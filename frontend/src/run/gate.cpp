@@ -71,8 +71,8 @@ uint64_t RuntimeGate::add(Kind k, uint64_t word, uint64_t size, uint64_t parent,
     r.size = size;
     r.parent = parent;
     r.made = at;
-    res_.push_back(r);
-    const uint64_t id = res_.size();
+    const uint64_t id = next_id_++ | static_cast<uint64_t>(k) << 56;
+    res_.emplace(id, r);
     if (is_memory(k)) {
         memory_[word] = id;
         // Released memory the new resource overlaps is live again.
@@ -88,6 +88,27 @@ uint64_t RuntimeGate::add(Kind k, uint64_t word, uint64_t size, uint64_t parent,
     dead_.erase(word);
     if (parent != 0) children_[parent].push_back(id);
     return id;
+}
+
+const RuntimeGate::Resource& RuntimeGate::res(uint64_t id) const {
+    auto it = res_.find(id);
+    if (it != res_.end()) return it->second;
+    forgotten_ = Resource{};
+    forgotten_.kind = kind_of(id);
+    forgotten_.live = false;
+    return forgotten_;
+}
+
+// The oldest released resource goes, with what points at it.
+void RuntimeGate::forget_oldest_released() {
+    const uint64_t id = released_order_.front();
+    released_order_.pop_front();
+    auto it = res_.find(id);
+    if (it == res_.end()) return;
+    const uint64_t word = it->second.word;
+    if (auto d = dead_.find(word); d != dead_.end() && d->second == id) dead_.erase(d);
+    if (auto d = dead_memory_.find(word); d != dead_memory_.end() && d->second == id) dead_memory_.erase(d);
+    res_.erase(it);
 }
 
 // A release: the resource and everything made from it (a region's
@@ -106,6 +127,8 @@ void RuntimeGate::kill(uint64_t id, Loc at) {
         if (it != objects_.end() && it->second == id) objects_.erase(it);
     }
     dead_[r.word] = id;
+    released_order_.push_back(id);
+    if (released_order_.size() > kKeepReleased) forget_oldest_released();
     auto kids = children_.find(id);
     if (kids == children_.end()) return;
     std::vector<uint64_t> list = std::move(kids->second);
@@ -119,7 +142,7 @@ uint64_t RuntimeGate::resolve(GateWord a, std::initializer_list<Kind> kinds) con
             if (w == k) return true;
         return false;
     };
-    if (a.tag != 0 && a.tag <= res_.size()) return wanted(res(a.tag).kind) ? a.tag : 0;
+    if (a.tag != 0 && a.tag != kForeignTag) return wanted(kind_of(a.tag)) ? a.tag : 0;
     auto obj = objects_.find(a.word);
     if (obj != objects_.end() && wanted(res(obj->second).kind)) return obj->second;
     // Memory: the live block that contains the address.
@@ -224,8 +247,12 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
         return;
     case RuntimeRole::HandleDeref:
         if (result == 0) return;
-        if (uint64_t h = resolve(a0, {Kind::Handle}); h != 0 && res(h).live)
-            out = add(Kind::HandleView, result, res(h).size, h, at);
+        if (uint64_t h = resolve(a0, {Kind::Handle}); h != 0 && res(h).live) {
+            // The same handle's block again: the same view.
+            auto seen = memory_.find(result);
+            if (seen != memory_.end() && res(seen->second).parent == h) out = seen->second;
+            else out = add(Kind::HandleView, result, res(h).size, h, at);
+        }
         return;
     case RuntimeRole::HandleFree:
         // The runtime frees only a live handle (generations): when it

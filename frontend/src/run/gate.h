@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -164,13 +165,25 @@ private:
     Refusal check_use(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& args) const;
     Refusal check_code(RuntimeRole role, const std::string& callee, GateWord a) const;
     void record(RuntimeRole role, const std::vector<GateWord>& args, uint64_t result, uint64_t& out, Loc at);
-    const Resource& res(uint64_t id) const { return res_[id - 1]; }
-    Resource& res(uint64_t id) { return res_[id - 1]; }
+    // A resource by id. One released long ago may have been forgotten
+    // (kKeepReleased): then a dead resource of the id's kind, with no
+    // positions, stands in for it.
+    const Resource& res(uint64_t id) const;
+    Resource& res(uint64_t id) { return const_cast<Resource&>(static_cast<const RuntimeGate&>(*this).res(id)); }
+    static Kind kind_of(uint64_t id) { return static_cast<Kind>(id >> 56); }
+    void forget_oldest_released();
 
     Diagnostics& diag_;
     bool user_quiet_ = false;
     uint64_t rejections_before_ = 0;
-    std::vector<Resource> res_;                       // id - 1
+    // Ids are never reused: a counter, with the kind in the top byte. Live
+    // resources are all kept; of the released ones the newest
+    // kKeepReleased, so memory stays bounded in a loop that allocates.
+    static constexpr size_t kKeepReleased = 1 << 16;
+    uint64_t next_id_ = 1;
+    std::unordered_map<uint64_t, Resource> res_;
+    std::deque<uint64_t> released_order_;             // oldest first
+    mutable Resource forgotten_;
     std::map<uint64_t, uint64_t> memory_;             // live Block / Page / HandleView: base -> id
     std::unordered_map<uint64_t, uint64_t> objects_;  // live Builder / Region / RegionFn / Arena / Handle: word -> id
     std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last resource released there
