@@ -3,6 +3,8 @@
 // gate_check.cpp.
 #include "run/gate.h"
 
+#include <npk/handle.h>
+#include <npk/jitbuild.h>
 #include <npk/status.h>
 #include <npk/wildx.h>
 
@@ -166,6 +168,28 @@ uint64_t RuntimeGate::released_memory_at(uint64_t word) const {
     --it;
     const Resource& r = res(it->second);
     return word - r.word < (r.size == 0 ? 1 : r.size) ? it->second : 0;
+}
+
+void RuntimeGate::release_all() {
+    std::vector<uint64_t> live;
+    for (const auto& [id, r] : res_)
+        if (r.live) live.push_back(id);
+    for (uint64_t id : live) {
+        const Resource& r = res(id);
+        if (!r.live) continue;  // went with its parent
+        void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(r.word));
+        switch (r.kind) {
+        case Kind::Block: npk_free(p); break;
+        case Kind::Page: npk_wildx_free(p); break;
+        case Kind::Builder: npk_jit_builder_free(static_cast<npk_jit_builder*>(p)); break;
+        case Kind::Region: npk_jit_region_free(static_cast<npk_jit_region*>(p)); break;
+        case Kind::Arena: npk_handle_arena_destroy(static_cast<int64_t>(r.word)); break;
+        case Kind::RegionFn:
+        case Kind::Handle:
+        case Kind::HandleView: continue;  // they go with their region / arena
+        }
+        kill(id, {});
+    }
 }
 
 uint64_t RuntimeGate::track_struct(uint64_t base, uint64_t size, Loc at) { return add(Kind::Block, base, size, 0, at); }

@@ -131,6 +131,10 @@ public:
     // handed out, such as a C string of the runtime): not refused.
     Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign = nullptr) const;
 
+    // Releases every live resource (the run is over: a program stopped by
+    // a fault, `wild S` structs): blocks, pages, builders, regions, arenas.
+    void release_all();
+
     // A `wild S` struct the interpreter allocated (released with the run).
     uint64_t track_struct(uint64_t base, uint64_t size, Loc at);
 

@@ -63,13 +63,12 @@ public:
     Interp(const Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag)
         : prog_(prog), s_(sema), opts_(opts), diag_(diag), raii_(drop_switches(prog)) {}
 
-    ~Interp() {
-        // `wild S` structs are never released by the program (§11.2.4:
-        // nothing can free them without drop.npk); a compiled program
-        // leaves them to the OS. The interpreter hands them back when the
-        // run ends, which no program can observe.
-        for (void* p : heap_structs_) npk_free(p);
-    }
+    // `wild S` structs are never released by the program (§11.2.4:
+    // nothing can free them without drop.npk), and a program stopped by a
+    // fault leaves what it held; a compiled program leaves them to the OS.
+    // The gate hands every live resource back when the run ends, which no
+    // program can observe.
+    ~Interp() { gate_.release_all(); }
 
     int run() {
         if (!s_.main || !s_.failsafe) {
@@ -333,7 +332,6 @@ private:
                 if (!p)
                     throw Fault{d.loc, "Out of memory for 'wild " + si.type->str() + ":" + si.name + "'",
                                 NPK_FAULT_OUT_OF_MEMORY};
-                heap_structs_.push_back(p);
                 store(static_cast<unsigned char*>(p), si.type, v);
                 Value block = int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
                 block.tag = gate_.track_struct(block.bits, size, d.loc);
@@ -610,7 +608,6 @@ private:
             const std::vector<GateWord> w{{v.bits, v.tag}};
             const std::string what = "drop(" + si.name + ")";
             guard(role, what, w, e.decl->name_loc);
-            if (e.kind == DropKind::Wild) std::erase(heap_structs_, reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)));
             gate_.before();
             uint64_t r = release_raii(e.kind, v.bits);
             gate_.after(role, what, w, r, program_site(e.decl->name_loc));
@@ -627,7 +624,6 @@ private:
     const DropSwitches raii_;
     ExternTable externs_;
     RuntimeGate gate_{diag_};
-    std::vector<void*> heap_structs_;
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
     Frame* frame_ = nullptr;   // the frame whose scope is being walked
