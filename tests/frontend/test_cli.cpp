@@ -64,7 +64,7 @@ TEST_CASE("cli: --help prints usage, options, exit statuses and examples", "[cli
         CHECK(r.err.empty());
         CHECK(contains(r.out, "usage: npk check [options] FILE..."));
         CHECK(contains(r.out, "npk run [options] FILE [-- ARGS...]"));
-        for (const char* opt : {"-I DIR", "--strict", "--load LIB.so", "--color=WHEN", "--version"})
+        for (const char* opt : {"-I DIR", "--strict", "--unchecked", "--load LIB.so", "--color=WHEN", "--version"})
             CHECK(contains(r.out, opt));
         CHECK(contains(r.out, "NPK_PATH"));
         CHECK(contains(r.out, "64  bad command line"));
@@ -103,6 +103,7 @@ TEST_CASE("cli: usage errors exit 64 with one clear line and the usage", "[cli]"
         {{"check"}, "npk: error: Missing FILE for 'npk check'"},
         {{"run"}, "npk: error: Missing FILE for 'npk run'"},
         {{"check", "--strict"}, "npk: error: Missing FILE for 'npk check'"},
+        {{"check", "--unchecked", f}, "npk: error: '--unchecked' is an option of 'npk run' (npk check always checks)"},
         {{"run", f, f}, "npk: error: 'npk run' takes one FILE (arguments for the program go after '--')"},
         {{"check", f, "-I"}, "npk: error: Option '-I' needs a value"},
         {{"check", f, "--load"}, "npk: error: Option '--load' needs a value"},
@@ -364,4 +365,27 @@ TEST_CASE("cli: running out of memory while the program runs is 'out of memory',
     INFO(r.err);
     CHECK(r.status == 70);
     CHECK(r.err == "npk: error: Out of memory while running the program\n");
+}
+
+TEST_CASE("cli: run --unchecked skips the static checks, and the run-time gate stops the error", "[cli]") {
+    Dir d;
+    std::string f = d.put("main.npk",
+                          "func:main = int32() {\n    wild int8->:p = alloc(16);\n    wild int8->:q = p;\n"
+                          "    free(p);\n    free(q);\n    exit 0;\n};\n"
+                          "func:failsafe = int32(tbb32:err) {\n    exit 9;\n};\n");
+    Result checked = run_npk({"run", f});
+    CHECK(checked.status == 1);
+    CHECK(contains(checked.err, "main.npk:5:5: error: [ARIA-022]"));
+
+    Result unchecked = run_npk({"run", "--unchecked", f});
+    INFO(unchecked.err);
+    CHECK(unchecked.status == 9);  // failsafe's exit: npk run's exit statuses
+    CHECK(contains(unchecked.err, "main.npk:5:5: runtime error: 'free' refused: this heap block was already released"));
+    CHECK(contains(unchecked.err, "main.npk:4:5: note: released here"));
+    CHECK(!contains(unchecked.err, "ARIA-022"));
+
+    // Types are still checked.
+    std::string bad = d.put("bad.npk", "func:main = int32() {\n    int32:x = true;\n    exit 0;\n};\n"
+                                       "func:failsafe = int32(tbb32:err) {\n    exit 9;\n};\n");
+    CHECK(run_npk({"run", "--unchecked", bad}).status == 1);
 }

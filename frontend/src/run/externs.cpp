@@ -219,7 +219,7 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
                 }
                 b->fn = rs.address;
                 b->found_in = "the runtime";
-                b->role = rs.role;
+                b->role = gate_role_of(e.name) != RuntimeRole::None ? gate_role_of(e.name) : rs.role;
                 b->in_runtime = true;
                 break;
             }
@@ -277,8 +277,21 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         void* p;
         double d;
     };
-    std::vector<Slot> slots(args.size());
-    std::vector<void*> ptrs(args.size());
+    // Up to kInline arguments live on the stack: a call abandoned by a
+    // machine fault in built code (run/jit_fault.h) leaves nothing behind.
+    constexpr size_t kInline = 8;
+    Slot inline_slots[kInline];
+    void* inline_ptrs[kInline];
+    std::vector<Slot> heap_slots;
+    std::vector<void*> heap_ptrs;
+    Slot* slots = inline_slots;
+    void** ptrs = inline_ptrs;
+    if (args.size() > kInline) {
+        heap_slots.resize(args.size());
+        heap_ptrs.resize(args.size());
+        slots = heap_slots.data();
+        ptrs = heap_ptrs.data();
+    }
     for (size_t i = 0; i < args.size(); ++i) {
         Slot& s = slots[i];
         uint64_t v = args[i];
@@ -306,7 +319,7 @@ uint64_t ExternTable::call(const BoundExtern& b, const std::vector<uint64_t>& ar
         double d;
     } ret{};
     ffi_call(const_cast<ffi_cif*>(&b.cif), reinterpret_cast<void (*)()>(b.fn), &ret,
-             ptrs.empty() ? nullptr : ptrs.data());
+             args.empty() ? nullptr : ptrs);
     switch (b.sig.ret) {
     case CType::Void: return 0;
     case CType::SInt8: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(ret.a)));
