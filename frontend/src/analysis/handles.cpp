@@ -48,32 +48,6 @@ using ast::StmtKind;
 
 const Expr& strip(const Expr& e) { return strip_raw(e); }
 
-// Calls `f` on every top-level expression of every statement in `s`.
-template <class F>
-void walk_stmt_exprs(const Stmt& s, F&& f) {
-    switch (s.kind) {
-    case StmtKind::VarDecl:
-        if (const auto& d = static_cast<const ast::VarDecl&>(s); d.init) f(*d.init);
-        break;
-    case StmtKind::If: {
-        const auto& i = static_cast<const ast::If&>(s);
-        f(*i.cond);
-        walk_stmt_exprs(*i.then_body, f);
-        if (i.else_body) walk_stmt_exprs(*i.else_body, f);
-        break;
-    }
-    case StmtKind::Defer:
-        for (const auto& st : static_cast<const ast::Defer&>(s).body->stmts) walk_stmt_exprs(*st, f);
-        break;
-    case StmtKind::Block:
-        for (const auto& st : static_cast<const ast::Block&>(s).stmts) walk_stmt_exprs(*st, f);
-        break;
-    default:
-        if (const Expr* v = operand_of(s)) f(*v);
-        break;
-    }
-}
-
 // Which parameters each callee destroys.
 class Summaries {
 public:
@@ -122,19 +96,15 @@ private:
         if (!fd.body) return false;
         const auto nparams = static_cast<int32_t>(fd.params.size());
         bool changed = false;
-        for (const auto& st : fd.body->stmts) {
-            walk_stmt_exprs(*st, [&](const Expr& top) {
-                walk_expr(top, [&](const Expr& e) {
-                    if (e.kind != ExprKind::Call) return;
-                    const auto& c = static_cast<const ast::Call&>(e);
-                    for (uint32_t i : destroyed(s_.callee[c.id])) {
-                        if (i >= c.args.size() || c.args[i]->kind != ExprKind::Name) continue;
-                        const int32_t slot = s_.slot[c.args[i]->id];
-                        if (slot >= 0 && slot < nparams) changed |= add(&fd, static_cast<uint32_t>(slot));
-                    }
-                });
-            });
-        }
+        walk_stmt_exprs(*fd.body, [&](const Expr& e) {
+            if (e.kind != ExprKind::Call) return;
+            const auto& c = static_cast<const ast::Call&>(e);
+            for (uint32_t i : destroyed(s_.callee[c.id])) {
+                if (i >= c.args.size() || c.args[i]->kind != ExprKind::Name) continue;
+                const int32_t slot = s_.slot[c.args[i]->id];
+                if (slot >= 0 && slot < nparams) changed |= add(&fd, static_cast<uint32_t>(slot));
+            }
+        });
         return changed;
     }
 
@@ -161,7 +131,9 @@ struct Flow {
 class FunctionChecker {
 public:
     FunctionChecker(const Sema& sema, const Summaries& sum, Diagnostics& diag, const ast::FuncDecl& fd)
-        : s_(sema), sum_(sum), diag_(diag), fi_(sema.func(&fd)) {}
+        : s_(sema), sum_(sum), diag_(diag), fi_(sema.func(&fd)), root_(fi_.slots.size()) {
+        for (size_t i = 0; i < root_.size(); ++i) root_[i] = static_cast<int32_t>(i);
+    }
 
     void check(const ast::FuncDecl& fd) {
         if (fd.body) block(*fd.body);
@@ -183,6 +155,19 @@ private:
     const std::string& name_of(int32_t slot) const { return fi_.slots[static_cast<size_t>(slot)].name; }
     bool is_param(int32_t slot) const { return slot < static_cast<int32_t>(fi_.params.size()); }
     int32_t slot_of(const Expr& e) const { return e.kind == ExprKind::Name ? s_.slot[e.id] : -1; }
+    // A copy (declaration or assignment from a bare name, through `raw`,
+    // `drop` or @cast) holds the same arena or the same handle as its
+    // source: the slot it stands for, or -1.
+    int32_t root(int32_t slot) const { return slot < 0 ? -1 : root_[static_cast<size_t>(slot)]; }
+    int32_t copied_slot(const Expr& init) const {
+        const Expr* e = &strip(init);
+        while (e->kind == ExprKind::Cast) e = &strip(*static_cast<const ast::Cast&>(*e).operand);
+        return slot_of(*e);
+    }
+    std::string destroyer(const Callee& k) const {
+        const bool direct = k.kind == Callee::Kind::Extern || is_method(k, "HandleArena", "destroy");
+        return direct ? "" : s_.func(k.fn).display;
+    }
 
     // The arena a fresh handle comes from (alloc's first argument), or -1.
     int32_t alloc_arena(const Expr& init) const {
@@ -191,7 +176,7 @@ private:
         const auto& c = static_cast<const ast::Call&>(e);
         const Callee& k = s_.callee[c.id];
         if (!is_method(k, "HandleArena", "alloc") && !is_extern(k, "npk_handle_alloc")) return -1;
-        return c.args.empty() ? -1 : slot_of(*c.args[0]);
+        return c.args.empty() ? -1 : root(copied_slot(*c.args[0]));
     }
 
     bool creates_arena(const Expr& init) const {
@@ -204,17 +189,24 @@ private:
     void declare(const ast::VarDecl& d) {
         const int32_t slot = s_.slot[d.id];
         if (slot < 0 || !d.init) return;
-        if (creates_arena(*d.init)) local_arenas_.push_back(slot);
-        int32_t arena = alloc_arena(*d.init);
-        if (arena < 0) {
-            const int32_t from = slot_of(strip(*d.init));
-            if (auto it = handle_arena_.find(from); from >= 0 && it != handle_arena_.end()) arena = it->second;
-        }
-        if (arena >= 0) handle_arena_[slot] = arena;
+        bind(slot, *d.init);
         if (d.init->kind == ExprKind::StructLit)
             for (const ast::FieldInit& f : static_cast<const ast::StructLit&>(*d.init).fields)
-                if (const int32_t h = f.value ? slot_of(*f.value) : -1; handle_arena_.count(h))
+                if (const int32_t h = f.value ? root(copied_slot(*f.value)) : -1; handle_arena_.count(h))
                     held_[slot].push_back(h);
+    }
+
+    // `slot` is given `value` (a declaration or an assignment).
+    void bind(int32_t slot, const Expr& value) {
+        const auto i = static_cast<size_t>(slot);
+        root_[i] = slot;
+        handle_arena_.erase(slot);
+        if (const int32_t from = copied_slot(value); from >= 0) {
+            root_[i] = root(from);
+            return;
+        }
+        if (creates_arena(value)) local_arenas_.push_back(slot);
+        if (const int32_t arena = alloc_arena(value); arena >= 0) handle_arena_[slot] = arena;
     }
 
     bool is_local_arena(int32_t slot) const {
@@ -226,43 +218,58 @@ private:
     void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
     void statement(const Stmt& s) {
-        switch (s.kind) {
-        case StmtKind::VarDecl: {
-            const auto& d = static_cast<const ast::VarDecl&>(s);
-            if (d.init) expr(*d.init);
-            declare(d);
-            break;
-        }
-        case StmtKind::If: {
-            const auto& i = static_cast<const ast::If&>(s);
-            expr(*i.cond);
-            const Flow before = flow_;
-            arm(i.then_body);
-            Flow then_flow = std::move(flow_);
-            flow_ = before;
-            if (i.else_body) arm(i.else_body);
-            join(then_flow);
-            break;
-        }
-        case StmtKind::Defer: {
-            // The body runs when its block ends: check its uses against the
-            // state here, and keep its destroys out of the code after it.
-            const Flow saved = flow_;
-            block(*static_cast<const ast::Defer&>(s).body);
-            flow_ = saved;
-            break;
-        }
-        case StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
-        default: {
-            const Expr* v = operand_of(s);
-            if (v) expr(*v);
-            if (s.kind == StmtKind::ExprStmt) break;
-            // exit / pass / fail / return: what `pass` and `return` hand out must not escape.
-            if (v && (s.kind == StmtKind::Pass || s.kind == StmtKind::Return)) escape(*v);
-            flow_.reachable = false;
-            break;
-        }
-        }
+        ast::visit(s, ast::Overload{
+            [&](const ast::VarDecl& d) {
+                if (d.init) expr(*d.init);
+                declare(d);
+            },
+            [&](const ast::If& i) {
+                expr(*i.cond);
+                const Flow before = flow_;
+                arm(i.then_body);
+                Flow then_flow = std::move(flow_);
+                flow_ = before;
+                if (i.else_body) arm(i.else_body);
+                join(then_flow);
+            },
+            [&](const ast::Defer& d) {
+                // The body runs when its block ends: check its uses against the
+                // state here, and keep its destroys out of the code after it.
+                const Flow saved = flow_;
+                block(*d.body);
+                flow_ = saved;
+            },
+            [&](const ast::Block& b) { block(b); },
+            [&](const ast::Leave& l) {
+                if (l.value) expr(*l.value);
+                // What `pass` and `return` hand out must not escape.
+                if (l.value && l.transfers()) escape(*l.value);
+                flow_.reachable = false;
+            },
+            [&](const ast::ExprStmt& e) { expr(*e.expr); },
+            [&](const ast::While& w) { loop(w); },
+            [&](const ast::Break&) { flow_.reachable = false; },
+            [&](const ast::Continue&) { flow_.reachable = false; },
+        });
+    }
+
+    // A loop's body may run again after it destroyed an arena: every
+    // destroy in the loop (nested loops and branches included) holds, on
+    // some path, from the loop's head on, and after the loop.
+    void loop(const ast::While& w) {
+        walk_stmt_exprs(w, [&](const Expr& e) {
+            if (e.kind != ExprKind::Call) return;
+            const auto& c = static_cast<const ast::Call&>(e);
+            for (uint32_t i : sum_.destroyed(s_.callee[c.id])) {
+                const int32_t slot = i < c.args.size() ? root(slot_of(*c.args[i])) : -1;
+                if (slot >= 0 && !flow_.destroyed.count(slot))
+                    flow_.destroyed[slot] = Destroyed{c.loc, destroyer(s_.callee[c.id]), true};
+            }
+        });
+        const bool live = flow_.reachable;
+        expr(*w.cond);
+        block(*w.body);
+        flow_.reachable = live;
     }
 
     void join(const Flow& other) {
@@ -300,6 +307,11 @@ private:
             const auto& a = static_cast<const ast::Assign&>(e);
             expr(*a.value);
             if (a.target->kind == ExprKind::Member) expr(*static_cast<const ast::Member&>(*a.target).object);
+            if (a.target->kind == ExprKind::Index) {
+                expr(*static_cast<const ast::Index&>(*a.target).object);
+                expr(*static_cast<const ast::Index&>(*a.target).index);
+            }
+            if (const int32_t slot = slot_of(*a.target); slot >= 0) bind(slot, *a.value);
             break;
         }
         case ExprKind::Member: {
@@ -314,13 +326,21 @@ private:
         case ExprKind::Raw: expr(*static_cast<const ast::Raw&>(e).operand); break;
         case ExprKind::Drop: expr(*static_cast<const ast::Drop&>(e).operand); break;
         case ExprKind::Cast: expr(*static_cast<const ast::Cast&>(e).operand); break;
-        default: break;
+        case ExprKind::Index: {
+            const auto& x = static_cast<const ast::Index&>(e);
+            expr(*x.object);
+            expr(*x.index);
+            break;
+        }
+        case ExprKind::IntLit:
+        case ExprKind::StrLit:
+        case ExprKind::BoolLit: break;
         }
     }
 
     void use(const Expr& name) {
         const int32_t slot = s_.slot[name.id];
-        auto h = handle_arena_.find(slot);
+        auto h = handle_arena_.find(root(slot));
         if (slot < 0 || h == handle_arena_.end()) return;
         auto d = flow_.destroyed.find(h->second);
         if (d == flow_.destroyed.end()) return;
@@ -339,10 +359,9 @@ private:
         const Callee& k = s_.callee[c.id];
         for (uint32_t i : sum_.destroyed(k)) {
             if (i >= c.args.size()) continue;
-            const int32_t slot = slot_of(*c.args[i]);
+            const int32_t slot = root(copied_slot(*c.args[i]));
             if (slot < 0 || flow_.destroyed.count(slot)) continue;
-            const bool direct = k.kind == Callee::Kind::Extern || is_method(k, "HandleArena", "destroy");
-            flow_.destroyed[slot] = Destroyed{c.loc, direct ? "" : s_.func(k.fn).display};
+            flow_.destroyed[slot] = Destroyed{c.loc, destroyer(k)};
         }
         if (k.kind != Callee::Kind::Extern) return;
         for (const auto& a : c.args) {
@@ -373,7 +392,7 @@ private:
         }
         const int32_t slot = slot_of(e);
         if (slot < 0) return;
-        if (auto h = handle_arena_.find(slot); h != handle_arena_.end() && is_local_arena(h->second))
+        if (auto h = handle_arena_.find(root(slot)); h != handle_arena_.end() && is_local_arena(h->second))
             escape_error(e.loc, "Handle '" + name_of(slot) + "'", h->second);
         if (auto held = held_.find(slot); held != held_.end())
             for (int32_t hs : held->second)
@@ -384,7 +403,7 @@ private:
 
     void escape_field(const Expr& value) {
         const int32_t slot = slot_of(value);
-        if (auto h = handle_arena_.find(slot); slot >= 0 && h != handle_arena_.end() && is_local_arena(h->second))
+        if (auto h = handle_arena_.find(root(slot)); slot >= 0 && h != handle_arena_.end() && is_local_arena(h->second))
             escape_error(value.loc, "Handle '" + name_of(slot) + "'", h->second);
     }
 
@@ -400,6 +419,7 @@ private:
     Diagnostics& diag_;
     const FuncInfo& fi_;
     Flow flow_;
+    std::vector<int32_t> root_;  // by slot: the slot whose arena or handle it holds (itself unless a copy)
     std::vector<int32_t> local_arenas_;
     std::unordered_map<int32_t, int32_t> handle_arena_;       // handle slot → arena slot
     std::unordered_map<int32_t, std::vector<int32_t>> held_;  // struct slot → handle slots

@@ -211,18 +211,11 @@ private:
         case ast::StmtKind::If: if_stmt(static_cast<const ast::If&>(s)); break;
         case ast::StmtKind::Defer: defer_stmt(static_cast<const ast::Defer&>(s)); break;
         case ast::StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
-        case ast::StmtKind::Exit:
-            leave(s, static_cast<const ast::Exit&>(s).value.get(), false);
+        case ast::StmtKind::Leave: {
+            const auto& l = static_cast<const ast::Leave&>(s);
+            leave(s, l.value.get(), l.transfers());
             break;
-        case ast::StmtKind::Pass:
-            leave(s, static_cast<const ast::Pass&>(s).value.get(), true);
-            break;
-        case ast::StmtKind::Fail:
-            leave(s, static_cast<const ast::Fail&>(s).value.get(), false);
-            break;
-        case ast::StmtKind::Return:
-            leave(s, static_cast<const ast::Return&>(s).value.get(), true);
-            break;
+        }
         case ast::StmtKind::ExprStmt: expr(*static_cast<const ast::ExprStmt&>(s).expr); break;
         case ast::StmtKind::While: while_stmt(static_cast<const ast::While&>(s)); break;
         case ast::StmtKind::Break: loop_jump(s, true); break;

@@ -71,7 +71,14 @@ uint64_t tbb_arith(ast::BinaryOp op, uint64_t x, uint64_t y, const Type* t) {
     // Neither operand is ERR, so INT64_MIN / -1 cannot happen here.
     case BinaryOp::Div: overflow = b == 0; r = overflow ? 0 : a / b; break;
     case BinaryOp::Mod: overflow = b == 0; r = overflow ? 0 : a % b; break;
-    default: return err;
+    case BinaryOp::Or:
+    case BinaryOp::And:
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge: return err;  // not arithmetic: binary_word answers these
     }
     if (overflow || r > tbb_max(t) || r < -tbb_max(t)) return err;
     return static_cast<uint64_t>(r);
@@ -88,7 +95,13 @@ bool binary_word(ast::BinaryOp op, uint64_t x, uint64_t y, const Type* t, uint64
     case BinaryOp::Le: out = t->is_signed() ? as_signed(x) <= as_signed(y) : x <= y; return true;
     case BinaryOp::Gt: out = t->is_signed() ? as_signed(x) > as_signed(y) : x > y; return true;
     case BinaryOp::Ge: out = t->is_signed() ? as_signed(x) >= as_signed(y) : x >= y; return true;
-    default: break;
+    case BinaryOp::Or:
+    case BinaryOp::And:
+    case BinaryOp::Add:
+    case BinaryOp::Sub:
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+    case BinaryOp::Mod: break;
     }
     if (t->kind == TypeKind::Tbb) {
         out = tbb_arith(op, x, y, t);
@@ -117,7 +130,14 @@ bool binary_word(ast::BinaryOp op, uint64_t x, uint64_t y, const Type* t, uint64
         out = normalize(static_cast<uint64_t>(div ? sx / sy : sx % sy), t);
         return true;
     }
-    default: break;
+    case BinaryOp::Or:
+    case BinaryOp::And:
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge: break;
     }
     assert(false && "logical operators are evaluated by the interpreter, lazily");
     return true;

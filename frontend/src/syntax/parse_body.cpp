@@ -70,10 +70,10 @@ StmtPtr Parser::parse_stmt() {
         d->body = parse_block("after 'defer'");
         return d;
     }
-    case Tok::KwExit: return parse_leave<Exit>(loc, false, "after 'exit' statement");
-    case Tok::KwFail: return parse_leave<Fail>(loc, false, "after 'fail' statement");
-    case Tok::KwPass: return parse_leave<Pass>(loc, true, "after 'pass' statement");
-    case Tok::KwReturn: return parse_leave<Return>(loc, true, "after 'return' statement");
+    case Tok::KwExit: return parse_leave(loc, LeaveKind::Exit, "after 'exit' statement");
+    case Tok::KwFail: return parse_leave(loc, LeaveKind::Fail, "after 'fail' statement");
+    case Tok::KwPass: return parse_leave(loc, LeaveKind::Pass, "after 'pass' statement");
+    case Tok::KwReturn: return parse_leave(loc, LeaveKind::Return, "after 'return' statement");
     case Tok::KwElse:
         fail(loc, "'else' without a matching 'if'");
     case Tok::Semi:
@@ -89,10 +89,11 @@ StmtPtr Parser::parse_stmt() {
 }
 
 // "exit" expr ";" | "fail" expr ";" | "pass" [ expr ] ";" | "return" [ expr ] ";"
-template <class S>
-StmtPtr Parser::parse_leave(Loc loc, bool value_optional, const char* context) {
+StmtPtr Parser::parse_leave(Loc loc, LeaveKind how, const char* context) {
     advance();
-    auto s = node<S>(loc);
+    auto s = node<Leave>(loc);
+    s->how = how;
+    const bool value_optional = how == LeaveKind::Pass || how == LeaveKind::Return;
     if (!value_optional || !check(Tok::Semi)) s->value = parse_expr();
     expect_semi(context);
     return s;
