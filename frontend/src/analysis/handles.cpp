@@ -28,6 +28,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "analysis/analyses.h"
@@ -59,11 +60,26 @@ public:
             all.push_back(fd);
             seed(fd, info.attrs);
         }
-        // Compose to a fixed point: each round may only add destroyed
-        // parameters, and there are finitely many.
-        for (bool changed = true; changed;) {
-            changed = false;
-            for (const ast::FuncDecl* fd : all) changed |= infer(*fd);
+        // Compose by a worklist over the call graph: a function is looked
+        // at again when a function it calls destroys more. Summaries only
+        // grow, over finitely many parameters, so this ends.
+        std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
+        for (const ast::FuncDecl* fd : all)
+            if (fd->body)
+                walk_stmt_exprs(*fd->body, [&](const Expr& e) {
+                    if (e.kind != ExprKind::Call) return;
+                    const Callee& c = s_.callee[e.id];
+                    if (c.kind == Callee::Kind::Func) callers[c.fn].push_back(fd);
+                });
+        std::vector<const ast::FuncDecl*> work = all;
+        std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
+        while (!work.empty()) {
+            const ast::FuncDecl* fd = work.back();
+            work.pop_back();
+            queued.erase(fd);
+            if (!infer(*fd)) continue;
+            for (const ast::FuncDecl* caller : callers[fd])
+                if (queued.insert(caller).second) work.push_back(caller);
         }
     }
 

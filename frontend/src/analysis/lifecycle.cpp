@@ -252,18 +252,30 @@ private:
         const auto known = static_cast<uint32_t>(blocks_.size());
         Snapshot head;  // the state before the loop: as for `if`, a dead loop is checked by what it does
         std::vector<Snapshot> breaks;
-        const bool was_quiet = quiet_;
-        quiet_ = true;
-        // The states only move up a finite lattice (live → maybe,
-        // discharged → pending), so this ends after a few rounds.
-        for (int round = 0; round < 8; ++round) {
+        if (quiet_) {
+            // Inside the rounds of an enclosing loop (or a summary walk of
+            // one): one pass, its head joined with what comes back. Each
+            // statement's effect on a block is a constant or a join with a
+            // constant, so a second pass from that join changes nothing;
+            // and one pass per nesting level keeps nested loops linear
+            // (depth d costs d passes of the body, not 9^d). The rounds
+            // and the reporting pass below still run for every loop.
             Snapshot next;
             merge_into(flow_, next, loop_pass(s, head, breaks));
-            if (same_head(flow_, next, head, known)) break;
             head = std::move(next);
+        } else {
+            quiet_ = true;
+            // The states only move up a finite lattice (live → maybe,
+            // discharged → pending), so this ends after a few rounds.
+            for (int round = 0; round < 8; ++round) {
+                Snapshot next;
+                merge_into(flow_, next, loop_pass(s, head, breaks));
+                if (same_head(flow_, next, head, known)) break;
+                head = std::move(next);
+            }
+            quiet_ = false;
+            loop_pass(s, head, breaks);
         }
-        quiet_ = was_quiet;
-        loop_pass(s, head, breaks);
         const bool forever = s.cond->kind == ast::ExprKind::BoolLit && static_cast<const ast::BoolLit&>(*s.cond).value;
         Snapshot out = head;
         if (forever) out = Snapshot{false, {}};
@@ -650,32 +662,50 @@ std::vector<const ast::FuncDecl*> checked_functions(const ast::Module& m, bool s
 
 // What every function with a body releases of its parameters, from what
 // its body does (quiet walks). A function that calls a releasing helper
-// releases in turn, so the walks repeat until nothing changes; a
-// parameter once released stays released, so this ends (the bound is a
-// guard, never reached by a program of sane depth).
+// releases in turn: a worklist over the call graph walks a function again
+// whenever the summary of a function it calls grew. Summaries only grow
+// (a parameter once released stays released) over a finite set, so this
+// ends, after at most (functions × parameters) growths; there is no
+// round limit.
 Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
-    constexpr int kMaxRounds = 16;
     Summaries sums;
     std::vector<const ast::FuncDecl*> all;
     for (const auto& m : prog.modules) {
         std::vector<const ast::FuncDecl*> fs = checked_functions(*m, true);
         all.insert(all.end(), fs.begin(), fs.end());
     }
-    for (int round = 0; round < kMaxRounds; ++round) {
-        bool changed = false;
-        for (const ast::FuncDecl* f : all) {
-            FunctionChecker walk(sema, nullptr, sums);
-            walk.check(*f);
-            Releases& mine = sums[f];
-            const Releases& now = walk.param_releases();
-            if (mine.size() < now.size()) mine.resize(now.size(), -1);
-            for (size_t i = 0; i < now.size(); ++i)
-                if (now[i] >= 0 && mine[i] < 0) {
-                    mine[i] = now[i];
-                    changed = true;
-                }
-        }
-        if (!changed) break;
+    // callers[f]: the functions whose bodies call f.
+    std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
+    for (const ast::FuncDecl* f : all) {
+        if (!f->body) continue;
+        ast::walk_stmt_exprs(*f->body, [&](const ast::Expr& e) {
+            if (e.kind != ast::ExprKind::Call) return;
+            const Callee& c = sema.callee[e.id];
+            if (c.kind != Callee::Kind::Func) return;
+            auto& list = callers[c.fn];
+            if (list.empty() || list.back() != f) list.push_back(f);
+        });
+    }
+    std::vector<const ast::FuncDecl*> work(all.rbegin(), all.rend());
+    std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
+    while (!work.empty()) {
+        const ast::FuncDecl* f = work.back();
+        work.pop_back();
+        queued.erase(f);
+        FunctionChecker walk(sema, nullptr, sums);
+        walk.check(*f);
+        Releases& mine = sums[f];
+        const Releases& now = walk.param_releases();
+        if (mine.size() < now.size()) mine.resize(now.size(), -1);
+        bool grew = false;
+        for (size_t i = 0; i < now.size(); ++i)
+            if (now[i] >= 0 && mine[i] < 0) {
+                mine[i] = now[i];
+                grew = true;
+            }
+        if (!grew) continue;
+        for (const ast::FuncDecl* caller : callers[f])
+            if (queued.insert(caller).second) work.push_back(caller);
     }
     return sums;
 }
