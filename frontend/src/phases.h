@@ -20,6 +20,8 @@ namespace npk {
 struct Options {
     bool strict = false;                   // --strict: check Type bodies and imports too
     bool trace_drops = false;              // --trace-drops: one stderr line per drop run
+    bool unchecked = false;                // --unchecked (run): types only, no static analyses;
+                                           // the run-time gate alone guards npk's memory
     std::vector<std::string> include_dirs; // -I DIR, in order
     std::vector<std::string> load_libs;    // --load LIB.so, in order
     std::string stdlib_dir;                // built-in stdlib folder (last in the search)

@@ -64,7 +64,7 @@ TEST_CASE("cli: --help prints usage, options, exit statuses and examples", "[cli
         CHECK(r.err.empty());
         CHECK(contains(r.out, "usage: npk check [options] FILE..."));
         CHECK(contains(r.out, "npk run [options] FILE [-- ARGS...]"));
-        for (const char* opt : {"-I DIR", "--strict", "--load LIB.so", "--color=WHEN", "--version"})
+        for (const char* opt : {"-I DIR", "--strict", "--unchecked", "--load LIB.so", "--color=WHEN", "--version"})
             CHECK(contains(r.out, opt));
         CHECK(contains(r.out, "NPK_PATH"));
         CHECK(contains(r.out, "64  bad command line"));
@@ -103,6 +103,7 @@ TEST_CASE("cli: usage errors exit 64 with one clear line and the usage", "[cli]"
         {{"check"}, "npk: error: Missing FILE for 'npk check'"},
         {{"run"}, "npk: error: Missing FILE for 'npk run'"},
         {{"check", "--strict"}, "npk: error: Missing FILE for 'npk check'"},
+        {{"check", "--unchecked", f}, "npk: error: '--unchecked' is an option of 'npk run' (npk check always checks)"},
         {{"run", f, f}, "npk: error: 'npk run' takes one FILE (arguments for the program go after '--')"},
         {{"check", f, "-I"}, "npk: error: Option '-I' needs a value"},
         {{"check", f, "--load"}, "npk: error: Option '--load' needs a value"},

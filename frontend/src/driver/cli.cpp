@@ -52,6 +52,11 @@ const char* const kHelp =
     "options:\n"
     "  -I DIR         search DIR for 'use' files (repeatable, in order)\n"
     "  --strict       also lifecycle-check Type and impl bodies and imported files\n"
+    "  --unchecked    (run) skip the static lifecycle, borrow and handle checks\n"
+    "                 (types are still checked): the run-time gate alone stands\n"
+    "                 between the program and npk's memory and stops each memory\n"
+    "                 error as FILE:LINE:COL: runtime error: ... (for teaching\n"
+    "                 and for testing the gate); exit statuses are npk run's\n"
     "  --trace-drops  (run) one stderr line per drop at a block's end: drop.npk\n"
     "                 releases and impl:Drop methods, e.g.\n"
     "                 npk: drop wildx 'page' in main (prog.npk:7:11)\n"
@@ -77,6 +82,7 @@ const char* const kHelp =
     "examples:\n"
     "  npk check bugs/bug264_jit_add_i32_smoke.npk\n"
     "  npk run bugs/bug264_jit_add_i32_smoke.npk; echo $?\n"
+    "  npk run --unchecked tests/programs/gate_alias_double_free.npk\n"
     "  npk check -I ./lib --strict main.npk other.npk\n"
     "  NPK_PATH=/opt/npk/lib npk run --color=never app.npk -- ignored args\n";
 
@@ -142,6 +148,8 @@ Command parse_args(int argc, char** argv) {
             c.opts.include_dirs.push_back(a.substr(2));
         } else if (a == "--strict") {
             c.opts.strict = true;
+        } else if (a == "--unchecked") {
+            c.opts.unchecked = true;
         } else if (a == "--trace-drops") {
             c.opts.trace_drops = true;
         } else if (a == "--load") {
@@ -163,6 +171,7 @@ Command parse_args(int argc, char** argv) {
     }
     if (c.help || c.version) return c;
     if (c.files.empty()) usage_error(std::string("Missing FILE for 'npk ") + cmd + "'");
+    if (c.opts.unchecked && !c.run) usage_error("'--unchecked' is an option of 'npk run' (npk check always checks)");
     if (c.run && c.files.size() > 1)
         usage_error("'npk run' takes one FILE (arguments for the program go after '--')");
     return c;

@@ -197,7 +197,7 @@ bool ExternTable::bind_all(const ast::Program& prog, const Sema& sema, const Opt
                 }
                 b->fn = rs.address;
                 b->found_in = "the runtime";
-                b->role = rs.role;
+                b->role = gate_role_of(e.name) != RuntimeRole::None ? gate_role_of(e.name) : rs.role;
                 b->in_runtime = true;
                 break;
             }

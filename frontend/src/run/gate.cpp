@@ -1,25 +1,15 @@
+// The gate's table (gate.h): resources by identity, what each runtime call
+// made or released, and the checks of p[i]. The checks of calls are in
+// gate_check.cpp.
 #include "run/gate.h"
 
 #include <npk/status.h>
 #include <npk/wildx.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
-#include "sema/sema.h"
-
 namespace npk {
-
-namespace {
-
-std::string hex(uint64_t p) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(p));
-    return buf;
-}
-
-}  // namespace
 
 RuntimeGate::RuntimeGate(Diagnostics& diag) : diag_(diag) {
     // The runtime's own switch (see npk_wildx_set_quiet): honoured for
@@ -37,62 +27,224 @@ uint64_t RuntimeGate::rejections() {
     return n;
 }
 
-Refusal RuntimeGate::check(RuntimeRole role, const std::string& callee, const std::vector<uint64_t>& args) const {
-    if (args.empty()) return {};
-    const uint64_t p = args[0];
-    if (role == RuntimeRole::HeapFree) {
-        if (p == 0) return {};  // free(NULL) does nothing
-        auto it = live_.find(p);
-        if (it != live_.end() && it->second == Kind::Heap) return {};
-        std::string why;
-        if (it != live_.end())
-            why = " is a W^X page from wildx_alloc: release it with wildx_free";
-        else if (freed_.count(p))
-            why = " was already freed (a double free)";
-        else
-            why = " is not a live block from alloc (foreign, or inside a block)";
-        return {"'" + callee + "' refused: " + hex(p) + why, NPK_FAULT_BAD_FREE};
+const char* RuntimeGate::kind_name(Kind k) {
+    switch (k) {
+    case Kind::Block: return "heap block";
+    case Kind::Page: return "W^X page";
+    case Kind::Builder: return "builder";
+    case Kind::Region: return "region";
+    case Kind::RegionFn: return "region function";
+    case Kind::Arena: return "handle arena";
+    case Kind::Handle: return "handle";
+    case Kind::HandleView: return "handle's block";
     }
-    if (role == RuntimeRole::CodeCall) {
-        if (p == 0)
-            return {"Call through a NULL code page ('" + callee + "'; did compiling it fail?)",
-                    NPK_FAULT_NULL_CODE_PAGE};
-        int32_t state = npk_wildx_state(reinterpret_cast<const void*>(static_cast<uintptr_t>(p)));
-        if (state == NPK_WILDX_EXECUTABLE) return {};
-        return {"Call through code page " + hex(p) + " ('" + callee + "') refused: " +
-                    (state == NPK_WILDX_WRITABLE ? "it is not sealed (call wildx_seal first)"
-                                                 : "it is not a live page (freed, or never from wildx_alloc)"),
-                NPK_FAULT_BAD_CODE_PAGE};
-    }
-    return {};
+    return "resource";
 }
+
+namespace {
+
+// Whether bytes [p + index * width, + width) lie inside [base, base + size),
+// without overflow whatever the index.
+bool element_inside(uint64_t p, uint64_t base, uint64_t size, int64_t index, uint64_t width) {
+    if (p < base || width == 0 || p - base > size) return false;
+    const uint64_t rel = p - base;
+    uint64_t start = 0;
+    if (index < 0) {
+        const uint64_t back = static_cast<uint64_t>(-(index + 1)) + 1;  // no overflow at INT64_MIN
+        if (back > rel / width) return false;
+        start = rel - back * width;
+    } else {
+        const uint64_t fwd = static_cast<uint64_t>(index);
+        if (fwd > (UINT64_MAX - rel) / width) return false;
+        start = rel + fwd * width;
+    }
+    return size >= width && start <= size - width;
+}
+
+}  // namespace
+
+uint64_t RuntimeGate::add(Kind k, uint64_t word, uint64_t size, uint64_t parent, Loc at) {
+    Resource r;
+    r.kind = k;
+    r.word = word;
+    r.size = size;
+    r.parent = parent;
+    r.made = at;
+    res_.push_back(r);
+    const uint64_t id = res_.size();
+    if (is_memory(k)) memory_[word] = id;
+    else objects_[word] = id;
+    dead_.erase(word);
+    if (parent != 0) children_[parent].push_back(id);
+    return id;
+}
+
+// A release: the resource and everything made from it (a region's
+// functions, an arena's handles, a handle's memory) die with it.
+void RuntimeGate::kill(uint64_t id, Loc at) {
+    Resource& r = res(id);
+    if (!r.live) return;
+    r.live = false;
+    r.released = at;
+    if (is_memory(r.kind)) {
+        auto it = memory_.find(r.word);
+        if (it != memory_.end() && it->second == id) memory_.erase(it);
+    } else {
+        auto it = objects_.find(r.word);
+        if (it != objects_.end() && it->second == id) objects_.erase(it);
+    }
+    dead_[r.word] = id;
+    auto kids = children_.find(id);
+    if (kids == children_.end()) return;
+    std::vector<uint64_t> list = std::move(kids->second);
+    children_.erase(kids);
+    for (uint64_t c : list) kill(c, at);
+}
+
+uint64_t RuntimeGate::resolve(GateWord a, std::initializer_list<Kind> kinds) const {
+    auto wanted = [&](Kind k) {
+        for (Kind w : kinds)
+            if (w == k) return true;
+        return false;
+    };
+    if (a.tag != 0 && a.tag <= res_.size()) return wanted(res(a.tag).kind) ? a.tag : 0;
+    auto obj = objects_.find(a.word);
+    if (obj != objects_.end() && wanted(res(obj->second).kind)) return obj->second;
+    // Memory: the live block that contains the address.
+    auto it = memory_.upper_bound(a.word);
+    if (it == memory_.begin()) return 0;
+    --it;
+    const Resource& r = res(it->second);
+    if (!wanted(r.kind)) return 0;
+    if (a.word == r.word || a.word - r.word < r.size) return it->second;
+    return 0;
+}
+
+uint64_t RuntimeGate::released_at(uint64_t word) const {
+    auto it = dead_.find(word);
+    return it == dead_.end() ? 0 : it->second;
+}
+
+uint64_t RuntimeGate::track_struct(uint64_t base, uint64_t size, Loc at) { return add(Kind::Block, base, size, 0, at); }
 
 void RuntimeGate::before() { rejections_before_ = rejections(); }
 
-void RuntimeGate::after(RuntimeRole role, const std::vector<uint64_t>& args, uint64_t result, Loc at) {
-    const uint64_t p = args.empty() ? 0 : args[0];
+uint64_t RuntimeGate::after(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& args,
+                            uint64_t result, Loc at) {
+    uint64_t out = 0;
+    record(role, args, result, out, at);
+    if (user_quiet_ || role == RuntimeRole::CheckedCall || rejections() == rejections_before_) return out;
+    // One report per resource: a builder keeps its first error, and every
+    // later call on it is refused for that same reason.
+    uint64_t id = args.empty() ? 0 : resolve(args[0], {Kind::Builder});
+    if (id != 0) {
+        if (res(id).reported) return out;
+        res(id).reported = true;
+    }
+    diag_.warning(at, "", "'" + callee + "': the runtime rejected this call: " + npk_last_error_message());
+    return out;
+}
+
+// What a successful (or refused) runtime call did to the table.
+void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, uint64_t result, uint64_t& out,
+                         Loc at) {
+    const GateWord a0 = args.empty() ? GateWord{} : args[0];
+    auto kill_arg = [&](GateWord a, std::initializer_list<Kind> kinds) {
+        if (a.word == 0) return;
+        uint64_t id = resolve(a, kinds);
+        if (id != 0 && res(id).word == a.word) kill(id, at);
+    };
     switch (role) {
     case RuntimeRole::HeapAlloc:
+        if (result != 0) out = add(Kind::Block, result, a0.word, 0, at);
+        return;
     case RuntimeRole::PageAlloc:
-        if (result != 0) {
-            live_[result] = role == RuntimeRole::HeapAlloc ? Kind::Heap : Kind::Page;
-            freed_.erase(result);
-        }
-        break;
-    case RuntimeRole::HeapFree:
-        if (p != 0 && live_.erase(p)) freed_.insert(p);
-        break;
-    case RuntimeRole::PageFree:
-        if (static_cast<int32_t>(result) == 0 && live_.erase(p)) freed_.insert(p);
-        break;
-    case RuntimeRole::None:
+    case RuntimeRole::Build: {
+        if (role == RuntimeRole::Build) kill_arg(a0, {Kind::Builder});
+        if (result == 0) return;
+        const void* p = reinterpret_cast<const void*>(static_cast<uintptr_t>(result));
+        out = add(Kind::Page, result, npk_wildx_size(p), 0, at);
+        res(out).sealed = npk_wildx_state(p) == NPK_WILDX_EXECUTABLE;
+        return;
+    }
     case RuntimeRole::PageSeal:
+        if (static_cast<int32_t>(result) == 0)
+            if (uint64_t id = resolve(a0, {Kind::Page})) res(id).sealed = true;
+        return;
+    case RuntimeRole::HeapFree: kill_arg(a0, {Kind::Block}); return;
+    case RuntimeRole::PageFree:
+        if (static_cast<int32_t>(result) == 0) kill_arg(a0, {Kind::Page});
+        return;
+    case RuntimeRole::BuilderNew:
+        if (result != 0) out = add(Kind::Builder, result, 0, 0, at);
+        return;
+    case RuntimeRole::BuilderFree: kill_arg(a0, {Kind::Builder}); return;
+    case RuntimeRole::RegionNew:
+        if (result != 0) out = add(Kind::Region, result, 0, 0, at);
+        return;
+    case RuntimeRole::RegionAdd:
+        if (args.size() > 1) kill_arg(args[1], {Kind::Builder});
+        if (result != 0) out = add(Kind::RegionFn, result, 0, resolve(a0, {Kind::Region}), at);
+        return;
+    case RuntimeRole::RegionSeal:
+        if (static_cast<int32_t>(result) != 0) return;
+        if (uint64_t id = resolve(a0, {Kind::Region})) {
+            res(id).sealed = true;
+            for (uint64_t c : children_[id]) res(c).sealed = true;
+        }
+        return;
+    case RuntimeRole::RegionFree: kill_arg(a0, {Kind::Region}); return;
+    case RuntimeRole::ArenaCreate:
+        if (result != 0) out = add(Kind::Arena, result, 0, 0, at);
+        return;
+    case RuntimeRole::ArenaDestroy: kill_arg(a0, {Kind::Arena}); return;
+    case RuntimeRole::HandleAlloc:
+        if (result != 0 && args.size() > 1)
+            out = add(Kind::Handle, result, args[1].word, resolve(a0, {Kind::Arena}), at);
+        return;
+    case RuntimeRole::HandleDeref:
+        if (result == 0) return;
+        if (uint64_t h = resolve(a0, {Kind::Handle}); h != 0 && res(h).live)
+            out = add(Kind::HandleView, result, res(h).size, h, at);
+        return;
+    case RuntimeRole::HandleFree:
+        // The runtime frees only a live handle (generations): when it
+        // counted no rejection, the handle is gone.
+        if (rejections() == rejections_before_) kill_arg(a0, {Kind::Handle});
+        return;
+    case RuntimeRole::None:
     case RuntimeRole::CodeCall:
     case RuntimeRole::CheckedCall:
-        break;
+    case RuntimeRole::FunctionQuery:
+    case RuntimeRole::BuilderUse:
+    case RuntimeRole::RegionUse: return;
     }
-    if (!user_quiet_ && rejections() != rejections_before_)
-        diag_.warning(at, "", std::string("The runtime rejected this call: ") + npk_last_error_message());
+}
+
+Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store) const {
+    const char* verb = store ? "store to" : "load from";
+    uint64_t id = resolve(ptr, {Kind::Block, Kind::Page, Kind::HandleView});
+    if (id == 0) {
+        // No live resource: a word the gate released (no tag left) is a
+        // use after release; anything else is memory npk never handed out.
+        uint64_t d = released_at(ptr.word);
+        if (d == 0 || !is_memory(res(d).kind)) return {};
+        id = d;
+    }
+    const Resource& r = res(id);
+    if (!r.live)
+        return {std::string("Use after release: ") + verb + " element " + std::to_string(index) + " of a " +
+                    kind_name(r.kind) + " (" + std::to_string(r.size) + " bytes) that was already released",
+                kFaultBadAccess, r.released, "released here"};
+    if (!element_inside(ptr.word, r.word, r.size, index, width))
+        return {std::string("Index out of bounds: ") + verb + " element " + std::to_string(index) + " (" +
+                    std::to_string(width) + "-byte elements) of a " + kind_name(r.kind) + " of " +
+                    std::to_string(r.size) + " bytes",
+                kFaultBadAccess, r.made, "allocated here"};
+    if (store && r.kind == Kind::Page && r.sealed)
+        return {std::string("Store into a sealed W^X page (executable, read-only): element ") + std::to_string(index),
+                kFaultBadAccess, r.made, "allocated here"};
+    return {};
 }
 
 }  // namespace npk

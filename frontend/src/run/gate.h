@@ -1,23 +1,33 @@
-// The gate between the running program and the runtime's heaps. Every
-// alloc, free, seal and call through a code page the program makes,
-// whether through a builtin or through an `extern func` bound to the
-// runtime, passes here:
+// The gate between the running program and the runtime: npk's own table
+// of every resource the program holds, so that no program -- checked or
+// not (npk run --unchecked) -- can make npk corrupt its own memory.
 //
-// - npk keeps its own table of the heap blocks and W^X pages the
-//   program holds, so a pointer the program did not get from `alloc`
-//   (freed already, a page, foreign, interior) never reaches npk_free,
-//   where it would corrupt npk's own heap: the call is refused, and the
-//   interpreter stops the program with a run-time error at the call;
-// - a call through a code page is made only if the page is sealed
-//   executable (a writable, freed or foreign page is refused the same
-//   way, instead of the runtime aborting npk);
-// - the runtime stays quiet while npk runs a program, and npk prints
-//   each rejection it counts (wildx_free of a freed page, a second
-//   seal, ...) as a warning at the call that caused it, unless
-//   NPK_WILDX_QUIET=1 asked for silence.
+// - Every resource is an identity, not an address: heap blocks (alloc,
+//   npk_alloc), W^X pages and built functions, builders, regions and the
+//   functions inside them, handle arenas, handles and the memory a handle
+//   dereferences to. Each gets a fresh id (never reused: the id is its
+//   identity and generation at once), and every value the interpreter
+//   holds carries the id of the resource it came from (Value::tag), through
+//   declarations, assignments, struct fields, Results, return values and
+//   casts. A stale pointer therefore never releases or uses a newer
+//   resource that happens to sit at the same address. A word without a tag
+//   (made by arithmetic, or read back from memory) is looked up by address
+//   among the live resources; an address the gate never handed out is
+//   foreign and left alone, except that it is never released.
+// - Every use is checked, not only every release: p[i] loads and stores
+//   (liveness, bounds, no store into a sealed page), calls through pages and
+//   built functions (sealed? live? a region's function before its region
+//   is sealed is "not sealed yet"), each builder / region / arena / handle
+//   operation, release through any alias, the wrong allocator, a second
+//   release. A refusal becomes one run-time error at the call, with a note
+//   naming where the resource was released.
+// - The runtime stays quiet during a run; npk reports a rejection the
+//   runtime counted (a builder misuse, ...) once per resource, at the
+//   program's own call, naming the function (see after()).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,21 +37,57 @@
 
 namespace npk {
 
-// What a runtime function does to the heaps (RuntimeSymbol, Builtin).
+// What a runtime function does to the resources (RuntimeSymbol, Builtin).
+// Functions of npk/jitbuild.h and npk/handle.h that the runtime table
+// marks None get theirs from gate_role_of (run/gate_roles.cpp).
 enum class RuntimeRole : uint8_t {
     None,
-    HeapAlloc,   // npk_alloc(size) -> block
-    HeapFree,    // npk_free(block)
-    PageAlloc,   // npk_wildx_alloc(size), npk_jit_build(b) -> page
-    PageSeal,    // npk_wildx_seal(page)
-    PageFree,    // npk_wildx_free(page) -> 0 / -1
-    CodeCall,    // calls its first argument, a sealed page
-    CheckedCall, // npk_jit_invoke: the runtime checks the function itself; -1 is a refusal
+    HeapAlloc,     // npk_alloc(size) -> block
+    HeapFree,      // npk_free(block)
+    PageAlloc,     // npk_wildx_alloc(size), npk_jit_build_bytes(...) -> page
+    PageSeal,      // npk_wildx_seal(page)
+    PageFree,      // npk_wildx_free(page) -> 0 / -1
+    CodeCall,      // calls its first argument, a sealed page
+    CheckedCall,   // npk_jit_invoke: the runtime checks the function itself; -1 is a refusal
+    FunctionQuery, // npk_jit_name / npk_jit_signature: first argument a built function
+    BuilderNew,    // npk_jit_builder_new -> builder
+    BuilderUse,    // npk_jit_param, _mov, ..., _builder_error: first argument a builder (NULL allowed)
+    BuilderFree,   // npk_jit_builder_free(builder)
+    Build,         // npk_jit_build(builder) -> page; consumes the builder
+    RegionNew,     // npk_jit_region_new -> region
+    RegionAdd,     // npk_jit_region_add(region, builder) -> function; consumes the builder
+    RegionSeal,    // npk_jit_region_seal(region)
+    RegionUse,     // npk_jit_region_count(region)
+    RegionFree,    // npk_jit_region_free(region): its functions go with it
+    ArenaCreate,   // npk_handle_arena_create -> arena id
+    ArenaDestroy,  // npk_handle_arena_destroy(arena): its handles go with it
+    HandleAlloc,   // npk_handle_alloc(arena, size) -> handle
+    HandleDeref,   // npk_handle_deref(handle) -> memory of the handle's block
+    HandleFree,    // npk_handle_free(handle)
 };
+
+// The role of a runtime function the extern table leaves at None.
+RuntimeRole gate_role_of(const std::string& runtime_name);
+
+// Fault codes of the gate (beside sema.h's NPK_FAULT_*; one number each).
+constexpr int32_t kFaultBadFree = 105;       // a release of something not live, or the wrong kind
+constexpr int32_t kFaultBadCodePage = 106;   // a call through a page that is not sealed executable
+constexpr int32_t kFaultBadAccess = 109;     // p[i] out of bounds, into a released block, into a sealed page
+constexpr int32_t kFaultStaleResource = 110; // a builder / region / arena / handle used after its release
+constexpr int32_t kFaultJitCrash = 111;      // a machine fault inside built code
 
 struct Refusal {
     std::string message;   // empty: the call may be made
     int32_t fault_code = 0;
+    Loc note_loc = {};     // where the resource was released (or made)
+    std::string note = {};
+    bool refused() const { return !message.empty(); }
+};
+
+// One argument as the gate sees it: the canonical word and its identity.
+struct GateWord {
+    uint64_t word = 0;
+    uint64_t tag = 0;
 };
 
 class RuntimeGate {
@@ -51,25 +97,68 @@ public:
     RuntimeGate(const RuntimeGate&) = delete;
     RuntimeGate& operator=(const RuntimeGate&) = delete;
 
-    // Whether a call of `role` with these arguments (canonical words)
-    // may be made. `callee` names it in the message ("free", "npk_free").
-    Refusal check(RuntimeRole role, const std::string& callee, const std::vector<uint64_t>& args) const;
+    // Whether a call of `role` with these arguments may be made. `callee`
+    // names it in the message ("free", "npk_jit_mov").
+    Refusal check(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& args) const;
 
     // Around every call into the runtime: `after` records what the call
-    // did (a new block or page, a release) and reports a rejection the
-    // runtime counted during it, at `at`.
+    // did (a new resource, a release) at `at` (the program's own call) and
+    // returns the identity of the result (0: none). A rejection the
+    // runtime counted during the call is reported once, at `at`, naming
+    // `callee`; later rejections about the same resource stay quiet (the
+    // builder's first error is sticky: the rest are its echo).
     void before();
-    void after(RuntimeRole role, const std::vector<uint64_t>& args, uint64_t result, Loc at);
+    uint64_t after(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& args, uint64_t result,
+                   Loc at);
+
+    // p[i]: `width` bytes at `offset` from the pointer. Refused when the
+    // pointer's resource was released, the bytes leave it, or a store
+    // would write into a sealed page.
+    Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store) const;
+
+    // A `wild S` struct the interpreter allocated (released with the run).
+    uint64_t track_struct(uint64_t base, uint64_t size, Loc at);
 
 private:
-    enum class Kind : uint8_t { Heap, Page };
+    enum class Kind : uint8_t { Block, Page, Builder, Region, RegionFn, Arena, Handle, HandleView };
+    struct Resource {
+        Kind kind = Kind::Block;
+        bool live = true;
+        bool sealed = false;    // Page: executable; Region: sealed; RegionFn: its region sealed
+        bool reported = false;  // a runtime rejection about it was printed already
+        uint64_t word = 0;      // address, or the arena / handle id
+        uint64_t size = 0;      // bytes (Block, Page, HandleView, Handle)
+        uint64_t parent = 0;    // RegionFn: region; Handle: arena; HandleView: handle (ids)
+        Loc made, released;
+    };
+
     static uint64_t rejections();
+    static const char* kind_name(Kind k);
+    static bool is_memory(Kind k) { return k == Kind::Block || k == Kind::Page || k == Kind::HandleView; }
+    uint64_t add(Kind k, uint64_t word, uint64_t size, uint64_t parent, Loc at);
+    void kill(uint64_t id, Loc at);
+    // The resource an argument names: by its tag, else by its word among
+    // the live resources of `kinds` (0: none).
+    uint64_t resolve(GateWord a, std::initializer_list<Kind> kinds) const;
+    // The last resource of `kinds` released at `word`, for messages (0: none).
+    uint64_t released_at(uint64_t word) const;
+    bool reused(uint64_t id) const;
+    Refusal stale(const std::string& callee, uint64_t id, int32_t code) const;
+    Refusal check_release(RuntimeRole role, const std::string& callee, GateWord a) const;
+    Refusal check_use(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& args) const;
+    Refusal check_code(RuntimeRole role, const std::string& callee, GateWord a) const;
+    void record(RuntimeRole role, const std::vector<GateWord>& args, uint64_t result, uint64_t& out, Loc at);
+    const Resource& res(uint64_t id) const { return res_[id - 1]; }
+    Resource& res(uint64_t id) { return res_[id - 1]; }
 
     Diagnostics& diag_;
     bool user_quiet_ = false;
     uint64_t rejections_before_ = 0;
-    std::unordered_map<uint64_t, Kind> live_;
-    std::unordered_set<uint64_t> freed_;   // released since last handed out
+    std::vector<Resource> res_;                       // id - 1
+    std::map<uint64_t, uint64_t> memory_;             // live Block / Page / HandleView: base -> id
+    std::unordered_map<uint64_t, uint64_t> objects_;  // live Builder / Region / RegionFn / Arena / Handle: word -> id
+    std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last resource released there
+    std::unordered_map<uint64_t, std::vector<uint64_t>> children_;  // region / arena / handle -> ids made from it
 };
 
 }  // namespace npk

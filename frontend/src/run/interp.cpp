@@ -127,6 +127,12 @@ private:
         std::fflush(stdout);  // the program's output so far comes first
         diag_.runtime_error(f.loc, f.message);
         if (f.note_loc.line != 0) diag_.note(f.note_loc, f.note);
+        // Inside a library helper: the whole chain of Nitpick calls that
+        // led there, innermost first, down to the program's own call
+        // (call_sites_[0] is main's own entry).
+        if (f.loc.file != prog_.root().file)
+            for (size_t i = call_sites_.size(); i-- > 1;)
+                diag_.note(call_sites_[i].at, "called from here");
         depth_ = 0;
         call_sites_.clear();
         rejection_.reset();
@@ -162,7 +168,7 @@ private:
                                 fi.display + "'?)",
                         NPK_FAULT_CALL_DEPTH};
         ++depth_;
-        call_sites_.push_back(at);
+        call_sites_.push_back({at, &fi});
         Frame f;
         f.fn = &fi;
         f.slots.resize(fi.slots.size());
@@ -174,19 +180,6 @@ private:
         if (fi.role == FuncRole::Main) return int_value(0);
         if (flow == Flow::Return) return std::move(f.ret);
         return ok_result(zero(fi.ret), fi.ret);
-    }
-
-    static RuntimeRole role_of(Builtin b) {
-        switch (b) {
-        case Builtin::Alloc: return RuntimeRole::HeapAlloc;
-        case Builtin::Free: return RuntimeRole::HeapFree;
-        case Builtin::WildxAlloc: return RuntimeRole::PageAlloc;
-        case Builtin::WildxSeal: return RuntimeRole::PageSeal;
-        case Builtin::WildxFree: return RuntimeRole::PageFree;
-        case Builtin::PrintI32:
-        case Builtin::PrintI64: break;
-        }
-        return RuntimeRole::None;
     }
 
     Value call_builtin(const Call& c, std::vector<Value>& args) {
@@ -201,46 +194,60 @@ private:
             std::fflush(stdout);
             return Value{};
         }
-        const RuntimeRole role = role_of(b);
-        std::vector<uint64_t> words{args[0].bits};
+        const RuntimeRole role = builtin_role(b);
+        std::vector<GateWord> words{{args[0].bits, args[0].tag}};
         // §7: sizes are zero-extended to 64 bits from their own width.
         if (role == RuntimeRole::HeapAlloc || role == RuntimeRole::PageAlloc)
-            words[0] &= mask_of(s_.type_of(*c.args[0])->bits);
+            words[0].word &= mask_of(s_.type_of(*c.args[0])->bits);
         guard(role, builtin_name(b), words, c.loc);
-        void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(words[0]));
-        uint64_t r = 0;
         gate_.before();
-        switch (b) {
-        case Builtin::Alloc: r = reinterpret_cast<uintptr_t>(npk_alloc(words[0])); break;
-        case Builtin::Free: npk_free(p); break;
-        case Builtin::WildxAlloc: r = reinterpret_cast<uintptr_t>(npk_wildx_alloc(words[0])); break;
-        case Builtin::WildxSeal: r = static_cast<uint64_t>(static_cast<int64_t>(npk_wildx_seal(p))); break;
-        case Builtin::WildxFree: r = static_cast<uint64_t>(static_cast<int64_t>(npk_wildx_free(p))); break;
-        case Builtin::PrintI32:
-        case Builtin::PrintI64: break;
-        }
-        gate_.after(role, words, r, c.loc);
-        return int_value(r);
+        Value r = int_value(call_heap_builtin(b, words[0].word));
+        r.tag = gate_.after(role, builtin_name(b), words, r.bits, program_site(c.loc));
+        return r;
     }
 
     // A call the runtime must not see stops the program here.
-    void guard(RuntimeRole role, const std::string& callee, const std::vector<uint64_t>& words, Loc at) const {
+    void guard(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& words, Loc at) const {
         Refusal no = gate_.check(role, callee, words);
-        if (!no.message.empty()) throw Fault{at, no.message, no.fault_code};
+        if (no.refused()) throw Fault{at, no.message, no.fault_code, no.note_loc, no.note};
+    }
+
+    // The innermost call site in the program's own file (`at` itself when
+    // it is there): where a resource made or released inside a library
+    // helper is said to be made or released.
+    Loc program_site(Loc at) const { return program_call(at, {}).first; }
+    // ... and the name of the function called there ("Jit.add"), else `callee`.
+    std::pair<Loc, std::string> program_call(Loc at, const std::string& callee) const {
+        const uint32_t root = prog_.root().file;
+        if (at.file == root) return {at, callee};
+        for (auto it = call_sites_.rbegin(); it != call_sites_.rend(); ++it)
+            if (it->at.file == root) return {it->at, it->fn->display};
+        return {at, callee};
     }
 
     Value call_extern(const Call& c, std::vector<Value>& args) {
         const BoundExtern& b = externs_.get(s_.callee[c.id].ext);
+        std::vector<GateWord> gw;
         std::vector<uint64_t> words;
+        gw.reserve(args.size());
         words.reserve(args.size());
-        for (const Value& v : args) words.push_back(v.bits);
-        guard(b.role, b.decl->name, words, c.loc);
+        for (const Value& v : args) {
+            gw.push_back({v.bits, v.tag});
+            words.push_back(v.bits);
+        }
+        guard(b.role, b.decl->name, gw, c.loc);
         if (b.in_runtime) gate_.before();
         uint64_t r = ExternTable::call(b, words);
-        if (b.in_runtime) gate_.after(b.role, words, r, c.loc);
+        uint64_t tag = 0;
+        if (b.in_runtime) {
+            auto [at, name] = program_call(c.loc, b.decl->name);
+            tag = gate_.after(b.role, name, gw, r, at);
+        }
         if (b.role == RuntimeRole::CheckedCall && static_cast<int32_t>(r) == -1) rejected_call(c, b, frame_);
         const Type* rt = s_.type_of(c);
-        return int_value(rt->is_integer() ? normalize(r, rt) : r);
+        Value v = int_value(rt->is_integer() ? normalize(r, rt) : r);
+        v.tag = tag;
+        return v;
     }
 
     // A checked call the runtime refused (npk_jit_invoke: wrong signature,
@@ -251,10 +258,7 @@ private:
     // library helper (jit.npk's invoke_i64) releases its argument blocks
     // first; in main or failsafe, which may `exit` instead, at once.
     void rejected_call(const Call& c, const BoundExtern& b, const Frame* in) {
-        const uint32_t root = prog_.root().file;
-        Loc at = c.loc;
-        for (auto it = call_sites_.rbegin(); at.file != root && it != call_sites_.rend(); ++it)
-            if (it->file == root) at = *it;
+        Loc at = program_site(c.loc);
         const char* why = npk_last_error_message();
         Fault f{at, std::string("Call rejected by the runtime, nothing was called: ") + (why && *why ? why : "no reason given"),
                 NPK_FAULT_REJECTED_CALL};
@@ -276,12 +280,15 @@ private:
     }
 
     // p[i]: the address of element i of the integers at p.
-    unsigned char* element(const Index& ix, Frame& f) {
-        const uint64_t base = eval(*ix.object, f).bits;
+    // The gate refuses an element outside the live resource p points into.
+    unsigned char* element(const Index& ix, Frame& f, bool store) {
+        const Value base = eval(*ix.object, f);
         const uint64_t i = eval(*ix.index, f).bits;
-        if (base == 0) throw Fault{ix.loc, "Index into a NULL pointer", NPK_FAULT_NULL_POINTER};
+        if (base.bits == 0) throw Fault{ix.loc, "Index into a NULL pointer", NPK_FAULT_NULL_POINTER};
         const uint64_t size = c_size_of(s_.type_of(*ix.object)->elem);
-        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(base + i * size));
+        Refusal no = gate_.access({base.bits, base.tag}, as_signed(i), size, store);
+        if (no.refused()) throw Fault{ix.loc, no.message, no.fault_code, no.note_loc, no.note};
+        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(base.bits + i * size));
     }
 
     // ------------------------------------------------------------------
@@ -387,7 +394,9 @@ private:
                                 NPK_FAULT_OUT_OF_MEMORY};
                 heap_structs_.push_back(p);
                 store(static_cast<unsigned char*>(p), si.type, v);
-                f.slots[static_cast<size_t>(sl)] = int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
+                Value block = int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
+                block.tag = gate_.track_struct(block.bits, size, d.loc);
+                f.slots[static_cast<size_t>(sl)] = block;
             } else {
                 f.slots[static_cast<size_t>(sl)] = std::move(v);
             }
@@ -521,11 +530,14 @@ private:
         case ExprKind::Cast: {
             // The checker allowed only integer ↔ integer (a handle is one) and
             // pointer ↔ pointer or 64-bit integer: the word, cut to the target.
+            // The word keeps its identity (an alias made by a cast).
             const Value v = eval(*static_cast<const Cast&>(e).operand, f);
             const Type* t = s_.type_of(e);
-            return int_value(t->is_integer() ? normalize(v.bits, t) : v.bits);
+            Value out = int_value(t->is_integer() ? normalize(v.bits, t) : v.bits);
+            out.tag = v.tag;
+            return out;
         }
-        case ExprKind::Index: return load(element(static_cast<const Index&>(e), f), s_.type_of(e));
+        case ExprKind::Index: return load(element(static_cast<const Index&>(e), f, false), s_.type_of(e));
         }
         return Value{};
     }
@@ -533,7 +545,7 @@ private:
     void eval_assign(const Assign& a, Frame& f) {
         Value v = eval(*a.value, f);
         if (a.target->kind == ExprKind::Index) {
-            store(element(static_cast<const Index&>(*a.target), f), s_.type_of(*a.target), v);
+            store(element(static_cast<const Index&>(*a.target), f, true), s_.type_of(*a.target), v);
             return;
         }
         if (a.target->kind == ExprKind::Name) {
@@ -605,8 +617,16 @@ private:
             trace_drop(prog_, e.kind, e.kind == DropKind::Impl ? si.type->st->name : "", si.name, f.fn->display,
                        e.decl->name_loc);
         if (e.kind != DropKind::Impl) {
+            // Through the gate like any release: the program may have
+            // released the binding already, through an alias.
+            const RuntimeRole role = release_role(e.kind);
+            const std::vector<GateWord> w{{v.bits, v.tag}};
+            const std::string what = "drop(" + si.name + ")";
+            guard(role, what, w, e.decl->name_loc);
             if (e.kind == DropKind::Wild) std::erase(heap_structs_, reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)));
-            release_raii(e.kind, v.bits);
+            gate_.before();
+            uint64_t r = release_raii(e.kind, v.bits);
+            gate_.after(role, what, w, r, program_site(e.decl->name_loc));
             return;
         }
         Value self = si.heap ? load(heap_ptr(v), si.type) : v;
@@ -624,7 +644,11 @@ private:
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
     Frame* frame_ = nullptr;   // the frame whose scope is being walked
-    std::vector<Loc> call_sites_;  // of the interpreted calls under way, outermost first
+    struct Site {
+        Loc at;
+        const FuncInfo* fn;  // the function called there
+    };
+    std::vector<Site> call_sites_;  // of the interpreted calls under way, outermost first
     std::unique_ptr<Fault> rejection_;  // a refused checked call, raised when its caller returns
     int rejection_depth_ = 0;
 };

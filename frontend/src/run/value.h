@@ -14,6 +14,7 @@ namespace npk::run {
 
 struct Value {
     uint64_t bits = 0;       // integer, bool or pointer
+    uint64_t tag = 0;        // the identity of the resource the word came from (run/gate.h), 0: none
     bool is_error = false;   // Result
     int64_t err = 0;         // Result
     std::vector<Value> sub;  // struct fields; Result: {value} ({} for Result<NIL>)
