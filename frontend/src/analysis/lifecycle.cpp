@@ -148,11 +148,53 @@ private:
         bindings_.push_back({name, decl, block});
         return static_cast<uint32_t>(bindings_.size() - 1);
     }
-    // The binding a bare name denotes (the checker resolved it to a slot).
+    // The binding a bare name denotes (the checker resolved it to a
+    // slot), or the one a field `s.f` of a local struct holds.
     int64_t binding_of(const ast::Expr& e) const {
+        if (e.kind == ast::ExprKind::Member) {
+            auto it = field_binding_.find(field_key(e));
+            return it == field_binding_.end() ? -1 : it->second;
+        }
         if (e.kind != ast::ExprKind::Name) return -1;
         int32_t slot = s_.slot[e.id];
         return slot < 0 ? -1 : binding_of_slot_[static_cast<size_t>(slot)];
+    }
+    // (slot of the struct, field index) of `s.f`, or ~0 if it is not one.
+    uint64_t field_key(const ast::Expr& e) const {
+        const auto& m = static_cast<const ast::Member&>(e);
+        if (m.object->kind != ast::ExprKind::Name || s_.member[m.id].kind != MemberKind::Field) return ~0ull;
+        const int32_t slot = s_.slot[m.object->id];
+        return slot < 0 ? ~0ull : (static_cast<uint64_t>(slot) << 32) | s_.member[m.id].field;
+    }
+    // The binding whose block a value may be: a name or a field, through
+    // `raw`, `drop` and @cast (to an integer and back too), or a call that
+    // returns a pointer and is given exactly one tracked pointer that it
+    // does not release (an extern or function that may return its
+    // argument, as memset does).
+    int64_t alias_of(const ast::Expr& e) const {
+        const ast::Expr* x = &e;
+        while (x->kind == ast::ExprKind::Raw || x->kind == ast::ExprKind::Drop || x->kind == ast::ExprKind::Cast) {
+            if (x->kind == ast::ExprKind::Raw) x = static_cast<const ast::Raw&>(*x).operand.get();
+            else if (x->kind == ast::ExprKind::Drop) x = static_cast<const ast::Drop&>(*x).operand.get();
+            else x = static_cast<const ast::Cast&>(*x).operand.get();
+        }
+        if (x->kind != ast::ExprKind::Call) return binding_of(*x);
+        const Type* t = s_.type_of(*x);
+        if (t->is_result()) t = t->elem;
+        if (!t || !t->is_ptr() || s_.callee[x->id].kind == Callee::Kind::Builtin) return -1;
+        // An argument the call releases (or consumes) is not what it returns.
+        const Releases rel = releases_of(s_.callee[x->id]);
+        const auto& args = static_cast<const ast::Call&>(*x).args;
+        int64_t found = -1;
+        for (size_t i = 0; i < args.size(); ++i) {
+            const auto& a = args[i];
+            if (!s_.type_of(*a)->is_ptr() || (i < rel.size() && rel[i] >= 0)) continue;
+            const int64_t b = alias_of(*a);
+            if (b < 0) continue;
+            if (found >= 0 && block_of(static_cast<uint32_t>(found)) != block_of(static_cast<uint32_t>(b))) return -1;
+            found = b;
+        }
+        return found;
     }
     uint32_t block_of(uint32_t binding) const { return bindings_[binding].block; }
     const std::string& owner_name(uint32_t block) const {
@@ -353,11 +395,12 @@ private:
         if (d.init) expr(*d.init);  // before the name exists: `wild T:p = p;` reads the outer p
         const int32_t slot = s_.slot[d.id];
         if (!d.init || slot < 0) return;
+        if (d.init->kind == ast::ExprKind::StructLit) fields_of(d, slot, static_cast<const ast::StructLit&>(*d.init));
         const bool owns = (d.quals & (ast::Q_WILD | ast::Q_WILDX)) != 0;
         const bool pointer = fi_->slots[static_cast<size_t>(slot)].type->is_ptr();
         if (!owns && !pointer) return;
         const Loc decl = d.name_loc.line != 0 ? d.name_loc : d.loc;
-        const int64_t source = pointer ? binding_of(*d.init) : -1;
+        const int64_t source = pointer ? alias_of(*d.init) : -1;
         uint32_t k;
         if (source >= 0) {
             // An alias: the same block under another name.
@@ -384,6 +427,16 @@ private:
                 v.deferred_at = decl;
                 v.raii = true;
             }
+        }
+    }
+
+    // `S:s = S{f: p, ...}`: the field s.f is another name of p's block.
+    void fields_of(const ast::VarDecl& d, int32_t slot, const ast::StructLit& lit) {
+        for (const ast::FieldInit& f : lit.fields) {
+            const int64_t src = f.value ? alias_of(*f.value) : -1;
+            if (src < 0 || s_.field_init[f.value->id].kind != MemberKind::Field) continue;
+            const uint64_t key = (static_cast<uint64_t>(slot) << 32) | s_.field_init[f.value->id].field;
+            field_binding_[key] = new_binding(d.name + "." + f.name, f.loc, block_of(static_cast<uint32_t>(src)));
         }
     }
 
@@ -486,7 +539,7 @@ private:
         case K::IntLit:
         case K::StrLit:
         case K::BoolLit: break;
-        case K::Name: use(static_cast<const ast::Name&>(e)); break;
+        case K::Name: use(e, static_cast<const ast::Name&>(e).name); break;
         case K::Unary: expr(*static_cast<const ast::Unary&>(e).operand); break;
         case K::Binary: {
             const auto& b = static_cast<const ast::Binary&>(e);
@@ -507,7 +560,12 @@ private:
         }
         case K::Assign: assign(static_cast<const ast::Assign&>(e)); break;
         case K::Call: call(static_cast<const ast::Call&>(e)); break;
-        case K::Member: member_object(*static_cast<const ast::Member&>(e).object); break;
+        case K::Member: {
+            const auto& m = static_cast<const ast::Member&>(e);
+            member_object(*m.object);
+            if (const int64_t b = binding_of(m); b >= 0) use(m, bindings_[static_cast<size_t>(b)].name);
+            break;
+        }
         case K::StructLit:
             for (const auto& f : static_cast<const ast::StructLit&>(e).fields)
                 if (f.value) expr(*f.value);
@@ -528,16 +586,16 @@ private:
         if (obj.kind != ast::ExprKind::Name) expr(obj);
     }
 
-    void use(const ast::Name& n) {
+    void use(const ast::Expr& n, const std::string& name) {
         const int64_t b = binding_of(n);
         if (b < 0) return;
         const VarState& v = flow_.get(block_of(static_cast<uint32_t>(b)));
         if (v.life == Life::Released) {
-            error(n.loc, kUseAfterFree, "Use after free: variable " + quoted(n.name) + " was already freed");
+            error(n.loc, kUseAfterFree, "Use after free: variable " + quoted(name) + " was already freed");
             note_at(v.freed_at, "freed here");
         } else if (v.life == Life::Maybe) {
             error(n.loc, kUseAfterFree,
-                  "Use of wild pointer " + quoted(n.name) +
+                  "Use of wild pointer " + quoted(name) +
                       " with unknown state (may have been freed or moved in a branch)");
             note_at(v.freed_at, "may have been freed here");
         }
@@ -593,22 +651,45 @@ private:
 
     void assign(const ast::Assign& a) {
         expr(*a.value);
+        const int64_t src = alias_of(*a.value);  // `q = p`: q becomes another name of p's block
         if (a.target->kind == ast::ExprKind::Member) {
-            member_object(*static_cast<const ast::Member&>(*a.target).object);
+            const auto& m = static_cast<const ast::Member&>(*a.target);
+            member_object(*m.object);
+            if (const uint64_t key = field_key(m); key != ~0ull) {
+                if (src >= 0) field_binding_[key] = new_binding(bindings_[src].name, m.loc, block_of(static_cast<uint32_t>(src)));
+                else field_binding_.erase(key);
+            }
             return;
         }
         const int64_t found = binding_of(*a.target);
         if (found < 0) {
             if (a.target->kind != ast::ExprKind::Name) expr(*a.target);
+            const int32_t slot = a.target->kind == ast::ExprKind::Name ? s_.slot[a.target->id] : -1;
+            if (slot >= 0 && src >= 0)  // a pointer declared without a value
+                binding_of_slot_[static_cast<size_t>(slot)] =
+                    new_binding(static_cast<const ast::Name&>(*a.target).name, a.target->loc,
+                                block_of(static_cast<uint32_t>(src)));
             return;
         }
         const uint32_t k = block_of(static_cast<uint32_t>(found));
+        if (src >= 0 && block_of(static_cast<uint32_t>(src)) == k) return;  // already the same block
         VarState& v = flow_.set(k);
+        const bool owner = blocks_[k].owner == found;
         const bool owed = v.life != Life::Released && (v.pending || v.deferred != Deferred::No);
-        if (owed) {
+        if (owed && (owner || src < 0)) {
             error(a.loc, kLeak,
                   "Memory leak: wild variable " + quoted(bindings_[found].name) + " was overwritten before being freed");
             note_declared(k);
+        }
+        if (src >= 0) {
+            // An alias now: the block it held keeps its state (and loses
+            // its owner, whose obligation was reported above if still owed).
+            if (owner) {
+                blocks_[k].owner = -1;
+                v.pending = false;
+            }
+            bindings_[found].block = block_of(static_cast<uint32_t>(src));
+            return;
         }
         // The binding holds a new value: live, owed if it has an owner,
         // from whatever allocator (no longer known).
@@ -634,6 +715,7 @@ public:
 private:
     std::vector<int64_t> binding_of_slot_;  // by slot of the function: its binding, or -1
     std::vector<Binding> bindings_;
+    std::unordered_map<uint64_t, int64_t> field_binding_;  // field_key(s.f) → its binding
     std::vector<BlockInfo> blocks_;         // by flow entry
     std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
     Releases released_;
