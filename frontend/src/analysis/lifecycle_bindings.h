@@ -1,0 +1,144 @@
+// The lifecycle checker's names and blocks (analysis/lifecycle.cpp):
+// which binding a name or a struct field denotes, which block each
+// binding is (aliases share one), what a value may alias, where a block
+// came from and what a call releases. The checker's walk (lifecycle.cpp)
+// derives from this and adds the statements, loops, defers and reports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analysis/attrs.h"
+#include "analysis/lifecycle_state.h"
+#include "sema/sema.h"
+
+namespace npk::lifecycle {
+
+class Bindings {
+protected:
+    Bindings(const Sema& sema, const Summaries& summaries) : s_(sema), summaries_(summaries) {}
+
+    // ---- bindings and blocks ------------------------------------------
+    uint32_t new_block(const VarState& v, Origin origin) {
+        const uint32_t k = flow_.add(v);
+        if (blocks_.size() <= k) blocks_.resize(k + 1);
+        blocks_[k] = BlockInfo{origin, -1};
+        return k;
+    }
+    uint32_t new_binding(const std::string& name, Loc decl, uint32_t block) {
+        bindings_.push_back({name, decl, block});
+        return static_cast<uint32_t>(bindings_.size() - 1);
+    }
+    // The binding a bare name denotes (the checker resolved it to a
+    // slot), or the one a field `s.f` of a local struct holds.
+    int64_t binding_of(const ast::Expr& e) const {
+        if (e.kind == ast::ExprKind::Member) {
+            auto it = field_binding_.find(field_key(e));
+            return it == field_binding_.end() ? -1 : it->second;
+        }
+        if (e.kind != ast::ExprKind::Name) return -1;
+        int32_t slot = s_.slot[e.id];
+        return slot < 0 ? -1 : binding_of_slot_[static_cast<size_t>(slot)];
+    }
+    // (slot of the struct, field index) of `s.f`, or ~0 if it is not one.
+    uint64_t field_key(const ast::Expr& e) const {
+        const auto& m = static_cast<const ast::Member&>(e);
+        if (m.object->kind != ast::ExprKind::Name || s_.member[m.id].kind != MemberKind::Field) return ~0ull;
+        const int32_t slot = s_.slot[m.object->id];
+        return slot < 0 ? ~0ull : (static_cast<uint64_t>(slot) << 32) | s_.member[m.id].field;
+    }
+    // The binding whose block a value may be: a name or a field, through
+    // `raw`, `drop` and @cast (to an integer and back too), or a call that
+    // returns a pointer and is given exactly one tracked pointer that it
+    // does not release (an extern or function that may return its
+    // argument, as memset does).
+    int64_t alias_of(const ast::Expr& e) const {
+        const ast::Expr* x = &e;
+        while (x->kind == ast::ExprKind::Raw || x->kind == ast::ExprKind::Drop || x->kind == ast::ExprKind::Cast) {
+            if (x->kind == ast::ExprKind::Raw) x = static_cast<const ast::Raw&>(*x).operand.get();
+            else if (x->kind == ast::ExprKind::Drop) x = static_cast<const ast::Drop&>(*x).operand.get();
+            else x = static_cast<const ast::Cast&>(*x).operand.get();
+        }
+        if (x->kind != ast::ExprKind::Call) return binding_of(*x);
+        const Type* t = s_.type_of(*x);
+        if (t->is_result()) t = t->elem;
+        if (!t || !t->is_ptr() || s_.callee[x->id].kind == Callee::Kind::Builtin) return -1;
+        // An argument the call releases (or consumes) is not what it returns.
+        const Releases rel = releases_of(s_.callee[x->id]);
+        const auto& args = static_cast<const ast::Call&>(*x).args;
+        int64_t found = -1;
+        for (size_t i = 0; i < args.size(); ++i) {
+            const auto& a = args[i];
+            if (!s_.type_of(*a)->is_ptr() || (i < rel.size() && rel[i] >= 0)) continue;
+            const int64_t b = alias_of(*a);
+            if (b < 0) continue;
+            if (found >= 0 && block_of(static_cast<uint32_t>(found)) != block_of(static_cast<uint32_t>(b))) return -1;
+            found = b;
+        }
+        return found;
+    }
+    uint32_t block_of(uint32_t binding) const { return bindings_[binding].block; }
+    const std::string& owner_name(uint32_t block) const {
+        const int64_t owner = blocks_[block].owner;
+        return bindings_[owner >= 0 ? static_cast<size_t>(owner) : 0].name;
+    }
+
+    // The allocator behind an initializer: a direct call of a builtin.
+    Origin origin_of(const ast::Expr& init) const {
+        if (init.kind != ast::ExprKind::Call) return Origin::Unknown;
+        const Callee& c = s_.callee[init.id];
+        if (c.kind != Callee::Kind::Builtin) return Origin::Unknown;
+        if (c.builtin == Builtin::Alloc) return Origin::Heap;
+        if (c.builtin == Builtin::WildxAlloc) return Origin::Page;
+        return Origin::Unknown;
+    }
+
+    // What a call releases, by parameter index (-1: nothing).
+    Releases releases_of(const Callee& c) const {
+        Releases out;
+        auto mark = [&](size_t i, Origin kind) {
+            if (out.size() <= i) out.resize(i + 1, -1);
+            out[i] = static_cast<int8_t>(kind);
+        };
+        if (c.kind == Callee::Kind::Builtin) {
+            if (c.builtin == Builtin::Free) mark(0, Origin::Heap);
+            if (c.builtin == Builtin::WildxFree) mark(0, Origin::Page);
+            return out;
+        }
+        for (const AttrInfo& a : s_.attrs_of(c))
+            if (attr_releases_argument(a.name))
+                for (uint32_t p : a.params) mark(p, Origin::Unknown);
+        if (c.kind == Callee::Kind::Func) {
+            auto it = summaries_.find(c.fn);
+            if (it != summaries_.end())
+                for (size_t i = 0; i < it->second.size(); ++i)
+                    if (it->second[i] >= 0 && (i >= out.size() || out[i] < 0))
+                        mark(i, static_cast<Origin>(it->second[i]));
+        }
+        return out;
+    }
+
+
+    // `S:s = S{f: p, ...}`: the field s.f is another name of p's block.
+    void fields_of(const ast::VarDecl& d, int32_t slot, const ast::StructLit& lit) {
+        for (const ast::FieldInit& f : lit.fields) {
+            const int64_t src = f.value ? alias_of(*f.value) : -1;
+            if (src < 0 || s_.field_init[f.value->id].kind != MemberKind::Field) continue;
+            const uint64_t key = (static_cast<uint64_t>(slot) << 32) | s_.field_init[f.value->id].field;
+            field_binding_[key] = new_binding(d.name + "." + f.name, f.loc, block_of(static_cast<uint32_t>(src)));
+        }
+    }
+
+    const Sema& s_;
+    const FuncInfo* fi_ = nullptr;
+    const Summaries& summaries_;
+    std::vector<int64_t> binding_of_slot_;  // by slot of the function: its binding, or -1
+    std::vector<Binding> bindings_;
+    std::unordered_map<uint64_t, int64_t> field_binding_;  // field_key(s.f) → its binding
+    std::vector<BlockInfo> blocks_;         // by flow entry
+    Flow flow_;
+};
+
+}  // namespace npk::lifecycle
