@@ -19,6 +19,12 @@ namespace attrs {
 // destroys its parameter when its body does (summaries to a fixed point).
 inline constexpr std::string_view kDestroysArena = "destroys_arena";
 
+// #[inspects(p)] on an extern or a function: a call reads the address p
+// only, never the memory behind it (npk_wildx_state asks the registry
+// about any address). Passing a released p there is not a use (ARIA-015,
+// analysis/lifecycle.cpp).
+inline constexpr std::string_view kInspects = "inspects";
+
 }  // namespace attrs
 
 // #[releases(p)]: the call frees p; #[consumes(p)]: the call takes p

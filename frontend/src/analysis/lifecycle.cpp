@@ -124,8 +124,9 @@ public:
 private:
     // ---- reporting (nothing in a quiet walk) ----------------------------
     // A loop's quiet passes report nothing either.
+    // A defer body is walked at every exit it runs at: each finding once.
     void error(Loc at, const char* code, const std::string& msg) {
-        if (diag_ && !quiet_) diag_->error(at, code, msg);
+        if (diag_ && !quiet_ && reported_.insert(std::to_string(at.offset) + msg).second) diag_->error(at, code, msg);
     }
     void warning(Loc at, const std::string& msg) {
         if (diag_ && !quiet_) diag_->warning(at, "", msg);
@@ -235,6 +236,7 @@ private:
     // blocks must be released by now and whose defers run.
     void loop_jump(const ast::Stmt& s, bool is_break) {
         assert(!loops_.empty() && "the type checker rejects break / continue outside a loop");
+        run_scope_exits(loops_.back().scope_depth, -1);
         LoopFrame& loop = loops_.back();
         Snapshot out;
         out.reachable = flow_.reachable;
@@ -265,6 +267,7 @@ private:
     void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
     void close_scope(Loc end) {
+        run_scope_exits(scopes_.size() - 1, -1);
         Scope& sc = scopes_.back();
         if (flow_.reachable) {
             for (uint32_t k : sc.owned) {
@@ -373,10 +376,13 @@ private:
         frames_.push_back({static_cast<uint32_t>(blocks_.size()), {}});
         // The body is checked as a region of its own; it runs later, so
         // its effects do not flow on.
+        // Checked here against the state here (what upstream does), and
+        // again where it runs (run_scope_exits).
         Flow::Delta body = flow_.isolated([&] {
             flow_.reachable = true;
             block(*d.body);
         });
+        scopes_.back().defer_bodies.push_back(d.body.get());
         DeferFrame frame = std::move(frames_.back());
         frames_.pop_back();
         std::unordered_map<uint32_t, Life> at_end;
@@ -406,10 +412,13 @@ private:
     // exit / pass / fail / return.
     void leave(const ast::Stmt& s, const ast::Expr* value, bool transfers) {
         if (value) expr(*value);  // the operand is evaluated first (§6.3)
+        int64_t kept = -1;
         if (transfers && value) {
             const int64_t b = binding_of(*value);
             if (b >= 0) flow_.set(block_of(static_cast<uint32_t>(b))).pending = false;  // the caller owns it now
+            kept = handed_out(*value, b);
         }
+        if (static_cast<const ast::Leave&>(s).runs_scope_exits()) run_scope_exits(0, kept);
         note_param_releases();
         for (const Scope& sc : scopes_) {
             for (uint32_t k : sc.owned) {
@@ -421,6 +430,66 @@ private:
             }
         }
         flow_.reachable = false;
+    }
+
+    // `pass v` / `return v`: what the caller receives must outlive the
+    // scope exits that run now. Returns the RAII block the pass moves out
+    // (its own binding by name, as the interpreter moves it), or -1.
+    int64_t handed_out(const ast::Expr& value, int64_t b) {
+        const Type* t = s_.type_of(value);
+        const int64_t a = t->is_ptr() || (t->is_result() && t->elem->is_ptr()) ? alias_of(value) : -1;
+        if (a < 0) return -1;
+        const uint32_t k = block_of(static_cast<uint32_t>(a));
+        const VarState& v = flow_.get(k);
+        if (v.raii) {
+            if (b >= 0 && blocks_[k].owner == b) return k;
+            error(value.loc, kUseAfterFree,
+                  "The caller would receive a released block: drop.npk releases " + quoted(owner_name(k)) +
+                      " when the function returns, and this is another name of it; pass " +
+                      quoted(owner_name(k)) + " itself to move it out");
+            note_declared(k);
+        } else if (v.deferred != Deferred::No && v.life != Life::Released) {
+            error(value.loc, kUseAfterFree,
+                  "The caller would receive a released block: a defer releases " + quoted(bindings_[a].name) +
+                      " when the function returns");
+            note_at(v.deferred_at, "released here, by the defer");
+        }
+        return -1;
+    }
+
+    // What runs when the scopes from `first` on are left (the innermost
+    // first): drop.npk's releases of their RAII bindings, all of them
+    // before any defer (§9.3, DROP-DEC-010; `kept` is moved out by a
+    // pass), then their defer bodies, last written first. The bodies are
+    // checked here, where they run, against the state here; what they
+    // release is accounted where they were written (defer_stmt), so this
+    // walk leaves the state as it was and reports no double release of
+    // its own.
+    void run_scope_exits(size_t first, int64_t kept) {
+        if (!flow_.reachable || diag_ == nullptr || quiet_) return;
+        bool any = false;
+        for (size_t i = first; i < scopes_.size(); ++i) any = any || !scopes_[i].defer_bodies.empty();
+        if (!any) return;
+        const bool was = replaying_;
+        replaying_ = true;
+        flow_.isolated([&] {
+            for (size_t i = scopes_.size(); i-- > first;)
+                for (uint32_t k : scopes_[i].owned) {
+                    if (!flow_.get(k).raii || static_cast<int64_t>(k) == kept) continue;
+                    VarState& v = flow_.set(k);
+                    v.life = Life::Released;
+                    v.freed_at = v.deferred_at;
+                    v.deferred = Deferred::No;
+                }
+            for (size_t i = scopes_.size(); i-- > first;) {
+                const std::vector<const ast::Block*> bodies = scopes_[i].defer_bodies;
+                for (auto it = bodies.rbegin(); it != bodies.rend(); ++it) {
+                    flow_.reachable = true;
+                    block(**it);
+                }
+            }
+        });
+        replaying_ = was;
     }
 
     // ---- expressions -------------------------------------------------
@@ -501,7 +570,8 @@ private:
         for (size_t i = 0; i < c.args.size(); ++i) {
             const int64_t b = i < rel.size() && rel[i] >= 0 ? binding_of(*c.args[i]) : -1;
             if (b >= 0) released.emplace_back(static_cast<uint32_t>(b), static_cast<Origin>(rel[i]));
-            else expr(*c.args[i]);  // a released argument is no use
+            else if (!inspects(s_.callee[c.id], i) || binding_of(*c.args[i]) < 0) expr(*c.args[i]);
+            // (a released argument is no use, nor one the callee only inspects)
         }
         for (const auto& [b, kind] : released) release(b, kind, c.loc);
     }
@@ -517,6 +587,11 @@ private:
             note_at(bindings_[b].decl, quoted(bindings_[b].name) + " declared here");
         }
         VarState& v = flow_.set(k);
+        if (replaying_) {  // a defer's release, accounted where it was written
+            v.life = Life::Released;
+            v.freed_at = at;
+            return;
+        }
         const std::string message = "Double free of variable " + quoted(bindings_[b].name) + " (already freed)";
         if (v.life == Life::Released) {
             error(at, kDoubleFree, message);
@@ -607,6 +682,8 @@ private:
     std::vector<DeferFrame> frames_;
     std::vector<LoopFrame> loops_;
     bool quiet_ = false;
+    bool replaying_ = false;  // walking a defer body where it runs
+    std::unordered_set<std::string> reported_;
 };
 
 // The functions §8.2 checks in one module, in source order.

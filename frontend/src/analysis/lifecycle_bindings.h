@@ -131,6 +131,16 @@ protected:
         }
     }
 
+    // #[inspects(p)]: the call reads p's address only (a state query),
+    // so a released p is no use there.
+    bool inspects(const Callee& c, size_t param) const {
+        for (const AttrInfo& a : s_.attrs_of(c))
+            if (a.name == attrs::kInspects)
+                for (uint32_t p : a.params)
+                    if (p == param) return true;
+        return false;
+    }
+
     const Sema& s_;
     const FuncInfo* fi_ = nullptr;
     const Summaries& summaries_;

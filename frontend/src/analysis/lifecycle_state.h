@@ -80,6 +80,7 @@ struct DeferEntry {  // a block a `defer` of this scope releases
 struct Scope {
     std::vector<uint32_t> owned;   // blocks whose owner is declared here
     std::vector<DeferEntry> defers;
+    std::vector<const ast::Block*> defer_bodies;  // in source order; they run last first
 };
 
 // A flow state kept aside (what a `break` or `continue` leaves with, a
