@@ -1,57 +1,24 @@
 // The lifecycle checker: ARIA-014 (leak), ARIA-015 (use after free) and
-// ARIA-022 (double free) for `wild` / `wildx` bindings, as
-// nitpick-subset.md §8.2 states them, and what issue 9 adds so that a
-// program `npk check` accepts cannot corrupt npk's heap:
-// - every pointer local with an initializer and every pointer parameter
-//   is tracked too, for its release state (double free, use after free),
-//   without a release obligation (only `wild` / `wildx` owe one);
-// - `wild int8->:q = p;` makes q an alias of p: one block, one state,
-//   one obligation, so `free(p); free(q);` is a double free;
-// - a block remembers its allocator (alloc or wildx_alloc) and a release
-//   by the other one is an error ("Mismatched release");
-// - ⚑ what releases an argument is known from the callee, never from
-//   its name: the builtins free and wildx_free, a function whose body
-//   releases that parameter (on some path), or a declaration marked
-//   #[releases(p)] (an extern, or a function). §8.2's list of release
-//   names is not used.
+// ARIA-022 (double free), as docs/language.md ("Lifecycle rules") states
+// them for users: every pointer local and parameter is tracked for its
+// release state, only `wild` / `wildx` owe a release; names that may
+// hold one block (a declaration, an assignment, @cast, a struct field, a
+// call's return value: lifecycle_bindings.h) share its state; what a
+// call releases comes from the callee (builtins, #[releases] /
+// #[consumes], bodies: summaries by a worklist over the call graph),
+// never from its name.
 //
 // One forward walk per function body over a flow state (one entry per
-// tracked block, analysis/flow_state.h). `if` forks the state and joins it; `defer` checks
-// its body on a copy and keeps only what the body releases. The walk
-// reads the tree and the checker's facts (Sema: which slot a name or a
-// declaration is, what a call calls) and writes nothing but diagnostics;
-// scopes come from the shared scope walker (syntax/scopes.h).
-//
-// Choices the spec leaves open (each pinned by a test):
-// - An `if` arm that is a single statement (no braces) is a scope of
-//   its own, as a braced arm is: a declaration or a `defer` there ends
-//   with the arm.
-// - Code after a statement that leaves the function is still checked,
-//   from the state at that statement (after an `if` whose arms both
-//   leave: from the state before the `if`, as §8.2 says); the end of its
-//   block is unreachable, so no scope-exit leak is reported there.
-// - The conditional-release warning of a defer carries no ARIA code.
-// - `a && b`, `a || b`: `b` may not run, so its effects join with the
-//   state after `a` like an `if` without `else`.
-// - Assignment `p = e` to a tracked binding re-initialises it: `e` is
-//   checked first (a use of `p` in `e` is a use), then `p` is live with
-//   a pending obligation again (§8.2: any initializer creates one). If
-//   the old value was still owed a release (pending, or freed only by a
-//   defer that will now free the new value), it is lost: ARIA-014
-//   "Memory leak: wild variable 'p' was overwritten before being
-//   freed". A binding covered by a defer stays covered (the defer frees
-//   whatever `p` holds when it runs). `p.f = e` is not a use of `p`.
-// - `#[consumes(p)]` is `#[releases(p)]` by another name (a builder that
-//   `build` takes over: analysis/attrs.h).
-// - `while`: the state at the loop head is the join of the state before
-//   the loop and of every path back to it (the body's end, `continue`),
-//   found by walking the body quietly until it no longer changes; then
-//   the body is walked once more, reporting, from that state. The loop
-//   is left by its condition (from the head state; not for `while
-//   (true)`) and by every `break`. A binding declared in the body must
-//   be released before each iteration ends and before a `break` or
-//   `continue` leaves its scope (ARIA-014); a `p[i]` or `p[i] = v` is a
-//   use of p.
+// tracked block, analysis/flow_state.h). `if` forks the state and joins
+// it; `a && b` / `a || b` join `b`'s effects like an `if` without `else`.
+// A `defer` body is checked twice: where it is written (against the state
+// there, keeping what it releases for the scope's end, as upstream does)
+// and at every exit where it runs (run_scope_exits: after drop.npk's
+// releases, DROP-DEC-010). `while` walks its body quietly to the loop
+// head's fixed point, then once more reporting; loops nested inside
+// those quiet rounds take one pass each, so nesting costs linear time.
+// Code after a leave is still checked from the state at the leave; the
+// end of its block is unreachable, so no scope-exit leak is reported.
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
@@ -74,19 +41,13 @@ namespace {
 
 using namespace lifecycle;
 
-constexpr const char* kLeak = "ARIA-014";
-constexpr const char* kUseAfterFree = "ARIA-015";
-constexpr const char* kDoubleFree = "ARIA-022";
-
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
-
 
 class FunctionChecker : private Bindings {
 public:
     // `diag` null: a quiet walk that only works out what the function
     // releases of its parameters (for the summaries).
     FunctionChecker(const Sema& sema, Diagnostics* diag, const Summaries& summaries)
-        : Bindings(sema, summaries), diag_(diag) {}
+        : Bindings(sema, summaries, diag) {}
 
     void check(const ast::FuncDecl& f) {
         if (!f.body) return;
@@ -122,23 +83,6 @@ public:
     void leave_scope(const ast::ScopeView& sc, Outcome) { close_scope(sc.end); }
 
 private:
-    // ---- reporting (nothing in a quiet walk) ----------------------------
-    // A loop's quiet passes report nothing either.
-    // A defer body is walked at every exit it runs at: each finding once.
-    void error(Loc at, const char* code, const std::string& msg) {
-        if (diag_ && !quiet_ && reported_.insert(std::to_string(at.offset) + msg).second) diag_->error(at, code, msg);
-    }
-    void warning(Loc at, const std::string& msg) {
-        if (diag_ && !quiet_) diag_->warning(at, "", msg);
-    }
-    void note_at(Loc at, const std::string& text) {
-        if (diag_ && !quiet_ && at.line != 0) diag_->note(at, text);
-    }
-    void note_declared(uint32_t block) {
-        const int64_t owner = blocks_[block].owner;
-        if (owner >= 0) note_at(bindings_[owner].decl, quoted(bindings_[owner].name) + " declared here");
-    }
-
     // Where the function ends (a leave, or falling off the end): which
     // parameters it has released, for its summary.
     void note_param_releases() {
@@ -432,31 +376,6 @@ private:
         flow_.reachable = false;
     }
 
-    // `pass v` / `return v`: what the caller receives must outlive the
-    // scope exits that run now. Returns the RAII block the pass moves out
-    // (its own binding by name, as the interpreter moves it), or -1.
-    int64_t handed_out(const ast::Expr& value, int64_t b) {
-        const Type* t = s_.type_of(value);
-        const int64_t a = t->is_ptr() || (t->is_result() && t->elem->is_ptr()) ? alias_of(value) : -1;
-        if (a < 0) return -1;
-        const uint32_t k = block_of(static_cast<uint32_t>(a));
-        const VarState& v = flow_.get(k);
-        if (v.raii) {
-            if (b >= 0 && blocks_[k].owner == b) return k;
-            error(value.loc, kUseAfterFree,
-                  "The caller would receive a released block: drop.npk releases " + quoted(owner_name(k)) +
-                      " when the function returns, and this is another name of it; pass " +
-                      quoted(owner_name(k)) + " itself to move it out");
-            note_declared(k);
-        } else if (v.deferred != Deferred::No && v.life != Life::Released) {
-            error(value.loc, kUseAfterFree,
-                  "The caller would receive a released block: a defer releases " + quoted(bindings_[a].name) +
-                      " when the function returns");
-            note_at(v.deferred_at, "released here, by the defer");
-        }
-        return -1;
-    }
-
     // What runs when the scopes from `first` on are left (the innermost
     // first): drop.npk's releases of their RAII bindings, all of them
     // before any defer (§9.3, DROP-DEC-010; `kept` is moved out by a
@@ -665,7 +584,6 @@ private:
         blocks_[k].origin = Origin::Unknown;
     }
 
-    Diagnostics* diag_;
     const DropSwitches* raii_ = nullptr;  // null in a quiet walk: summaries ignore drop.npk
 
 public:
@@ -681,9 +599,7 @@ private:
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
     std::vector<LoopFrame> loops_;
-    bool quiet_ = false;
     bool replaying_ = false;  // walking a defer body where it runs
-    std::unordered_set<std::string> reported_;
 };
 
 // The functions §8.2 checks in one module, in source order.

@@ -1,13 +1,15 @@
 // The lifecycle checker's names and blocks (analysis/lifecycle.cpp):
 // which binding a name or a struct field denotes, which block each
 // binding is (aliases share one), what a value may alias, where a block
-// came from and what a call releases. The checker's walk (lifecycle.cpp)
-// derives from this and adds the statements, loops, defers and reports.
+// came from and what a call releases; how findings are reported. The
+// checker's walk (lifecycle.cpp) derives from this and adds the
+// statements, loops, defers and scope exits.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "analysis/attrs.h"
@@ -16,9 +18,38 @@
 
 namespace npk::lifecycle {
 
+inline constexpr const char* kLeak = "ARIA-014";
+inline constexpr const char* kUseAfterFree = "ARIA-015";
+inline constexpr const char* kDoubleFree = "ARIA-022";
+
+inline std::string quoted(const std::string& name) { return "'" + name + "'"; }
+
 class Bindings {
 protected:
-    Bindings(const Sema& sema, const Summaries& summaries) : s_(sema), summaries_(summaries) {}
+    // `diag` null: a quiet walk (summaries) that reports nothing.
+    Bindings(const Sema& sema, const Summaries& summaries, Diagnostics* diag)
+        : s_(sema), summaries_(summaries), diag_(diag) {}
+
+    // ---- reporting (nothing in a quiet walk) ----------------------------
+    // A loop's quiet passes report nothing either.
+    // A defer body is walked at every exit it runs at: each finding once.
+    // (Its notes go with it: none after a repeat.)
+    void error(Loc at, const char* code, const std::string& msg) {
+        muted_ = !diag_ || quiet_ || !reported_.insert(std::to_string(at.offset) + msg).second;
+        if (!muted_) diag_->error(at, code, msg);
+    }
+    void warning(Loc at, const std::string& msg) {
+        muted_ = !diag_ || quiet_;
+        if (!muted_) diag_->warning(at, "", msg);
+    }
+    void note_at(Loc at, const std::string& text) {
+        if (!muted_ && at.line != 0) diag_->note(at, text);
+    }
+    void note_declared(uint32_t block) {
+        const int64_t owner = blocks_[block].owner;
+        if (owner >= 0) note_at(bindings_[owner].decl, quoted(bindings_[owner].name) + " declared here");
+    }
+
 
     // ---- bindings and blocks ------------------------------------------
     uint32_t new_block(const VarState& v, Origin origin) {
@@ -141,6 +172,31 @@ protected:
         return false;
     }
 
+    // `pass v` / `return v`: what the caller receives must outlive the
+    // scope exits that run now. Returns the RAII block the pass moves out
+    // (its own binding by name, as the interpreter moves it), or -1.
+    int64_t handed_out(const ast::Expr& value, int64_t b) {
+        const Type* t = s_.type_of(value);
+        const int64_t a = t->is_ptr() || (t->is_result() && t->elem->is_ptr()) ? alias_of(value) : -1;
+        if (a < 0) return -1;
+        const uint32_t k = block_of(static_cast<uint32_t>(a));
+        const VarState& v = flow_.get(k);
+        if (v.raii) {
+            if (b >= 0 && blocks_[k].owner == b) return k;
+            error(value.loc, kUseAfterFree,
+                  "The caller would receive a released block: drop.npk releases " + quoted(owner_name(k)) +
+                      " when the function returns, and this is another name of it; pass " +
+                      quoted(owner_name(k)) + " itself to move it out");
+            note_declared(k);
+        } else if (v.deferred != Deferred::No && v.life != Life::Released) {
+            error(value.loc, kUseAfterFree,
+                  "The caller would receive a released block: a defer releases " + quoted(bindings_[a].name) +
+                      " when the function returns");
+            note_at(v.deferred_at, "released here, by the defer");
+        }
+        return -1;
+    }
+
     const Sema& s_;
     const FuncInfo* fi_ = nullptr;
     const Summaries& summaries_;
@@ -149,6 +205,10 @@ protected:
     std::unordered_map<uint64_t, int64_t> field_binding_;  // field_key(s.f) → its binding
     std::vector<BlockInfo> blocks_;         // by flow entry
     Flow flow_;
+    Diagnostics* diag_;
+    bool quiet_ = false;  // a loop's quiet rounds
+    bool muted_ = false;  // the last error was a repeat: its notes go too
+    std::unordered_set<std::string> reported_;
 };
 
 }  // namespace npk::lifecycle
