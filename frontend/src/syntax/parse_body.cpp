@@ -157,16 +157,33 @@ StmtPtr Parser::parse_var_decl() {
 }
 
 // if_stmt = "if" "(" expr ")" body [ "else" ( if_stmt | body ) ] ;
+// An `else if` ladder is one level of nesting however long it is; its
+// arms are bounded on their own (kMaxIfArms), as every later phase walks
+// the ladder recursively.
 StmtPtr Parser::parse_if() {
+    Nest nest(*this, peek().loc);
+    return parse_if_arm(1);
+}
+
+StmtPtr Parser::parse_if_arm(uint32_t arm) {
     const Token& kw = peek();
-    Nest nest(*this, kw.loc);
     auto s = node<If>(kw.loc);
     advance();
     expect(Tok::LParen, "after 'if'");
     s->cond = parse_expr();
     expect(Tok::RParen, "to close the 'if' condition");
     s->then_body = parse_body();
-    if (accept(Tok::KwElse)) s->else_body = check(Tok::KwIf) ? parse_if() : parse_body();
+    if (!accept(Tok::KwElse)) return s;
+    if (!check(Tok::KwIf)) {
+        s->else_body = parse_body();
+    } else {
+        if (arm >= kMaxIfArms) {
+            nesting_error_ = true;
+            fail(peek().loc, "Too many 'else if' arms: more than " + std::to_string(kMaxIfArms) +
+                                 " in one ladder (write a lookup, or split it)");
+        }
+        s->else_body = parse_if_arm(arm + 1);
+    }
     return s;
 }
 

@@ -283,6 +283,7 @@ private:
     bool is_decl_start();
     StmtPtr parse_var_decl();
     StmtPtr parse_if();
+    StmtPtr parse_if_arm(uint32_t arm);
     StmtPtr parse_while();
     StmtPtr parse_body();
 
