@@ -141,8 +141,19 @@ struct Destroyed {
 
 struct Flow {
     std::map<int32_t, Destroyed> destroyed;  // arena slot → where (on some path)
+    std::map<int32_t, Destroyed> freed;      // handle slot → where it was freed (on some path)
     bool reachable = true;
 };
+
+// Joins the facts of two paths: what holds on one only holds "maybe".
+void join_map(std::map<int32_t, Destroyed>& mine, const std::map<int32_t, Destroyed>& other) {
+    for (auto& [slot, d] : mine)
+        if (!other.count(slot)) d.maybe = true;
+    for (const auto& [slot, d] : other) {
+        auto [it, fresh] = mine.emplace(slot, d);
+        if (fresh) it->second.maybe = true;
+    }
+}
 
 class FunctionChecker {
 public:
@@ -195,6 +206,24 @@ private:
         return c.args.empty() ? -1 : root(copied_slot(*c.args[0]));
     }
 
+    // The handle whose memory a value is (HandleArena.deref(h) or
+    // npk_handle_deref(h), through raw / @cast), or -1.
+    int32_t deref_handle(const Expr& init) const {
+        const Expr* e = &strip(init);
+        while (e->kind == ExprKind::Cast) e = &strip(*static_cast<const ast::Cast&>(*e).operand);
+        if (e->kind != ExprKind::Call) return -1;
+        const auto& c = static_cast<const ast::Call&>(*e);
+        const Callee& k = s_.callee[c.id];
+        if (!is_method(k, "HandleArena", "deref") && !is_extern(k, "npk_handle_deref")) return -1;
+        return c.args.empty() ? -1 : root(copied_slot(*c.args[0]));
+    }
+    // The handle a call frees (HandleArena.free(h), npk_handle_free(h)), or -1.
+    int32_t freed_handle(const ast::Call& c) const {
+        const Callee& k = s_.callee[c.id];
+        if (!is_method(k, "HandleArena", "free") && !is_extern(k, "npk_handle_free")) return -1;
+        return c.args.empty() ? -1 : root(copied_slot(*c.args[0]));
+    }
+
     bool creates_arena(const Expr& init) const {
         const Expr& e = strip(init);
         if (e.kind != ExprKind::Call) return false;
@@ -217,6 +246,8 @@ private:
         const auto i = static_cast<size_t>(slot);
         root_[i] = slot;
         handle_arena_.erase(slot);
+        view_of_.erase(slot);
+        if (const int32_t h = deref_handle(value); h >= 0) view_of_[slot] = h;
         if (const int32_t from = copied_slot(value); from >= 0) {
             root_[i] = root(from);
             return;
@@ -276,6 +307,8 @@ private:
         walk_stmt_exprs(w, [&](const Expr& e) {
             if (e.kind != ExprKind::Call) return;
             const auto& c = static_cast<const ast::Call&>(e);
+            if (const int32_t h = freed_handle(c); h >= 0 && !flow_.freed.count(h))
+                flow_.freed[h] = Destroyed{c.loc, "", true};
             for (uint32_t i : sum_.destroyed(s_.callee[c.id])) {
                 const int32_t slot = i < c.args.size() ? root(slot_of(*c.args[i])) : -1;
                 if (slot >= 0 && !flow_.destroyed.count(slot))
@@ -294,12 +327,8 @@ private:
             flow_ = other;
             return;
         }
-        for (auto& [slot, d] : flow_.destroyed)
-            if (!other.destroyed.count(slot)) d.maybe = true;
-        for (const auto& [slot, d] : other.destroyed) {
-            auto [it, fresh] = flow_.destroyed.emplace(slot, d);
-            if (fresh) it->second.maybe = true;
-        }
+        join_map(flow_.destroyed, other.destroyed);
+        join_map(flow_.freed, other.freed);
     }
 
     // ---- expressions: uses in evaluation order, then the call's effect --
@@ -356,6 +385,7 @@ private:
 
     void use(const Expr& name) {
         const int32_t slot = s_.slot[name.id];
+        if (auto v = view_of_.find(root(slot)); slot >= 0 && v != view_of_.end()) view_use(name, slot, v->second);
         auto h = handle_arena_.find(root(slot));
         if (slot < 0 || h == handle_arena_.end()) return;
         auto d = flow_.destroyed.find(h->second);
@@ -371,8 +401,31 @@ private:
                                            "', which destroys the arena it is given");
     }
 
+    // A use of memory a handle's deref gave, after the handle was freed
+    // or its arena destroyed (on some path).
+    void view_use(const Expr& name, int32_t slot, int32_t handle) {
+        const Destroyed* d = nullptr;
+        std::string why;
+        if (auto f = flow_.freed.find(handle); f != flow_.freed.end()) {
+            d = &f->second;
+            why = "handle '" + name_of(handle) + "'" + (d->maybe ? " may have been freed" : " was freed");
+        } else if (auto a = handle_arena_.find(handle); a != handle_arena_.end()) {
+            if (auto x = flow_.destroyed.find(a->second); x != flow_.destroyed.end()) {
+                d = &x->second;
+                why = "the arena '" + name_of(a->second) + "' of handle '" + name_of(handle) + "'" +
+                      (d->maybe ? " may have been destroyed" : " was destroyed");
+            }
+        }
+        if (!d) return;
+        diag_.error(name.loc, kHandleEscape,
+                    "'" + name_of(slot) + "' is memory of a handle, used after " + why +
+                        ": that memory is released with it");
+        diag_.note(d->at, "released here");
+    }
+
     void call(const ast::Call& c) {
         const Callee& k = s_.callee[c.id];
+        if (const int32_t h = freed_handle(c); h >= 0 && !flow_.freed.count(h)) flow_.freed[h] = Destroyed{c.loc, ""};
         for (uint32_t i : sum_.destroyed(k)) {
             if (i >= c.args.size()) continue;
             const int32_t slot = root(copied_slot(*c.args[i]));
@@ -438,6 +491,7 @@ private:
     std::vector<int32_t> root_;  // by slot: the slot whose arena or handle it holds (itself unless a copy)
     std::vector<int32_t> local_arenas_;
     std::unordered_map<int32_t, int32_t> handle_arena_;       // handle slot → arena slot
+    std::unordered_map<int32_t, int32_t> view_of_;            // pointer slot → the handle it derefs
     std::unordered_map<int32_t, std::vector<int32_t>> held_;  // struct slot → handle slots
 };
 
