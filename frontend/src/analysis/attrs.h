@@ -25,6 +25,12 @@ inline constexpr std::string_view kDestroysArena = "destroys_arena";
 // analysis/lifecycle.cpp).
 inline constexpr std::string_view kInspects = "inspects";
 
+// #[calls(p)] on an extern or a function: a call jumps into p, which must
+// be a sealed page (npk_jit_call_i32_i32, npk_jit_invoke). A page from
+// wildx_alloc called before its wildx_seal is an error (lifecycle.cpp);
+// a function whose body calls through a parameter does too (summaries).
+inline constexpr std::string_view kCalls = "calls";
+
 }  // namespace attrs
 
 // #[releases(p)]: the call frees p; #[consumes(p)]: the call takes p

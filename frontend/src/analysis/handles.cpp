@@ -246,13 +246,20 @@ private:
         const auto i = static_cast<size_t>(slot);
         root_[i] = slot;
         handle_arena_.erase(slot);
+        flow_.freed.erase(slot);  // a new value: whatever was freed under this name was another handle
         view_of_.erase(slot);
-        if (const int32_t h = deref_handle(value); h >= 0) view_of_[slot] = h;
+        // A pointer to a handle's memory, taken while the handle is alive
+        // (after its free or its arena's destroy, deref gives 0: no view).
+        if (const int32_t h = deref_handle(value); h >= 0 && fi_.slots[i].type->is_ptr() && !dead(h))
+            view_of_[slot] = h;
         if (const int32_t from = copied_slot(value); from >= 0) {
             root_[i] = root(from);
             return;
         }
-        if (creates_arena(value)) local_arenas_.push_back(slot);
+        if (creates_arena(value)) {
+            local_arenas_.push_back(slot);
+            flow_.destroyed.erase(slot);  // a new arena under this name
+        }
         if (const int32_t arena = alloc_arena(value); arena >= 0) handle_arena_[slot] = arena;
     }
 
@@ -399,6 +406,14 @@ private:
                                      ? "arena " + arena + " destroyed here"
                                      : "arena " + arena + " destroyed here, by '" + d->second.how +
                                            "', which destroys the arena it is given");
+    }
+
+    bool dead(int32_t handle) const {
+        if (auto f = flow_.freed.find(handle); f != flow_.freed.end() && !f->second.maybe) return true;
+        auto a = handle_arena_.find(handle);
+        if (a == handle_arena_.end()) return false;
+        auto d = flow_.destroyed.find(a->second);
+        return d != flow_.destroyed.end() && !d->second.maybe;
     }
 
     // A use of memory a handle's deref gave, after the handle was freed

@@ -65,12 +65,15 @@ public:
             param_binding_.emplace_back(static_cast<uint32_t>(i), b);
         }
         released_.assign(fi.params.size(), -1);
+        calls_.assign(fi.params.size(), -1);
         block(*f.body);
         if (flow_.reachable) note_param_releases();
     }
 
     // What the function releases of its parameters (after check()).
     const Releases& param_releases() const { return released_; }
+    // Which parameters it calls through as code (after check()).
+    const Releases& param_calls() const { return calls_; }
 
     // ---- the scope walker's hooks (syntax/scopes.h) -------------------
     using Outcome = bool;  // unused: the flow state says what is reachable
@@ -256,7 +259,9 @@ private:
         } else {
             VarState v;
             v.pending = false;
-            k = new_block(v, origin_of(*d.init));
+            const Origin from = origin_of(*d.init);
+            if (from == Origin::Page) v.seal = Seal::Unsealed;  // a fresh page: written, not sealed
+            k = new_block(v, from);
         }
         const uint32_t b = new_binding(d.name, decl, k);
         binding_of_slot_[static_cast<size_t>(slot)] = b;
@@ -492,6 +497,7 @@ private:
             else if (!inspects(s_.callee[c.id], i) || binding_of(*c.args[i]) < 0) expr(*c.args[i]);
             // (a released argument is no use, nor one the callee only inspects)
         }
+        page_call(c);
         for (const auto& [b, kind] : released) release(b, kind, c.loc);
     }
 
@@ -546,6 +552,7 @@ private:
             }
             return;
         }
+        page_store(*a.target);
         const int64_t found = binding_of(*a.target);
         if (found < 0) {
             if (a.target->kind != ast::ExprKind::Name) expr(*a.target);
@@ -581,6 +588,7 @@ private:
         v.life = Life::Live;
         v.pending = blocks_[k].owner >= 0 && v.deferred == Deferred::No;
         v.freed_at = {};
+        v.seal = origin_of(*a.value) == Origin::Page ? Seal::Unsealed : Seal::None;
         blocks_[k].origin = Origin::Unknown;
     }
 
@@ -594,7 +602,6 @@ public:
     }
 
 private:
-    std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
     Releases released_;
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
@@ -652,15 +659,17 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
         queued.erase(f);
         FunctionChecker walk(sema, nullptr, sums);
         walk.check(*f);
-        Releases& mine = sums[f];
-        const Releases& now = walk.param_releases();
-        if (mine.size() < now.size()) mine.resize(now.size(), -1);
         bool grew = false;
-        for (size_t i = 0; i < now.size(); ++i)
-            if (now[i] >= 0 && mine[i] < 0) {
-                mine[i] = now[i];
-                grew = true;
-            }
+        auto merge = [&](Releases& mine, const Releases& now) {
+            if (mine.size() < now.size()) mine.resize(now.size(), -1);
+            for (size_t i = 0; i < now.size(); ++i)
+                if (now[i] >= 0 && mine[i] < 0) {
+                    mine[i] = now[i];
+                    grew = true;
+                }
+        };
+        merge(sums[f].releases, walk.param_releases());
+        merge(sums[f].calls, walk.param_calls());
         if (!grew) continue;
         for (const ast::FuncDecl* caller : callers[f])
             if (queued.insert(caller).second) work.push_back(caller);

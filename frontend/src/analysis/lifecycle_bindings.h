@@ -1,7 +1,8 @@
 // The lifecycle checker's names and blocks (analysis/lifecycle.cpp):
 // which binding a name or a struct field denotes, which block each
 // binding is (aliases share one), what a value may alias, where a block
-// came from and what a call releases; how findings are reported. The
+// came from and what a call releases; a W^X page's seal state; how
+// findings are reported. The
 // checker's walk (lifecycle.cpp) derives from this and adds the
 // statements, loops, defers and scope exits.
 #pragma once
@@ -144,9 +145,9 @@ protected:
         if (c.kind == Callee::Kind::Func) {
             auto it = summaries_.find(c.fn);
             if (it != summaries_.end())
-                for (size_t i = 0; i < it->second.size(); ++i)
-                    if (it->second[i] >= 0 && (i >= out.size() || out[i] < 0))
-                        mark(i, static_cast<Origin>(it->second[i]));
+                for (size_t i = 0; i < it->second.releases.size(); ++i)
+                    if (it->second.releases[i] >= 0 && (i >= out.size() || out[i] < 0))
+                        mark(i, static_cast<Origin>(it->second.releases[i]));
         }
         return out;
     }
@@ -160,6 +161,18 @@ protected:
             const uint64_t key = (static_cast<uint64_t>(slot) << 32) | s_.field_init[f.value->id].field;
             field_binding_[key] = new_binding(d.name + "." + f.name, f.loc, block_of(static_cast<uint32_t>(src)));
         }
+    }
+
+    // Whether a call runs its argument `param` as code: #[calls(p)] on
+    // the callee, or a function whose body does.
+    bool calls_through(const Callee& c, size_t param) const {
+        for (const AttrInfo& a : s_.attrs_of(c))
+            if (a.name == attrs::kCalls)
+                for (uint32_t p : a.params)
+                    if (p == param) return true;
+        if (c.kind != Callee::Kind::Func) return false;
+        auto it = summaries_.find(c.fn);
+        return it != summaries_.end() && param < it->second.calls.size() && it->second.calls[param] > 0;
     }
 
     // #[inspects(p)]: the call reads p's address only (a state query),
@@ -197,6 +210,68 @@ protected:
         return -1;
     }
 
+    // ---- W^X page state: allocated → written → sealed (→ released) ----
+    // wildx_seal seals a whole page; a call through a page (#[calls(p)],
+    // or a function that does) needs it sealed.
+    void page_call(const ast::Call& c) {
+        const Callee& k = s_.callee[c.id];
+        if (k.kind == Callee::Kind::Builtin && k.builtin == Builtin::WildxSeal && !c.args.empty()) {
+            const int64_t b = alias_of(*c.args[0]);
+            if (b < 0) return interior_seal(*c.args[0]);
+            VarState& v = flow_.set(block_of(static_cast<uint32_t>(b)));
+            if (v.seal != Seal::None) {
+                v.seal = Seal::Sealed;
+                v.sealed_at = c.loc;
+            }
+            return;
+        }
+        for (size_t i = 0; i < c.args.size(); ++i) {
+            if (!calls_through(k, i)) continue;
+            const int64_t b = alias_of(*c.args[i]);
+            if (b < 0) continue;
+            const uint32_t blk = block_of(static_cast<uint32_t>(b));
+            for (const auto& [param, pb] : param_binding_)
+                if (block_of(pb) == blk) calls_[param] = 1;
+            const VarState& v = flow_.get(blk);
+            if (v.seal != Seal::Unsealed && v.seal != Seal::Maybe) continue;
+            error(c.args[i]->loc, kUseAfterFree,
+                  "Call through page " + quoted(bindings_[b].name) +
+                      (v.seal == Seal::Maybe ? " that may not have been sealed on the path through "
+                                             : " before its seal: ") +
+                      (v.seal == Seal::Maybe ? "the branch that skips its wildx_seal" : "it is not executable yet"));
+            if (v.seal == Seal::Maybe) note_at(v.sealed_at, "sealed here on one path only");
+            else note_declared(blk);
+        }
+    }
+
+    // wildx_seal(e) where e is computed from a page but is not the page:
+    // the runtime seals whole pages only.
+    void interior_seal(const ast::Expr& arg) {
+        int64_t page = -1;
+        walk_expr(arg, [&](const ast::Expr& x) {
+            const int64_t b = binding_of(x);
+            if (b >= 0 && flow_.get(block_of(static_cast<uint32_t>(b))).seal != Seal::None) page = b;
+        });
+        if (page < 0) return;
+        error(arg.loc, kUseAfterFree,
+              "Seal of a pointer inside page " + quoted(bindings_[page].name) +
+                  ": wildx_seal takes the page itself (the address wildx_alloc gave)");
+    }
+
+    // p[i] = v on a sealed page: it is read+execute now.
+    void page_store(const ast::Expr& target) {
+        if (target.kind != ast::ExprKind::Index) return;
+        const int64_t b = alias_of(*static_cast<const ast::Index&>(target).object);
+        if (b < 0) return;
+        const VarState& v = flow_.get(block_of(static_cast<uint32_t>(b)));
+        if (v.seal != Seal::Sealed && v.seal != Seal::Maybe) return;
+        error(target.loc, kUseAfterFree,
+              "Store into page " + quoted(bindings_[b].name) +
+                  (v.seal == Seal::Maybe ? " that may have been sealed" : " after its seal") +
+                  ": a sealed page is read+execute, never written again");
+        note_at(v.sealed_at, "sealed here");
+    }
+
     const Sema& s_;
     const FuncInfo* fi_ = nullptr;
     const Summaries& summaries_;
@@ -204,6 +279,8 @@ protected:
     std::vector<Binding> bindings_;
     std::unordered_map<uint64_t, int64_t> field_binding_;  // field_key(s.f) → its binding
     std::vector<BlockInfo> blocks_;         // by flow entry
+    std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
+    Releases calls_;                        // by parameter: called through as code (1), for summaries
     Flow flow_;
     Diagnostics* diag_;
     bool quiet_ = false;  // a loop's quiet rounds
