@@ -31,6 +31,13 @@ inline constexpr std::string_view kInspects = "inspects";
 // a function whose body calls through a parameter does too (summaries).
 inline constexpr std::string_view kCalls = "calls";
 
+// #[seals(p)]: a call seals p (npk_jit_region_seal, Jit.region_seal), so
+// its code may be called from then on. #[unsealed] (no argument): what
+// the callee returns is code memory not sealed yet (Jit.region()); a
+// function added to it (Jit.region_add) shares its state.
+inline constexpr std::string_view kSeals = "seals";
+inline constexpr std::string_view kUnsealed = "unsealed";
+
 }  // namespace attrs
 
 // #[releases(p)]: the call frees p; #[consumes(p)]: the call takes p

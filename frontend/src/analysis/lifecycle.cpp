@@ -260,7 +260,7 @@ private:
             VarState v;
             v.pending = false;
             const Origin from = origin_of(*d.init);
-            if (from == Origin::Page) v.seal = Seal::Unsealed;  // a fresh page: written, not sealed
+            if (starts_unsealed(*d.init)) v.seal = Seal::Unsealed;  // fresh code memory, not sealed
             k = new_block(v, from);
         }
         const uint32_t b = new_binding(d.name, decl, k);
@@ -588,7 +588,7 @@ private:
         v.life = Life::Live;
         v.pending = blocks_[k].owner >= 0 && v.deferred == Deferred::No;
         v.freed_at = {};
-        v.seal = origin_of(*a.value) == Origin::Page ? Seal::Unsealed : Seal::None;
+        v.seal = starts_unsealed(*a.value) ? Seal::Unsealed : Seal::None;
         blocks_[k].origin = Origin::Unknown;
     }
 

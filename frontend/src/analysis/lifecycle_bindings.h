@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analysis/attrs.h"
+#include "analysis/checked.h"
 #include "analysis/lifecycle_state.h"
 #include "sema/sema.h"
 
@@ -163,6 +164,26 @@ protected:
         }
     }
 
+    // Whether the callee has attribute `name` on parameter `param`
+    // (param ~0u: the attribute at all).
+    bool has_attr(const Callee& c, std::string_view name, size_t param) const {
+        for (const AttrInfo& a : s_.attrs_of(c)) {
+            if (a.name != name) continue;
+            if (param == ~size_t{0}) return true;
+            for (uint32_t p : a.params)
+                if (p == param) return true;
+        }
+        return false;
+    }
+
+    // A fresh resource that starts unsealed: a wildx_alloc page, or what a
+    // callee marked #[unsealed] returns (Jit.region()).
+    bool starts_unsealed(const ast::Expr& init) const {
+        if (origin_of(init) == Origin::Page) return true;
+        const ast::Expr& e = npk::strip_raw(init);
+        return e.kind == ast::ExprKind::Call && has_attr(s_.callee[e.id], attrs::kUnsealed, ~size_t{0});
+    }
+
     // Whether a call runs its argument `param` as code: #[calls(p)] on
     // the callee, or a function whose body does.
     bool calls_through(const Callee& c, size_t param) const {
@@ -226,6 +247,16 @@ protected:
             return;
         }
         for (size_t i = 0; i < c.args.size(); ++i) {
+            if (!has_attr(k, attrs::kSeals, i)) continue;
+            const int64_t b = alias_of(*c.args[i]);
+            if (b < 0) continue;
+            VarState& v = flow_.set(block_of(static_cast<uint32_t>(b)));
+            if (v.seal != Seal::None) {
+                v.seal = Seal::Sealed;
+                v.sealed_at = c.loc;
+            }
+        }
+        for (size_t i = 0; i < c.args.size(); ++i) {
             if (!calls_through(k, i)) continue;
             const int64_t b = alias_of(*c.args[i]);
             if (b < 0) continue;
@@ -235,10 +266,10 @@ protected:
             const VarState& v = flow_.get(blk);
             if (v.seal != Seal::Unsealed && v.seal != Seal::Maybe) continue;
             error(c.args[i]->loc, kUseAfterFree,
-                  "Call through page " + quoted(bindings_[b].name) +
+                  "Call through " + quoted(bindings_[b].name) +
                       (v.seal == Seal::Maybe ? " that may not have been sealed on the path through "
                                              : " before its seal: ") +
-                      (v.seal == Seal::Maybe ? "the branch that skips its wildx_seal" : "it is not executable yet"));
+                      (v.seal == Seal::Maybe ? "the branch that skips its seal" : "its code is not executable yet"));
             if (v.seal == Seal::Maybe) note_at(v.sealed_at, "sealed here on one path only");
             else note_declared(blk);
         }
