@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -93,7 +96,65 @@ void process_npk_run(benchmark::State& state) {
     time_process(state, {npk, "run", NPK_BENCH_BUG264});
 }
 
+// The corpus of `process/npk_run_corpus`: every example and every
+// bugs/*_pass.npk, in name order.
+std::vector<std::string> corpus() {
+    std::vector<std::string> out;
+    for (const char* dir : {"examples", "bugs"}) {
+        std::string d = std::string(NPK_BENCH_SOURCE_DIR) + "/" + dir;
+        std::vector<std::string> names;
+        if (DIR* h = opendir(d.c_str())) {
+            while (dirent* e = readdir(h)) {
+                std::string n = e->d_name;
+                const bool npk = n.size() > 4 && n.compare(n.size() - 4, 4, ".npk") == 0;
+                const bool pass = n.size() > 9 && n.compare(n.size() - 9, 9, "_pass.npk") == 0;
+                if (npk && (std::string(dir) == "examples" || pass)) names.push_back(d + "/" + n);
+            }
+            closedir(h);
+        }
+        std::sort(names.begin(), names.end());
+        out.insert(out.end(), names.begin(), names.end());
+    }
+    return out;
+}
+
+// `npk run` of the whole corpus per iteration, with the npk of `env`
+// (a program's own exit status is its business; a signal fails the case).
+void time_corpus(benchmark::State& state, const char* env, const char* fallback) {
+    const char* e = std::getenv(env);
+    const std::string npk = e && *e ? e : fallback;
+    if (!is_executable(npk)) {
+        state.SkipWithError(("npk binary absent (" + std::string(env) + "): " + npk + " (skipped)").c_str());
+        return;
+    }
+    const std::vector<std::string> progs = corpus();
+    double cpu_seconds = 0;
+    for (auto _ : state) {
+        for (const std::string& prog : progs) {
+            if (run_process({npk, "run", prog}, &cpu_seconds) < 0) {
+                state.SkipWithError(("'" + npk + " run " + prog + "' did not exit normally").c_str());
+                return;
+            }
+        }
+    }
+    state.counters["programs"] = static_cast<double>(progs.size());
+    if (state.iterations() > 0)
+        state.counters["child_cpu_ns"] = cpu_seconds * 1e9 / static_cast<double>(state.iterations());
+}
+
+// Today's npk against npk as it was before the run-time gate of issue 19
+// (bench/run builds it from NPK_BENCH_BASELINE_REF into its own folder: it
+// shares no code with what is measured).
+void process_npk_run_corpus(benchmark::State& state) { time_corpus(state, "NPK_BENCH_NPK", NPK_BENCH_NPK); }
+void process_npk_run_corpus_baseline(benchmark::State& state) {
+    time_corpus(state, "NPK_BENCH_NPK_BASELINE", "");
+}
+
 }  // namespace
 
+BENCHMARK(process_npk_run_corpus_baseline)->Name("process/npk_run_corpus/before_gate")->UseRealTime()
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(process_npk_run_corpus)->Name("process/npk_run_corpus/npk")->UseRealTime()
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(process_c_abi)->Name("process/c_abi")->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(process_npk_run)->Name("process/npk_run")->UseRealTime()->Unit(benchmark::kMicrosecond);

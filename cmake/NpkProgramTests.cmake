@@ -1,4 +1,4 @@
-# npk_add_program_test(FILE [LABELS l...] [REQUIRES_JIT])
+# npk_add_program_test(FILE [NAME n] [LABELS l...] [REQUIRES_JIT] [EXTRA_FLAGS f...])
 #
 # Registers one annotated Nitpick program as a CTest test. The program
 # states its expectation in header comments (before its first non-comment
@@ -22,7 +22,7 @@
 # on any other CPU. Nothing is decided at configure time, so the same
 # tests skip under qemu-aarch64.
 function(npk_add_program_test file)
-  cmake_parse_arguments(ARG "REQUIRES_JIT;REQUIRES_X86_64" "NAME" "LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "REQUIRES_JIT;REQUIRES_X86_64" "NAME" "LABELS;EXTRA_FLAGS" ${ARGN})
   get_filename_component(_abs "${file}" ABSOLUTE)
   get_filename_component(_stem "${_abs}" NAME_WE)
   if(ARG_NAME)
@@ -81,6 +81,10 @@ function(npk_add_program_test file)
   if(NOT _mode)
     message(FATAL_ERROR "${_abs}: no '// expect: exit N' or '// expect: error ...' header line")
   endif()
+  # Flags of the registration itself (the same program run another way).
+  foreach(_f IN LISTS ARG_EXTRA_FLAGS)
+    list(APPEND _args --npk-flag "${_f}")
+  endforeach()
   if(_requires_jit)
     list(APPEND _args --requires-jit)
   endif()

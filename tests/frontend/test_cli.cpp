@@ -366,3 +366,26 @@ TEST_CASE("cli: running out of memory while the program runs is 'out of memory',
     CHECK(r.status == 70);
     CHECK(r.err == "npk: error: Out of memory while running the program\n");
 }
+
+TEST_CASE("cli: run --unchecked skips the static checks, and the run-time gate stops the error", "[cli]") {
+    Dir d;
+    std::string f = d.put("main.npk",
+                          "func:main = int32() {\n    wild int8->:p = alloc(16);\n    wild int8->:q = p;\n"
+                          "    free(p);\n    free(q);\n    exit 0;\n};\n"
+                          "func:failsafe = int32(tbb32:err) {\n    exit 9;\n};\n");
+    Result checked = run_npk({"run", f});
+    CHECK(checked.status == 1);
+    CHECK(contains(checked.err, "main.npk:5:5: error: [ARIA-022]"));
+
+    Result unchecked = run_npk({"run", "--unchecked", f});
+    INFO(unchecked.err);
+    CHECK(unchecked.status == 9);  // failsafe's exit: npk run's exit statuses
+    CHECK(contains(unchecked.err, "main.npk:5:5: runtime error: 'free' refused: this heap block was already released"));
+    CHECK(contains(unchecked.err, "main.npk:4:5: note: released here"));
+    CHECK(!contains(unchecked.err, "ARIA-022"));
+
+    // Types are still checked.
+    std::string bad = d.put("bad.npk", "func:main = int32() {\n    int32:x = true;\n    exit 0;\n};\n"
+                                       "func:failsafe = int32(tbb32:err) {\n    exit 9;\n};\n");
+    CHECK(run_npk({"run", "--unchecked", bad}).status == 1);
+}

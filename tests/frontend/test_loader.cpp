@@ -458,10 +458,24 @@ TEST_CASE("loader: a use that finds only a folder, FIFO or device says so (issue
     auto l = load(root, opts);  // must not block on the FIFO
     INFO(diags(*l));
     CHECK(l->diag.error_count() == 3);
-    CHECK(has_err(*l, 1, 1, "Cannot find 'dir.npk' (searched: " + t.dir.string() + "): " + t.path("dir.npk") +
-                                " is a directory"));
-    CHECK(has_err(*l, 2, 1, t.path("pipe.npk") + " is a FIFO (named pipe), not a regular file"));
-    CHECK(has_err(*l, 3, 1, t.path("dev.npk") + " is a device, not a regular file"));
+    // The real error first, then what each searched place really holds
+    // (issue 19: it said "Cannot find", and claimed the stdlib held a FIFO too).
+    CHECK(has_err(*l, 1, 1, "Cannot use 'dir.npk': " + t.path("dir.npk") + " is a directory (searched: " +
+                                t.dir.string() + " holds a directory)"));
+    CHECK(has_err(*l, 2, 1, "Cannot use 'pipe.npk': " + t.path("pipe.npk") +
+                                " is a FIFO (named pipe), not a regular file (searched: " + t.dir.string() +
+                                " holds a FIFO (named pipe))"));
+    CHECK(has_err(*l, 3, 1, "Cannot use 'dev.npk': " + t.path("dev.npk") + " is a device, not a regular file"));
+    for (const auto& d : l->diag.all()) CHECK(d.message.find("Cannot find") == std::string::npos);
+
+    // Another searched place that holds nothing is said to hold nothing.
+    fs::create_directories(t.dir / "lib");
+    Options with_lib;
+    with_lib.stdlib_dir = t.path("lib");
+    auto l2 = load(root, with_lib);
+    INFO(diags(*l2));
+    CHECK(has_err(*l2, 2, 1, "(searched: " + t.dir.string() + " holds a FIFO (named pipe); " + t.path("lib") +
+                                 " holds nothing of that name)"));
 }
 
 TEST_CASE("loader: an absolute use path to a folder gives the reason", "[loader][hostile]") {
@@ -470,7 +484,7 @@ TEST_CASE("loader: an absolute use path to a folder gives the reason", "[loader]
     std::string root = t.put("main.npk", "use \"" + t.path("abs.npk") + "\".*;\n");
     auto l = load(root, Options{});
     INFO(diags(*l));
-    CHECK(has_err(*l, 1, 1, "Cannot find '" + t.path("abs.npk") + "': " + t.path("abs.npk") + " is a directory"));
+    CHECK(has_err(*l, 1, 1, "Cannot use '" + t.path("abs.npk") + "': " + t.path("abs.npk") + " is a directory"));
 }
 
 TEST_CASE("loader: a root file that is a FIFO is refused without blocking", "[loader][hostile]") {

@@ -62,6 +62,8 @@ struct Config {
 struct Verdict {
     std::string cls;      // empty: passed
     std::string detail;
+    bool accepted = false;  // npk check --strict found nothing
+    bool gate = false;      // the run stopped at a run-time error
 };
 
 const char* const kRoot = "/nonexistent-npk-fuzz/prog.npk";
@@ -144,6 +146,8 @@ Child run_child(const npk::ast::Program& prog, const npk::Sema& sema, const npk:
     return c;
 }
 
+Verdict classify(const Child& c, bool accepted, const Config& cfg);
+
 Verdict check_one(const Generated& g, const Config& cfg) {
     npk::SourceManager sources;
     npk::Diagnostics diag(sources);
@@ -161,7 +165,12 @@ Verdict check_one(const Generated& g, const Config& cfg) {
     }
     npk::run_analyses(prog, *sema, opts, diag);
     const bool accepted = diag.error_count() == 0;
-    Child c = run_child(prog, *sema, sources, opts, cfg.timeout_ms);
+    Verdict v = classify(run_child(prog, *sema, sources, opts, cfg.timeout_ms), accepted, cfg);
+    v.accepted = accepted;
+    return v;
+}
+
+Verdict classify(const Child& c, bool accepted, const Config& cfg) {
     if (c.timed_out) return {"hang", "no exit within " + std::to_string(cfg.timeout_ms) + " ms"};
     if (WIFSIGNALED(c.status)) return {"crash", std::string("killed by signal ") + strsignal(WTERMSIG(c.status))};
     if (sanitizer_report(c.err)) return {"sanitizer", line_with(c.err, c.err.find("Sanitizer") != std::string::npos ? "Sanitizer" : "runtime error:")};
@@ -172,7 +181,9 @@ Verdict check_one(const Generated& g, const Config& cfg) {
     if (accepted && c.err.find("the runtime rejected this call") != std::string::npos)
         return {"unsound-runtime", line_with(c.err, "the runtime rejected")};
     if (st != 0 && st != 99) return {"exit", "unexpected exit status " + std::to_string(st)};
-    return {};
+    Verdict ok;
+    ok.gate = c.err.find("runtime error:") != std::string::npos;
+    return ok;
 }
 
 // The known checker gaps (issue 16): one fnmatch pattern per line over
@@ -245,7 +256,7 @@ int main(int argc, char** argv) {
         std::fputs(npk::fuzz::generate_program(cfg.seed, cfg.gen).text.c_str(), stdout);
         return 0;
     }
-    uint64_t passed = 0, failed = 0, planted = 0, known = 0;
+    uint64_t passed = 0, failed = 0, planted = 0, known = 0, accepted = 0, stopped = 0;
     std::map<std::string, uint64_t> by_class;
     const auto t0 = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < cfg.count; ++i) {
@@ -253,6 +264,8 @@ int main(int argc, char** argv) {
         Generated g = npk::fuzz::generate_program(seed, cfg.gen);
         planted += g.planted != 0;
         Verdict v = check_one(g, cfg);
+        accepted += v.accepted;
+        stopped += v.gate;
         if (v.cls.empty()) {
             ++passed;
             continue;
@@ -276,8 +289,10 @@ int main(int argc, char** argv) {
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("# %llu programs (%llu with a planted mistake) in %.1f s, %.0f programs/s",
-                static_cast<unsigned long long>(cfg.count), static_cast<unsigned long long>(planted), secs,
+    std::printf("# %llu programs (%llu with a planted mistake; %llu accepted by npk check --strict; %llu rejected "
+                "ones stopped by the gate when run unchecked) in %.1f s, %.0f programs/s",
+                static_cast<unsigned long long>(cfg.count), static_cast<unsigned long long>(planted),
+                static_cast<unsigned long long>(accepted), static_cast<unsigned long long>(stopped), secs,
                 secs > 0 ? static_cast<double>(cfg.count) / secs : 0.0);
     for (const auto& [cls, n] : by_class) std::printf("; %s %llu", cls.c_str(), static_cast<unsigned long long>(n));
     if (!cfg.known.empty())

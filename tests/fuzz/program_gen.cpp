@@ -41,7 +41,7 @@ const char* const kHelpers[][2] = {
     {"h_free_fail", "func:h_free_fail = int32(int8->:b, int32:k) {\n    if (k > 4i32) {\n        free(b);\n"
                     "        fail 7i32;\n    }\n    free(b);\n    pass 0i32;\n};\n"},
     {"h_id", "func:h_id = int8->(int8->:b) {\n    pass b;\n};\n"},
-    {"h_read", "func:h_read = int8(int8->:b, int32:i) {\n    pass b[i];\n};\n"},
+    {"h_read", "func:h_read = int8($$i int8->:b, int32:i) {\n    pass b[i];\n};\n"},
     {"h_nested", "func:h_nested = NIL(int8->:b, int32:k) {\n    int32:i = 0i32;\n    while (i < 4i32) {\n"
                  "        i = i + 1i32;\n        if (i < 2i32) {\n            continue;\n        }\n        {\n"
                  "            free(b);\n            pass;\n        }\n    }\n    free(b);\n    pass;\n};\n"},
@@ -58,7 +58,13 @@ public:
         body.push_back("int32:k = " + std::to_string(k) + "i32;");
         body.push_back("int64:sum = 0i64;");
         const int n = 1 + r_.below(o_.max_episodes);
-        for (int i = 0; i < n; ++i) append(body, wrapped(episode()));
+        for (int i = 0; i < n; ++i) {
+            // The wrapper is chosen first: an episode in a helper may leave
+            // it early with pass / fail, one in main with exit.
+            const int wrapper = r_.below(6);
+            in_helper_ = wrapper == 5;
+            append(body, wrapped(wrapper, episode()));
+        }
         body.push_back("if (sum == -1i64) {");
         body.push_back("    exit 3;");
         body.push_back("}");
@@ -103,9 +109,9 @@ private:
 
     // An episode inside a scope of its own, an `if`, a loop that runs
     // once, or a helper function that main calls.
-    Lines wrapped(Lines ep) {
+    Lines wrapped(int wrapper, Lines ep) {
         Lines out;
-        switch (r_.below(6)) {
+        switch (wrapper) {
         case 0:
         case 1: return ep;
         case 2:
@@ -146,8 +152,13 @@ private:
         case 1: return {"sum = sum + @cast<int64>(" + h + "[" + i + "]);"};
         case 2: {
             std::string j = fresh("j");
-            return {"int32:" + j + " = 0i32;", "while (" + j + " < " + num(size, "i32") + ") {",
-                    "    " + h + "[" + j + "] = 1i8;", "    " + j + " = " + j + " + 1i32;", "}"};
+            if (r_.chance(50))
+                return {"int32:" + j + " = 0i32;", "while (" + j + " < " + num(size, "i32") + ") {",
+                        "    " + h + "[" + j + "] = 1i8;", "    " + j + " = " + j + " + 1i32;", "}"};
+            return {"int32:" + j + " = 0i32;", "while (true) {", "    " + j + " = " + j + " + 1i32;",
+                    "    if (" + j + " == 2i32) {", "        continue;", "    }",
+                    "    if (" + j + " > " + num(size, "i32") + ") {", "        break;", "    }",
+                    "    " + h + "[" + j + " - 1i32] = 2i8;", "}"};
         }
         default: return {"sum = sum + @cast<int64>(raw " + call("h_read") + "(" + h + ", " + i + "));"};
         }
@@ -155,6 +166,15 @@ private:
 
     // One release of the block through `h`.
     Lines release(const std::string& h, const std::string& other) {
+        if (r_.chance(15)) {
+            // Leave early on some path, after releasing: pass / fail in a
+            // helper, exit in main.
+            static const char* const kLeave[] = {"pass 1i32;", "fail 2i32;",
+                                                 "return Result{val: 3i32, err: 0i32, is_error: false};"};
+            const char* leave = in_helper_ ? kLeave[r_.below(3)] : "exit 0;";
+            return {"if (k > " + num(r_.below(6), "i32") + ") {", "    free(" + h + ");", std::string("    ") + leave,
+                    "}", "free(" + other + ");"};
+        }
         switch (r_.below(7)) {
         case 0: return {"free(" + h + ");"};
         case 1: return {"drop " + call("h_free_all") + "(" + h + ");"};
@@ -178,8 +198,9 @@ private:
         out.push_back("wild int8->:" + p + " = alloc(" + std::to_string(size) + ");");
         std::vector<std::string> names{p};
         const std::string a = fresh("a");
-        const int alias = r_.below(7);
-        static const char* const kAlias[] = {"none", "decl", "plain", "assign", "field", "cast", "return"};
+        const int alias = r_.below(9);
+        static const char* const kAlias[] = {"none", "decl", "plain", "assign", "field", "cast", "return",
+                                             "borrow", "borrow-mut"};
         switch (alias) {
         case 0: break;
         case 1: out.push_back("wild int8->:" + a + " = " + p + ";"); break;
@@ -190,7 +211,9 @@ private:
             break;
         case 4: out.push_back("Box:" + a + " = Box{ptr: " + p + ", n: 1i64};"); break;
         case 5: out.push_back("int8->:" + a + " = @cast<int8->>(@cast<int64>(" + p + "));"); break;
-        default: out.push_back("int8->:" + a + " = raw " + call("h_id") + "(" + p + ");"); break;
+        case 6: out.push_back("int8->:" + a + " = raw " + call("h_id") + "(" + p + ");"); break;
+        case 7: out.push_back("$$i int8->:" + a + " = " + p + ";"); break;
+        default: out.push_back("$$m int8->:" + a + " = " + p + ";"); break;
         }
         if (alias != 0) names.push_back(alias == 4 ? a + ".ptr" : a);
         auto pick = [&] { return names[static_cast<size_t>(r_.below(static_cast<int>(names.size())))]; };
@@ -337,7 +360,7 @@ private:
     Rng r_;
     GenOptions o_;
     int uid_ = 0;
-    bool drop_ = false, jit_ = false, handle_ = false;
+    bool drop_ = false, jit_ = false, handle_ = false, in_helper_ = false;
     int planted_ = 0;
     std::set<std::string> used_;
     std::string helpers_, kinds_;

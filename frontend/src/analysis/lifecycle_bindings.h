@@ -297,9 +297,9 @@ protected:
         const VarState& v = flow_.get(block_of(static_cast<uint32_t>(b)));
         if (v.seal != Seal::Sealed && v.seal != Seal::Maybe) return;
         error(target.loc, kUseAfterFree,
-              "Store into page " + quoted(bindings_[b].name) +
+              "Store into " + quoted(bindings_[b].name) +
                   (v.seal == Seal::Maybe ? " that may have been sealed" : " after its seal") +
-                  ": a sealed page is read+execute, never written again");
+                  ": sealed code is read+execute, never written again");
         note_at(v.sealed_at, "sealed here");
     }
 

@@ -165,10 +165,25 @@ std::string canonical_of(const fs::path& p) {
 // Whether `p` is a regular file; if it exists but is something else
 // (a folder, a FIFO, a device), why it cannot be read, in `why`.
 bool is_regular(const fs::path& p, std::string& why) {
+    why.clear();
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return false;
     why = not_a_file_reason(st);
     return why.empty();
+}
+
+// What a searched place holds under the name, for the message that lists
+// them: "nothing of that name", "a directory", "a FIFO (named pipe)", ...
+std::string what_is_at(const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0)
+        return errno == ENOENT || errno == ENOTDIR ? "nothing of that name"
+                                                   : std::string("an entry npk cannot stat (") + std::strerror(errno) + ")";
+    if (S_ISDIR(st.st_mode)) return "a directory";
+    if (S_ISFIFO(st.st_mode)) return "a FIFO (named pipe)";
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "a device";
+    if (S_ISSOCK(st.st_mode)) return "a socket";
+    return S_ISREG(st.st_mode) ? "a regular file" : "something that is not a regular file";
 }
 
 class Loader {
@@ -185,9 +200,11 @@ private:
         bool ok = false;
         fs::path path;
         std::vector<std::string> searched;
-        std::vector<std::string> unusable;   // "PATH: Is a directory", ...
+        std::vector<std::string> holds;      // what each searched place holds under the name
+        std::vector<std::string> unusable;   // "PATH is a directory", ...
     };
     Found resolve(const std::string& use_path, const fs::path& importing_dir) const;
+    static std::string not_found_message(const std::string& use_path, const Found& f);
     void load_uses(uint32_t index);
 
     const Options& opts_;
@@ -237,19 +254,7 @@ void Loader::load_uses(uint32_t index) {
         }
         Found found = resolve(use.path, dir);
         if (!found.ok) {
-            std::string msg = "Cannot find '" + use.path + "'";
-            if (found.searched.empty() && found.unusable.empty()) {
-                msg += " (no such file)";
-            } else if (!found.searched.empty()) {
-                msg += " (searched:";
-                for (size_t i = 0; i < found.searched.size(); ++i)
-                    msg += (i ? ", " : " ") + found.searched[i];
-                msg += ")";
-            }
-            // A match that is no file says why it was passed over.
-            for (size_t i = 0; i < found.unusable.size(); ++i)
-                msg += (i ? "; " : ": ") + found.unusable[i];
-            diag_.error(use.loc, "", msg);
+            diag_.error(use.loc, "", not_found_message(use.path, found));
             continue;
         }
         std::string canonical = canonical_of(found.path);
@@ -281,6 +286,23 @@ void Loader::load_uses(uint32_t index) {
     }
 }
 
+// A `use` that found no regular file. When a searched place holds
+// something else under the name (a folder, a FIFO), that is the real
+// error and comes first; then what each place holds.
+std::string Loader::not_found_message(const std::string& use_path, const Found& f) {
+    if (f.unusable.empty()) {
+        if (f.searched.empty()) return "Cannot find '" + use_path + "' (no such file)";
+        std::string msg = "Cannot find '" + use_path + "' (searched:";
+        for (size_t i = 0; i < f.searched.size(); ++i) msg += (i ? ", " : " ") + f.searched[i];
+        return msg + ")";
+    }
+    std::string msg = "Cannot use '" + use_path + "': " + f.unusable[0];
+    if (f.searched.empty()) return msg;
+    msg += " (searched:";
+    for (size_t i = 0; i < f.searched.size(); ++i) msg += (i ? "; " : " ") + f.searched[i] + " holds " + f.holds[i];
+    return msg + ")";
+}
+
 // §3: the importing file's folder, each -I folder, each NPK_PATH entry,
 // then the built-in stdlib folder.
 Loader::Found Loader::resolve(const std::string& use_path, const fs::path& importing_dir) const {
@@ -310,6 +332,7 @@ Loader::Found Loader::resolve(const std::string& use_path, const fs::path& impor
         }
         if (!why.empty()) f.unusable.push_back(candidate.string() + " " + lower_first(why));
         f.searched.push_back(d.empty() ? std::string(".") : d.string());
+        f.holds.push_back(what_is_at(candidate));
     }
     return f;
 }

@@ -3,10 +3,13 @@
 // gate_check.cpp.
 #include "run/gate.h"
 
+#include <npk/handle.h>
+#include <npk/jitbuild.h>
 #include <npk/status.h>
 #include <npk/wildx.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <cstring>
 
 namespace npk {
@@ -70,13 +73,44 @@ uint64_t RuntimeGate::add(Kind k, uint64_t word, uint64_t size, uint64_t parent,
     r.size = size;
     r.parent = parent;
     r.made = at;
-    res_.push_back(r);
-    const uint64_t id = res_.size();
-    if (is_memory(k)) memory_[word] = id;
-    else objects_[word] = id;
+    const uint64_t id = next_id_++ | static_cast<uint64_t>(k) << 56;
+    res_.emplace(id, r);
+    if (is_memory(k)) {
+        memory_[word] = id;
+        // Released memory the new resource overlaps is live again.
+        auto it = dead_memory_.lower_bound(word);
+        if (it != dead_memory_.begin()) {
+            auto prev = std::prev(it);
+            if (prev->first + res(prev->second).size > word) it = prev;
+        }
+        while (it != dead_memory_.end() && it->first < word + (size == 0 ? 1 : size)) it = dead_memory_.erase(it);
+    } else {
+        objects_[word] = id;
+    }
     dead_.erase(word);
     if (parent != 0) children_[parent].push_back(id);
     return id;
+}
+
+const RuntimeGate::Resource& RuntimeGate::res(uint64_t id) const {
+    auto it = res_.find(id);
+    if (it != res_.end()) return it->second;
+    forgotten_ = Resource{};
+    forgotten_.kind = kind_of(id);
+    forgotten_.live = false;
+    return forgotten_;
+}
+
+// The oldest released resource goes, with what points at it.
+void RuntimeGate::forget_oldest_released() {
+    const uint64_t id = released_order_.front();
+    released_order_.pop_front();
+    auto it = res_.find(id);
+    if (it == res_.end()) return;
+    const uint64_t word = it->second.word;
+    if (auto d = dead_.find(word); d != dead_.end() && d->second == id) dead_.erase(d);
+    if (auto d = dead_memory_.find(word); d != dead_memory_.end() && d->second == id) dead_memory_.erase(d);
+    res_.erase(it);
 }
 
 // A release: the resource and everything made from it (a region's
@@ -89,11 +123,14 @@ void RuntimeGate::kill(uint64_t id, Loc at) {
     if (is_memory(r.kind)) {
         auto it = memory_.find(r.word);
         if (it != memory_.end() && it->second == id) memory_.erase(it);
+        dead_memory_[r.word] = id;
     } else {
         auto it = objects_.find(r.word);
         if (it != objects_.end() && it->second == id) objects_.erase(it);
     }
     dead_[r.word] = id;
+    released_order_.push_back(id);
+    if (released_order_.size() > kKeepReleased) forget_oldest_released();
     auto kids = children_.find(id);
     if (kids == children_.end()) return;
     std::vector<uint64_t> list = std::move(kids->second);
@@ -107,7 +144,7 @@ uint64_t RuntimeGate::resolve(GateWord a, std::initializer_list<Kind> kinds) con
             if (w == k) return true;
         return false;
     };
-    if (a.tag != 0 && a.tag <= res_.size()) return wanted(res(a.tag).kind) ? a.tag : 0;
+    if (a.tag != 0 && a.tag != kForeignTag) return wanted(kind_of(a.tag)) ? a.tag : 0;
     auto obj = objects_.find(a.word);
     if (obj != objects_.end() && wanted(res(obj->second).kind)) return obj->second;
     // Memory: the live block that contains the address.
@@ -123,6 +160,36 @@ uint64_t RuntimeGate::resolve(GateWord a, std::initializer_list<Kind> kinds) con
 uint64_t RuntimeGate::released_at(uint64_t word) const {
     auto it = dead_.find(word);
     return it == dead_.end() ? 0 : it->second;
+}
+
+uint64_t RuntimeGate::released_memory_at(uint64_t word) const {
+    auto it = dead_memory_.upper_bound(word);
+    if (it == dead_memory_.begin()) return 0;
+    --it;
+    const Resource& r = res(it->second);
+    return word - r.word < (r.size == 0 ? 1 : r.size) ? it->second : 0;
+}
+
+void RuntimeGate::release_all() {
+    std::vector<uint64_t> live;
+    for (const auto& [id, r] : res_)
+        if (r.live) live.push_back(id);
+    for (uint64_t id : live) {
+        const Resource& r = res(id);
+        if (!r.live) continue;  // went with its parent
+        void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(r.word));
+        switch (r.kind) {
+        case Kind::Block: npk_free(p); break;
+        case Kind::Page: npk_wildx_free(p); break;
+        case Kind::Builder: npk_jit_builder_free(static_cast<npk_jit_builder*>(p)); break;
+        case Kind::Region: npk_jit_region_free(static_cast<npk_jit_region*>(p)); break;
+        case Kind::Arena: npk_handle_arena_destroy(static_cast<int64_t>(r.word)); break;
+        case Kind::RegionFn:
+        case Kind::Handle:
+        case Kind::HandleView: continue;  // they go with their region / arena
+        }
+        kill(id, {});
+    }
 }
 
 uint64_t RuntimeGate::track_struct(uint64_t base, uint64_t size, Loc at) { return add(Kind::Block, base, size, 0, at); }
@@ -204,8 +271,12 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
         return;
     case RuntimeRole::HandleDeref:
         if (result == 0) return;
-        if (uint64_t h = resolve(a0, {Kind::Handle}); h != 0 && res(h).live)
-            out = add(Kind::HandleView, result, res(h).size, h, at);
+        if (uint64_t h = resolve(a0, {Kind::Handle}); h != 0 && res(h).live) {
+            // The same handle's block again: the same view.
+            auto seen = memory_.find(result);
+            if (seen != memory_.end() && res(seen->second).parent == h) out = seen->second;
+            else out = add(Kind::HandleView, result, res(h).size, h, at);
+        }
         return;
     case RuntimeRole::HandleFree:
         // The runtime frees only a live handle (generations): when it
@@ -221,14 +292,28 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
     }
 }
 
-Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store) const {
+Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign) const {
     const char* verb = store ? "store to" : "load from";
+    if (foreign) *foreign = false;
     uint64_t id = resolve(ptr, {Kind::Block, Kind::Page, Kind::HandleView});
     if (id == 0) {
         // No live resource: a word the gate released (no tag left) is a
         // use after release; anything else is memory npk never handed out.
-        uint64_t d = released_at(ptr.word);
-        if (d == 0 || !is_memory(res(d).kind)) return {};
+        uint64_t d = released_memory_at(ptr.word);
+        auto fn = objects_.find(ptr.word);
+        if (store && fn != objects_.end() && res(fn->second).kind == Kind::RegionFn)
+            return {"Store into the code of a built function (a region's code is not data): element " +
+                        std::to_string(index),
+                    kFaultBadAccess, res(fn->second).made, "added to its region here"};
+        if (d == 0 && ptr.tag == kForeignTag) {
+            if (foreign) *foreign = true;
+            return {};
+        }
+        if (d == 0)
+            return {std::string("Refused: ") + verb + " element " + std::to_string(index) + " through a pointer npk " +
+                        "cannot trace (made from an integer, outside every live block): index the pointer alloc or a " +
+                        "C function gave",
+                    kFaultBadAccess};
         id = d;
     }
     const Resource& r = res(id);

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -66,8 +67,12 @@ enum class RuntimeRole : uint8_t {
     HandleFree,    // npk_handle_free(handle)
 };
 
-// The role of a runtime function the extern table leaves at None.
+// The gate's role of a runtime function of npk/jitbuild.h or npk/handle.h
+// (None for any other name); it takes precedence over the extern table's
+// role (npk_jit_build is a page allocation that also consumes its builder).
 RuntimeRole gate_role_of(const std::string& runtime_name);
+// Every name gate_role_of knows (tests check each is a runtime function).
+std::vector<std::string> gate_role_names();
 
 // Fault codes of the gate (beside sema.h's NPK_FAULT_*; one number each).
 constexpr int32_t kFaultBadFree = 105;       // a release of something not live, or the wrong kind
@@ -83,6 +88,14 @@ struct Refusal {
     std::string note = {};
     bool refused() const { return !message.empty(); }
 };
+
+// The identity of a pointer a C function returned that is no resource of
+// the gate's (a string of libc, a handle's memory seen through C): p[i]
+// through it is the program's business, as in C, under a fault guard. A
+// word with no identity at all (made from an integer) that points into no
+// live resource is refused: npk cannot tell it from a stray pointer into
+// its own heap.
+constexpr uint64_t kForeignTag = ~uint64_t{0};
 
 // One argument as the gate sees it: the canonical word and its identity.
 struct GateWord {
@@ -114,7 +127,13 @@ public:
     // p[i]: `width` bytes at `offset` from the pointer. Refused when the
     // pointer's resource was released, the bytes leave it, or a store
     // would write into a sealed page.
-    Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store) const;
+    // `foreign`: no resource of the gate's is there (memory npk never
+    // handed out, such as a C string of the runtime): not refused.
+    Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign = nullptr) const;
+
+    // Releases every live resource (the run is over: a program stopped by
+    // a fault, `wild S` structs): blocks, pages, builders, regions, arenas.
+    void release_all();
 
     // A `wild S` struct the interpreter allocated (released with the run).
     uint64_t track_struct(uint64_t base, uint64_t size, Loc at);
@@ -142,22 +161,37 @@ private:
     uint64_t resolve(GateWord a, std::initializer_list<Kind> kinds) const;
     // The last resource of `kinds` released at `word`, for messages (0: none).
     uint64_t released_at(uint64_t word) const;
+    // The released memory resource whose bytes contain `word` (0: none).
+    uint64_t released_memory_at(uint64_t word) const;
     bool reused(uint64_t id) const;
     Refusal stale(const std::string& callee, uint64_t id, int32_t code) const;
     Refusal check_release(RuntimeRole role, const std::string& callee, GateWord a) const;
     Refusal check_use(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& args) const;
     Refusal check_code(RuntimeRole role, const std::string& callee, GateWord a) const;
     void record(RuntimeRole role, const std::vector<GateWord>& args, uint64_t result, uint64_t& out, Loc at);
-    const Resource& res(uint64_t id) const { return res_[id - 1]; }
-    Resource& res(uint64_t id) { return res_[id - 1]; }
+    // A resource by id. One released long ago may have been forgotten
+    // (kKeepReleased): then a dead resource of the id's kind, with no
+    // positions, stands in for it.
+    const Resource& res(uint64_t id) const;
+    Resource& res(uint64_t id) { return const_cast<Resource&>(static_cast<const RuntimeGate&>(*this).res(id)); }
+    static Kind kind_of(uint64_t id) { return static_cast<Kind>(id >> 56); }
+    void forget_oldest_released();
 
     Diagnostics& diag_;
     bool user_quiet_ = false;
     uint64_t rejections_before_ = 0;
-    std::vector<Resource> res_;                       // id - 1
+    // Ids are never reused: a counter, with the kind in the top byte. Live
+    // resources are all kept; of the released ones the newest
+    // kKeepReleased, so memory stays bounded in a loop that allocates.
+    static constexpr size_t kKeepReleased = 1 << 16;
+    uint64_t next_id_ = 1;
+    std::unordered_map<uint64_t, Resource> res_;
+    std::deque<uint64_t> released_order_;             // oldest first
+    mutable Resource forgotten_;
     std::map<uint64_t, uint64_t> memory_;             // live Block / Page / HandleView: base -> id
     std::unordered_map<uint64_t, uint64_t> objects_;  // live Builder / Region / RegionFn / Arena / Handle: word -> id
     std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last resource released there
+    std::map<uint64_t, uint64_t> dead_memory_;        // released Block / Page / HandleView not reused: base -> id
     std::unordered_map<uint64_t, std::vector<uint64_t>> children_;  // region / arena / handle -> ids made from it
 };
 

@@ -20,7 +20,9 @@ std::string hex(uint64_t p) {
 
 }  // namespace
 
-RuntimeRole gate_role_of(const std::string& name) {
+namespace {
+
+const std::unordered_map<std::string, RuntimeRole>& role_table() {
     using R = RuntimeRole;
     // The runtime table (run/externs.cpp) knows the heap roles; these are
     // (and take precedence: npk_jit_build also consumes its builder)
@@ -47,8 +49,20 @@ RuntimeRole gate_role_of(const std::string& name) {
         {"npk_handle_alloc", R::HandleAlloc},     {"npk_handle_deref", R::HandleDeref},
         {"npk_handle_free", R::HandleFree},
     };
-    auto it = roles.find(name);
-    return it == roles.end() ? RuntimeRole::None : it->second;
+    return roles;
+}
+
+}  // namespace
+
+RuntimeRole gate_role_of(const std::string& name) {
+    auto it = role_table().find(name);
+    return it == role_table().end() ? RuntimeRole::None : it->second;
+}
+
+std::vector<std::string> gate_role_names() {
+    std::vector<std::string> out;
+    for (const auto& [name, role] : role_table()) out.push_back(name);
+    return out;
 }
 
 // A released resource whose word now names a newer live one: a call with

@@ -29,6 +29,8 @@
 #include "analysis/drops.h"
 #include "run/drops.h"
 #include "run/externs.h"
+#include "run/interp_p.h"
+#include "run/jit_fault.h"
 #include "run/value.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
@@ -39,18 +41,6 @@ namespace {
 
 using namespace ast;
 using namespace run;
-
-struct ExitSignal {
-    int32_t status;
-};
-
-struct Fault {
-    Loc loc;
-    std::string message;
-    int32_t code;
-    Loc note_loc = {};       // optional: the other half of the story
-    std::string note = {};
-};
 
 // Interpreted calls nest C++ frames (call → block → statement →
 // expression …), so recursion in the program is bounded well below what
@@ -73,13 +63,12 @@ public:
     Interp(const Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag)
         : prog_(prog), s_(sema), opts_(opts), diag_(diag), raii_(drop_switches(prog)) {}
 
-    ~Interp() {
-        // `wild S` structs are never released by the program (§11.2.4:
-        // nothing can free them without drop.npk); a compiled program
-        // leaves them to the OS. The interpreter hands them back when the
-        // run ends, which no program can observe.
-        for (void* p : heap_structs_) npk_free(p);
-    }
+    // `wild S` structs are never released by the program (§11.2.4:
+    // nothing can free them without drop.npk), and a program stopped by a
+    // fault leaves what it held; a compiled program leaves them to the OS.
+    // The gate hands every live resource back when the run ends, which no
+    // program can observe.
+    ~Interp() { gate_.release_all(); }
 
     int run() {
         if (!s_.main || !s_.failsafe) {
@@ -127,9 +116,7 @@ private:
         std::fflush(stdout);  // the program's output so far comes first
         diag_.runtime_error(f.loc, f.message);
         if (f.note_loc.line != 0) diag_.note(f.note_loc, f.note);
-        // Inside a library helper: the whole chain of Nitpick calls that
-        // led there, innermost first, down to the program's own call
-        // (call_sites_[0] is main's own entry).
+        // In a library helper: the chain of calls, innermost first ([0] is main's entry).
         if (f.loc.file != prog_.root().file)
             for (size_t i = call_sites_.size(); i-- > 1;)
                 diag_.note(call_sites_[i].at, "called from here");
@@ -237,7 +224,7 @@ private:
         }
         guard(b.role, b.decl->name, gw, c.loc);
         if (b.in_runtime) gate_.before();
-        uint64_t r = ExternTable::call(b, words);
+        uint64_t r = call_through(b, words, c.loc);
         uint64_t tag = 0;
         if (b.in_runtime) {
             auto [at, name] = program_call(c.loc, b.decl->name);
@@ -246,8 +233,17 @@ private:
         if (b.role == RuntimeRole::CheckedCall && static_cast<int32_t>(r) == -1) rejected_call(c, b, frame_);
         const Type* rt = s_.type_of(c);
         Value v = int_value(rt->is_integer() ? normalize(r, rt) : r);
-        v.tag = tag;
+        v.tag = tag != 0 || !rt->is_ptr() || r == 0 ? tag : kForeignTag;
         return v;
+    }
+
+    // A machine fault in built code: a run-time error at the program's call that entered it.
+    uint64_t call_through(const BoundExtern& b, const std::vector<uint64_t>& words, Loc at) {
+        if (b.role != RuntimeRole::CodeCall && b.role != RuntimeRole::CheckedCall) return ExternTable::call(b, words);
+        uint64_t r = 0;
+        MachineFault mf;
+        if (call_extern_catching_faults(b, words, r, mf)) return r;
+        throw Fault{program_site(at), describe_fault(mf, words.empty() ? 0 : words[0]), kFaultJitCrash};
     }
 
     // A checked call the runtime refused (npk_jit_invoke: wrong signature,
@@ -277,18 +273,6 @@ private:
         Fault f = std::move(*rejection_);
         rejection_.reset();
         return f;
-    }
-
-    // p[i]: the address of element i of the integers at p.
-    // The gate refuses an element outside the live resource p points into.
-    unsigned char* element(const Index& ix, Frame& f, bool store) {
-        const Value base = eval(*ix.object, f);
-        const uint64_t i = eval(*ix.index, f).bits;
-        if (base.bits == 0) throw Fault{ix.loc, "Index into a NULL pointer", NPK_FAULT_NULL_POINTER};
-        const uint64_t size = c_size_of(s_.type_of(*ix.object)->elem);
-        Refusal no = gate_.access({base.bits, base.tag}, as_signed(i), size, store);
-        if (no.refused()) throw Fault{ix.loc, no.message, no.fault_code, no.note_loc, no.note};
-        return reinterpret_cast<unsigned char*>(static_cast<uintptr_t>(base.bits + i * size));
     }
 
     // ------------------------------------------------------------------
@@ -392,7 +376,6 @@ private:
                 if (!p)
                     throw Fault{d.loc, "Out of memory for 'wild " + si.type->str() + ":" + si.name + "'",
                                 NPK_FAULT_OUT_OF_MEMORY};
-                heap_structs_.push_back(p);
                 store(static_cast<unsigned char*>(p), si.type, v);
                 Value block = int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
                 block.tag = gate_.track_struct(block.bits, size, d.loc);
@@ -537,7 +520,11 @@ private:
             out.tag = v.tag;
             return out;
         }
-        case ExprKind::Index: return load(element(static_cast<const Index&>(e), f, false), s_.type_of(e));
+        case ExprKind::Index: {
+            const auto& ix = static_cast<const Index&>(e);
+            const Value base = eval(*ix.object, f);
+            return load_element(gate_, base, eval(*ix.index, f).bits, s_.type_of(e), ix.loc);
+        }
         }
         return Value{};
     }
@@ -545,7 +532,9 @@ private:
     void eval_assign(const Assign& a, Frame& f) {
         Value v = eval(*a.value, f);
         if (a.target->kind == ExprKind::Index) {
-            store(element(static_cast<const Index&>(*a.target), f, true), s_.type_of(*a.target), v);
+            const auto& ix = static_cast<const Index&>(*a.target);
+            const Value base = eval(*ix.object, f);
+            store_element(gate_, base, eval(*ix.index, f).bits, s_.type_of(*a.target), v, ix.loc);
             return;
         }
         if (a.target->kind == ExprKind::Name) {
@@ -623,7 +612,6 @@ private:
             const std::vector<GateWord> w{{v.bits, v.tag}};
             const std::string what = "drop(" + si.name + ")";
             guard(role, what, w, e.decl->name_loc);
-            if (e.kind == DropKind::Wild) std::erase(heap_structs_, reinterpret_cast<void*>(static_cast<uintptr_t>(v.bits)));
             gate_.before();
             uint64_t r = release_raii(e.kind, v.bits);
             gate_.after(role, what, w, r, program_site(e.decl->name_loc));
@@ -640,7 +628,6 @@ private:
     const DropSwitches raii_;
     ExternTable externs_;
     RuntimeGate gate_{diag_};
-    std::vector<void*> heap_structs_;
     int depth_ = 0;
     uintptr_t stack_base_ = 0;
     Frame* frame_ = nullptr;   // the frame whose scope is being walked
