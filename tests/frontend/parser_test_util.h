@@ -104,13 +104,8 @@ inline void collect_ids(const Stmt& s, std::multiset<uint32_t>& ids) {
     case StmtKind::Block:
         for (const auto& x : static_cast<const Block&>(s).stmts) collect_ids(*x, ids);
         break;
-    case StmtKind::Exit: collect_ids(*static_cast<const Exit&>(s).value, ids); break;
-    case StmtKind::Pass:
-        if (static_cast<const Pass&>(s).value) collect_ids(*static_cast<const Pass&>(s).value, ids);
-        break;
-    case StmtKind::Fail: collect_ids(*static_cast<const Fail&>(s).value, ids); break;
-    case StmtKind::Return:
-        if (static_cast<const Return&>(s).value) collect_ids(*static_cast<const Return&>(s).value, ids);
+    case StmtKind::Leave:
+        if (static_cast<const Leave&>(s).value) collect_ids(*static_cast<const Leave&>(s).value, ids);
         break;
     case StmtKind::ExprStmt: collect_ids(*static_cast<const ExprStmt&>(s).expr, ids); break;
     case StmtKind::While:

@@ -122,6 +122,7 @@ func:main = int32() {
 
 TEST_CASE("drops: a block's drops run before its defers", "[drops]") {
     Ran r = run_traced(R"(use "drop.npk".*;
+#[inspects(page)]
 extern func:npk_wildx_state = int32(?*:page);
 func:main = int32() {
     int8->:seen;

@@ -25,4 +25,7 @@ void check_borrows(const ast::Program& prog, const Sema& sema, const Options& op
 // Handle<T> handed to C (a warning).
 void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
 
+// A value of a struct with an impl:Drop is never copied (drop_copies.cpp).
+void check_drop_copies(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
 }  // namespace npk

@@ -19,6 +19,25 @@ namespace attrs {
 // destroys its parameter when its body does (summaries to a fixed point).
 inline constexpr std::string_view kDestroysArena = "destroys_arena";
 
+// #[inspects(p)] on an extern or a function: a call reads the address p
+// only, never the memory behind it (npk_wildx_state asks the registry
+// about any address). Passing a released p there is not a use (ARIA-015,
+// analysis/lifecycle.cpp).
+inline constexpr std::string_view kInspects = "inspects";
+
+// #[calls(p)] on an extern or a function: a call jumps into p, which must
+// be a sealed page (npk_jit_call_i32_i32, npk_jit_invoke). A page from
+// wildx_alloc called before its wildx_seal is an error (lifecycle.cpp);
+// a function whose body calls through a parameter does too (summaries).
+inline constexpr std::string_view kCalls = "calls";
+
+// #[seals(p)]: a call seals p (npk_jit_region_seal, Jit.region_seal), so
+// its code may be called from then on. #[unsealed] (no argument): what
+// the callee returns is code memory not sealed yet (Jit.region()); a
+// function added to it (Jit.region_add) shares its state.
+inline constexpr std::string_view kSeals = "seals";
+inline constexpr std::string_view kUnsealed = "unsealed";
+
 }  // namespace attrs
 
 // #[releases(p)]: the call frees p; #[consumes(p)]: the call takes p

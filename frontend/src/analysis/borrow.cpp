@@ -14,6 +14,7 @@
 //
 // Checked functions: the root file's top-level functions, or every body
 // with --strict (as the lifecycle analysis).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,7 @@ using ast::Stmt;
 using ast::StmtKind;
 
 struct Borrow {
-    int32_t slot;        // what is borrowed
+    std::vector<int32_t> slots;  // what is borrowed (the slots the name may stand for)
     bool mut;
     std::string by;      // "'w'", or "parameter 'dst' of copy"
     Loc at;
@@ -42,7 +43,10 @@ struct Borrow {
 class FunctionChecker {
 public:
     FunctionChecker(const Sema& sema, Diagnostics& diag, const ast::FuncDecl& fd)
-        : s_(sema), diag_(diag), fi_(sema.func(&fd)) {}
+        : s_(sema), diag_(diag), fi_(sema.func(&fd)), aliases_(fi_.slots.size()),
+          mut_(fi_.slots.size(), -1), first_shared_(fi_.slots.size(), -1), shared_(fi_.slots.size(), 0) {
+        for (size_t i = 0; i < aliases_.size(); ++i) aliases_[i] = {static_cast<int32_t>(i)};
+    }
 
     void check(const ast::FuncDecl& fd) {
         if (fd.body) block(*fd.body);
@@ -57,7 +61,7 @@ public:
     }
     bool stops(Outcome) const { return false; }
     void leave_scope(const ast::ScopeView&, Outcome) {
-        live_.resize(marks_.back());  // the scope's borrows end with it
+        end_borrows(marks_.back());  // the scope's borrows end with it
         marks_.pop_back();
     }
 
@@ -67,55 +71,127 @@ private:
     void block(const ast::Block& b) { ast::walk_scope(*this, ast::block_scope(b)); }
     void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
+    // A loop body is walked once: a borrow declared in it ends with each
+    // iteration, and the borrows live around the loop are live throughout.
     void statement(const Stmt& s) {
-        switch (s.kind) {
-        case StmtKind::VarDecl: declare(static_cast<const ast::VarDecl&>(s)); break;
-        case StmtKind::If: {
-            const auto& i = static_cast<const ast::If&>(s);
-            expr(*i.cond);
-            arm(i.then_body);
-            if (i.else_body) arm(i.else_body);
-            break;
-        }
-        case StmtKind::Defer: block(*static_cast<const ast::Defer&>(s).body); break;
-        case StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
-        default:
-            if (const Expr* v = operand_of(s)) expr(*v);
-            break;
-        }
+        ast::visit(s, ast::Overload{
+            [&](const ast::VarDecl& d) { declare(d); },
+            [&](const ast::If& i) {
+                expr(*i.cond);
+                arm(i.then_body);
+                if (i.else_body) arm(i.else_body);
+            },
+            [&](const ast::Defer& d) { block(*d.body); },
+            [&](const ast::Block& b) { block(b); },
+            [&](const ast::Leave& l) {
+                if (l.value) expr(*l.value);
+            },
+            [&](const ast::ExprStmt& e) { expr(*e.expr); },
+            [&](const ast::While& w) {
+                expr(*w.cond);
+                block(*w.body);
+            },
+            [](const ast::Break&) {},
+            [](const ast::Continue&) {},
+        });
+    }
+
+    // The slots a bare name may stand for: itself, and what it was made an
+    // alias of (by a declaration or an assignment from a bare name).
+    const std::vector<int32_t>* roots(const Expr& e) const {
+        const Expr& x = strip_raw(e);
+        if (x.kind != ExprKind::Name) return nullptr;
+        const int32_t slot = s_.slot[x.id];
+        return slot < 0 ? nullptr : &aliases_[static_cast<size_t>(slot)];
     }
 
     void declare(const ast::VarDecl& d) {
         if (d.init) expr(*d.init);
+        const int32_t slot = s_.slot[d.id];
+        const std::vector<int32_t>* from = d.init ? roots(*d.init) : nullptr;
         const uint32_t kind = d.quals & (ast::Q_DOLLAR_I | ast::Q_DOLLAR_M);
-        if (kind == 0 || !d.init || d.init->kind != ExprKind::Name) return;
-        const int32_t slot = s_.slot[d.init->id];
-        if (slot < 0) return;
-        Borrow b{slot, (kind & ast::Q_DOLLAR_M) != 0, "'" + d.name + "'", d.name_loc};
-        if (conflicts(b, live_)) return;
+        // A plain copy stands for what its source stands for; a borrow is
+        // a name of its own (borrowing from it borrows the borrow).
+        if (slot >= 0 && from && kind == 0) aliases_[static_cast<size_t>(slot)] = *from;
+        if (kind == 0 || !from) return;
+        Borrow b{*from, (kind & ast::Q_DOLLAR_M) != 0, "'" + d.name + "'", d.name_loc};
+        if (!conflicts(b)) start_borrow(std::move(b));
+    }
+
+    // `q = p`: q may now hold what p holds (as well as what it held: the
+    // walk does not follow which arm of an `if` ran).
+    void assign(const ast::Assign& a) {
+        if (a.target->kind != ExprKind::Name) return;
+        const int32_t slot = s_.slot[a.target->id];
+        const std::vector<int32_t>* from = roots(*a.value);
+        if (slot < 0 || !from) return;
+        std::vector<int32_t>& mine = aliases_[static_cast<size_t>(slot)];
+        for (int32_t r : *from)
+            if (std::find(mine.begin(), mine.end(), r) == mine.end()) mine.push_back(r);
+    }
+
+    // The live borrows are indexed by slot (the one mutable borrow, the
+    // oldest shared one and how many), so a check costs what the new
+    // borrow names, not how many borrows are live.
+    void start_borrow(Borrow b) {
+        const auto at = static_cast<int32_t>(live_.size());
+        for (int32_t r : b.slots) {
+            const auto i = static_cast<size_t>(r);
+            if (b.mut) {
+                mut_[i] = at;
+            } else {
+                if (shared_[i]++ == 0) first_shared_[i] = at;
+            }
+        }
         live_.push_back(std::move(b));
     }
 
-    // Reports `b` against every live borrow of the same slot; true if it conflicts.
-    bool conflicts(const Borrow& b, const std::vector<Borrow>& against) {
-        for (const Borrow& o : against) {
-            if (o.slot != b.slot || (!o.mut && !b.mut)) continue;
-            diag_.error(b.at, kAliasing,
-                        std::string("Cannot borrow '") + name_of(b.slot) + "' as " +
-                            (b.mut ? "mutable ($$m)" : "shared ($$i)") + " for " + b.by +
-                            ": it is already borrowed " + (o.mut ? "mutably" : "shared") + " by " + o.by +
-                            " (mutable XOR shared)");
-            diag_.note(o.at, o.by + " borrows '" + name_of(b.slot) + "' here, " +
-                                 (o.by[0] == '\'' ? "until its block ends" : "for the call"));
-            return true;
+    // Ends the borrows started since live_ had `mark` entries (last first).
+    void end_borrows(size_t mark) {
+        while (live_.size() > mark) {
+            const Borrow& b = live_.back();
+            for (int32_t r : b.slots) {
+                const auto i = static_cast<size_t>(r);
+                if (b.mut) mut_[i] = -1;
+                else if (--shared_[i] == 0) first_shared_[i] = -1;
+            }
+            live_.pop_back();
         }
-        return false;
     }
 
-    // Every call inside `e` borrows its arguments for the call.
+    // The live borrow `b` conflicts with, and the slot they share, or -1.
+    int32_t conflict_of(const Borrow& b, int32_t& slot) const {
+        for (int32_t r : b.slots) {
+            const auto i = static_cast<size_t>(r);
+            slot = r;
+            if (mut_[i] >= 0) return mut_[i];
+            if (b.mut && shared_[i] > 0) return first_shared_[i];
+        }
+        return -1;
+    }
+
+    // Reports `b` against the live borrows; true if it conflicts.
+    bool conflicts(const Borrow& b) {
+        int32_t slot = -1;
+        const int32_t found = conflict_of(b, slot);
+        if (found < 0) return false;
+        const Borrow& o = live_[static_cast<size_t>(found)];
+        diag_.error(b.at, kAliasing,
+                    std::string("Cannot borrow '") + name_of(slot) + "' as " +
+                        (b.mut ? "mutable ($$m)" : "shared ($$i)") + " for " + b.by +
+                        ": it is already borrowed " + (o.mut ? "mutably" : "shared") + " by " + o.by +
+                        " (mutable XOR shared)");
+        diag_.note(o.at, o.by + " borrows '" + name_of(slot) + "' here, " +
+                             (o.by[0] == '\'' ? "until its block ends" : "for the call"));
+        return true;
+    }
+
+    // Every call inside `e` borrows its arguments for the call; every
+    // assignment may make an alias.
     void expr(const Expr& e) {
         walk_expr(e, [&](const Expr& x) {
             if (x.kind == ExprKind::Call) call(static_cast<const ast::Call&>(x));
+            if (x.kind == ExprKind::Assign) assign(static_cast<const ast::Assign&>(x));
         });
     }
 
@@ -126,28 +202,32 @@ private:
             return;
         }
         if (k.kind != Callee::Kind::Func) return;
-        // The call's own borrows, checked against the live ones and each other.
-        std::vector<Borrow> during = live_;
+        // The call's own borrows, checked against the live ones and each
+        // other; they end with the call.
+        const size_t mark = live_.size();
         for (size_t i = 0; i < c.args.size() && i < k.fn->params.size(); ++i) {
             const uint32_t q = k.fn->params[i].quals & (ast::Q_DOLLAR_I | ast::Q_DOLLAR_M);
-            if (q == 0 || c.args[i]->kind != ExprKind::Name) continue;
-            const int32_t slot = s_.slot[c.args[i]->id];
-            if (slot < 0) continue;
-            Borrow b{slot, (q & ast::Q_DOLLAR_M) != 0,
+            const std::vector<int32_t>* from = roots(*c.args[i]);
+            if (q == 0 || !from) continue;
+            Borrow b{*from, (q & ast::Q_DOLLAR_M) != 0,
                      "parameter '" + k.fn->params[i].name + "' of " + s_.func(k.fn).display, c.args[i]->loc};
-            if (!conflicts(b, during)) during.push_back(std::move(b));
+            if (!conflicts(b)) start_borrow(std::move(b));
         }
+        end_borrows(mark);
     }
 
     void released(const ast::Call& c) {
-        if (c.args.empty() || c.args[0]->kind != ExprKind::Name) return;
-        const int32_t slot = s_.slot[c.args[0]->id];
-        for (const Borrow& o : live_) {
-            if (o.slot != slot) continue;
+        const std::vector<int32_t>* from = c.args.empty() ? nullptr : roots(*c.args[0]);
+        if (!from) return;
+        for (int32_t r : *from) {
+            const auto i = static_cast<size_t>(r);
+            const int32_t found = mut_[i] >= 0 ? mut_[i] : first_shared_[i];
+            if (found < 0) continue;
+            const Borrow& o = live_[static_cast<size_t>(found)];
             diag_.error(c.loc, kAliasing,
-                        "'" + name_of(slot) + "' is released while " + o.by +
+                        "'" + name_of(r) + "' is released while " + o.by +
                             " still borrows it: end the borrow's block first");
-            diag_.note(o.at, o.by + " borrows '" + name_of(slot) + "' here, until its block ends");
+            diag_.note(o.at, o.by + " borrows '" + name_of(r) + "' here, until its block ends");
             return;
         }
     }
@@ -155,6 +235,10 @@ private:
     const Sema& s_;
     Diagnostics& diag_;
     const FuncInfo& fi_;
+    std::vector<std::vector<int32_t>> aliases_;  // by slot: the slots it may stand for
+    std::vector<int32_t> mut_;           // by slot: index in live_ of its mutable borrow, or -1
+    std::vector<int32_t> first_shared_;  // by slot: index in live_ of its oldest shared borrow, or -1
+    std::vector<uint32_t> shared_;       // by slot: how many shared borrows are live
     std::vector<Borrow> live_;    // innermost last
     std::vector<size_t> marks_;   // live_'s size when each open scope began
 };

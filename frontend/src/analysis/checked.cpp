@@ -16,14 +16,17 @@ std::vector<const ast::FuncDecl*> checked_functions(const ast::Program& prog, bo
 }
 
 const ast::Expr* operand_of(const ast::Stmt& s) {
-    switch (s.kind) {
-    case ast::StmtKind::Exit: return static_cast<const ast::Exit&>(s).value.get();
-    case ast::StmtKind::Pass: return static_cast<const ast::Pass&>(s).value.get();
-    case ast::StmtKind::Fail: return static_cast<const ast::Fail&>(s).value.get();
-    case ast::StmtKind::Return: return static_cast<const ast::Return&>(s).value.get();
-    case ast::StmtKind::ExprStmt: return static_cast<const ast::ExprStmt&>(s).expr.get();
-    default: return nullptr;
-    }
+    return ast::visit(s, ast::Overload{
+        [](const ast::VarDecl&) -> const ast::Expr* { return nullptr; },
+        [](const ast::If&) -> const ast::Expr* { return nullptr; },
+        [](const ast::Defer&) -> const ast::Expr* { return nullptr; },
+        [](const ast::Block&) -> const ast::Expr* { return nullptr; },
+        [](const ast::Leave& n) -> const ast::Expr* { return n.value.get(); },
+        [](const ast::ExprStmt& n) -> const ast::Expr* { return n.expr.get(); },
+        [](const ast::While&) -> const ast::Expr* { return nullptr; },
+        [](const ast::Break&) -> const ast::Expr* { return nullptr; },
+        [](const ast::Continue&) -> const ast::Expr* { return nullptr; },
+    });
 }
 
 const ast::Expr& strip_raw(const ast::Expr& e) {

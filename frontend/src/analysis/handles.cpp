@@ -28,6 +28,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "analysis/analyses.h"
@@ -48,32 +49,6 @@ using ast::StmtKind;
 
 const Expr& strip(const Expr& e) { return strip_raw(e); }
 
-// Calls `f` on every top-level expression of every statement in `s`.
-template <class F>
-void walk_stmt_exprs(const Stmt& s, F&& f) {
-    switch (s.kind) {
-    case StmtKind::VarDecl:
-        if (const auto& d = static_cast<const ast::VarDecl&>(s); d.init) f(*d.init);
-        break;
-    case StmtKind::If: {
-        const auto& i = static_cast<const ast::If&>(s);
-        f(*i.cond);
-        walk_stmt_exprs(*i.then_body, f);
-        if (i.else_body) walk_stmt_exprs(*i.else_body, f);
-        break;
-    }
-    case StmtKind::Defer:
-        for (const auto& st : static_cast<const ast::Defer&>(s).body->stmts) walk_stmt_exprs(*st, f);
-        break;
-    case StmtKind::Block:
-        for (const auto& st : static_cast<const ast::Block&>(s).stmts) walk_stmt_exprs(*st, f);
-        break;
-    default:
-        if (const Expr* v = operand_of(s)) f(*v);
-        break;
-    }
-}
-
 // Which parameters each callee destroys.
 class Summaries {
 public:
@@ -85,11 +60,26 @@ public:
             all.push_back(fd);
             seed(fd, info.attrs);
         }
-        // Compose to a fixed point: each round may only add destroyed
-        // parameters, and there are finitely many.
-        for (bool changed = true; changed;) {
-            changed = false;
-            for (const ast::FuncDecl* fd : all) changed |= infer(*fd);
+        // Compose by a worklist over the call graph: a function is looked
+        // at again when a function it calls destroys more. Summaries only
+        // grow, over finitely many parameters, so this ends.
+        std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
+        for (const ast::FuncDecl* fd : all)
+            if (fd->body)
+                walk_stmt_exprs(*fd->body, [&](const Expr& e) {
+                    if (e.kind != ExprKind::Call) return;
+                    const Callee& c = s_.callee[e.id];
+                    if (c.kind == Callee::Kind::Func) callers[c.fn].push_back(fd);
+                });
+        std::vector<const ast::FuncDecl*> work = all;
+        std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
+        while (!work.empty()) {
+            const ast::FuncDecl* fd = work.back();
+            work.pop_back();
+            queued.erase(fd);
+            if (!infer(*fd)) continue;
+            for (const ast::FuncDecl* caller : callers[fd])
+                if (queued.insert(caller).second) work.push_back(caller);
         }
     }
 
@@ -122,19 +112,15 @@ private:
         if (!fd.body) return false;
         const auto nparams = static_cast<int32_t>(fd.params.size());
         bool changed = false;
-        for (const auto& st : fd.body->stmts) {
-            walk_stmt_exprs(*st, [&](const Expr& top) {
-                walk_expr(top, [&](const Expr& e) {
-                    if (e.kind != ExprKind::Call) return;
-                    const auto& c = static_cast<const ast::Call&>(e);
-                    for (uint32_t i : destroyed(s_.callee[c.id])) {
-                        if (i >= c.args.size() || c.args[i]->kind != ExprKind::Name) continue;
-                        const int32_t slot = s_.slot[c.args[i]->id];
-                        if (slot >= 0 && slot < nparams) changed |= add(&fd, static_cast<uint32_t>(slot));
-                    }
-                });
-            });
-        }
+        walk_stmt_exprs(*fd.body, [&](const Expr& e) {
+            if (e.kind != ExprKind::Call) return;
+            const auto& c = static_cast<const ast::Call&>(e);
+            for (uint32_t i : destroyed(s_.callee[c.id])) {
+                if (i >= c.args.size() || c.args[i]->kind != ExprKind::Name) continue;
+                const int32_t slot = s_.slot[c.args[i]->id];
+                if (slot >= 0 && slot < nparams) changed |= add(&fd, static_cast<uint32_t>(slot));
+            }
+        });
         return changed;
     }
 
@@ -155,13 +141,26 @@ struct Destroyed {
 
 struct Flow {
     std::map<int32_t, Destroyed> destroyed;  // arena slot → where (on some path)
+    std::map<int32_t, Destroyed> freed;      // handle slot → where it was freed (on some path)
     bool reachable = true;
 };
+
+// Joins the facts of two paths: what holds on one only holds "maybe".
+void join_map(std::map<int32_t, Destroyed>& mine, const std::map<int32_t, Destroyed>& other) {
+    for (auto& [slot, d] : mine)
+        if (!other.count(slot)) d.maybe = true;
+    for (const auto& [slot, d] : other) {
+        auto [it, fresh] = mine.emplace(slot, d);
+        if (fresh) it->second.maybe = true;
+    }
+}
 
 class FunctionChecker {
 public:
     FunctionChecker(const Sema& sema, const Summaries& sum, Diagnostics& diag, const ast::FuncDecl& fd)
-        : s_(sema), sum_(sum), diag_(diag), fi_(sema.func(&fd)) {}
+        : s_(sema), sum_(sum), diag_(diag), fi_(sema.func(&fd)), root_(fi_.slots.size()) {
+        for (size_t i = 0; i < root_.size(); ++i) root_[i] = static_cast<int32_t>(i);
+    }
 
     void check(const ast::FuncDecl& fd) {
         if (fd.body) block(*fd.body);
@@ -183,6 +182,19 @@ private:
     const std::string& name_of(int32_t slot) const { return fi_.slots[static_cast<size_t>(slot)].name; }
     bool is_param(int32_t slot) const { return slot < static_cast<int32_t>(fi_.params.size()); }
     int32_t slot_of(const Expr& e) const { return e.kind == ExprKind::Name ? s_.slot[e.id] : -1; }
+    // A copy (declaration or assignment from a bare name, through `raw`,
+    // `drop` or @cast) holds the same arena or the same handle as its
+    // source: the slot it stands for, or -1.
+    int32_t root(int32_t slot) const { return slot < 0 ? -1 : root_[static_cast<size_t>(slot)]; }
+    int32_t copied_slot(const Expr& init) const {
+        const Expr* e = &strip(init);
+        while (e->kind == ExprKind::Cast) e = &strip(*static_cast<const ast::Cast&>(*e).operand);
+        return slot_of(*e);
+    }
+    std::string destroyer(const Callee& k) const {
+        const bool direct = k.kind == Callee::Kind::Extern || is_method(k, "HandleArena", "destroy");
+        return direct ? "" : s_.func(k.fn).display;
+    }
 
     // The arena a fresh handle comes from (alloc's first argument), or -1.
     int32_t alloc_arena(const Expr& init) const {
@@ -191,7 +203,25 @@ private:
         const auto& c = static_cast<const ast::Call&>(e);
         const Callee& k = s_.callee[c.id];
         if (!is_method(k, "HandleArena", "alloc") && !is_extern(k, "npk_handle_alloc")) return -1;
-        return c.args.empty() ? -1 : slot_of(*c.args[0]);
+        return c.args.empty() ? -1 : root(copied_slot(*c.args[0]));
+    }
+
+    // The handle whose memory a value is (HandleArena.deref(h) or
+    // npk_handle_deref(h), through raw / @cast), or -1.
+    int32_t deref_handle(const Expr& init) const {
+        const Expr* e = &strip(init);
+        while (e->kind == ExprKind::Cast) e = &strip(*static_cast<const ast::Cast&>(*e).operand);
+        if (e->kind != ExprKind::Call) return -1;
+        const auto& c = static_cast<const ast::Call&>(*e);
+        const Callee& k = s_.callee[c.id];
+        if (!is_method(k, "HandleArena", "deref") && !is_extern(k, "npk_handle_deref")) return -1;
+        return c.args.empty() ? -1 : root(copied_slot(*c.args[0]));
+    }
+    // The handle a call frees (HandleArena.free(h), npk_handle_free(h)), or -1.
+    int32_t freed_handle(const ast::Call& c) const {
+        const Callee& k = s_.callee[c.id];
+        if (!is_method(k, "HandleArena", "free") && !is_extern(k, "npk_handle_free")) return -1;
+        return c.args.empty() ? -1 : root(copied_slot(*c.args[0]));
     }
 
     bool creates_arena(const Expr& init) const {
@@ -204,17 +234,33 @@ private:
     void declare(const ast::VarDecl& d) {
         const int32_t slot = s_.slot[d.id];
         if (slot < 0 || !d.init) return;
-        if (creates_arena(*d.init)) local_arenas_.push_back(slot);
-        int32_t arena = alloc_arena(*d.init);
-        if (arena < 0) {
-            const int32_t from = slot_of(strip(*d.init));
-            if (auto it = handle_arena_.find(from); from >= 0 && it != handle_arena_.end()) arena = it->second;
-        }
-        if (arena >= 0) handle_arena_[slot] = arena;
+        bind(slot, *d.init);
         if (d.init->kind == ExprKind::StructLit)
             for (const ast::FieldInit& f : static_cast<const ast::StructLit&>(*d.init).fields)
-                if (const int32_t h = f.value ? slot_of(*f.value) : -1; handle_arena_.count(h))
+                if (const int32_t h = f.value ? root(copied_slot(*f.value)) : -1; handle_arena_.count(h))
                     held_[slot].push_back(h);
+    }
+
+    // `slot` is given `value` (a declaration or an assignment).
+    void bind(int32_t slot, const Expr& value) {
+        const auto i = static_cast<size_t>(slot);
+        root_[i] = slot;
+        handle_arena_.erase(slot);
+        flow_.freed.erase(slot);  // a new value: whatever was freed under this name was another handle
+        view_of_.erase(slot);
+        // A pointer to a handle's memory, taken while the handle is alive
+        // (after its free or its arena's destroy, deref gives 0: no view).
+        if (const int32_t h = deref_handle(value); h >= 0 && fi_.slots[i].type->is_ptr() && !dead(h))
+            view_of_[slot] = h;
+        if (const int32_t from = copied_slot(value); from >= 0) {
+            root_[i] = root(from);
+            return;
+        }
+        if (creates_arena(value)) {
+            local_arenas_.push_back(slot);
+            flow_.destroyed.erase(slot);  // a new arena under this name
+        }
+        if (const int32_t arena = alloc_arena(value); arena >= 0) handle_arena_[slot] = arena;
     }
 
     bool is_local_arena(int32_t slot) const {
@@ -226,43 +272,60 @@ private:
     void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
     void statement(const Stmt& s) {
-        switch (s.kind) {
-        case StmtKind::VarDecl: {
-            const auto& d = static_cast<const ast::VarDecl&>(s);
-            if (d.init) expr(*d.init);
-            declare(d);
-            break;
-        }
-        case StmtKind::If: {
-            const auto& i = static_cast<const ast::If&>(s);
-            expr(*i.cond);
-            const Flow before = flow_;
-            arm(i.then_body);
-            Flow then_flow = std::move(flow_);
-            flow_ = before;
-            if (i.else_body) arm(i.else_body);
-            join(then_flow);
-            break;
-        }
-        case StmtKind::Defer: {
-            // The body runs when its block ends: check its uses against the
-            // state here, and keep its destroys out of the code after it.
-            const Flow saved = flow_;
-            block(*static_cast<const ast::Defer&>(s).body);
-            flow_ = saved;
-            break;
-        }
-        case StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
-        default: {
-            const Expr* v = operand_of(s);
-            if (v) expr(*v);
-            if (s.kind == StmtKind::ExprStmt) break;
-            // exit / pass / fail / return: what `pass` and `return` hand out must not escape.
-            if (v && (s.kind == StmtKind::Pass || s.kind == StmtKind::Return)) escape(*v);
-            flow_.reachable = false;
-            break;
-        }
-        }
+        ast::visit(s, ast::Overload{
+            [&](const ast::VarDecl& d) {
+                if (d.init) expr(*d.init);
+                declare(d);
+            },
+            [&](const ast::If& i) {
+                expr(*i.cond);
+                const Flow before = flow_;
+                arm(i.then_body);
+                Flow then_flow = std::move(flow_);
+                flow_ = before;
+                if (i.else_body) arm(i.else_body);
+                join(then_flow);
+            },
+            [&](const ast::Defer& d) {
+                // The body runs when its block ends: check its uses against the
+                // state here, and keep its destroys out of the code after it.
+                const Flow saved = flow_;
+                block(*d.body);
+                flow_ = saved;
+            },
+            [&](const ast::Block& b) { block(b); },
+            [&](const ast::Leave& l) {
+                if (l.value) expr(*l.value);
+                // What `pass` and `return` hand out must not escape.
+                if (l.value && l.transfers()) escape(*l.value);
+                flow_.reachable = false;
+            },
+            [&](const ast::ExprStmt& e) { expr(*e.expr); },
+            [&](const ast::While& w) { loop(w); },
+            [&](const ast::Break&) { flow_.reachable = false; },
+            [&](const ast::Continue&) { flow_.reachable = false; },
+        });
+    }
+
+    // A loop's body may run again after it destroyed an arena: every
+    // destroy in the loop (nested loops and branches included) holds, on
+    // some path, from the loop's head on, and after the loop.
+    void loop(const ast::While& w) {
+        walk_stmt_exprs(w, [&](const Expr& e) {
+            if (e.kind != ExprKind::Call) return;
+            const auto& c = static_cast<const ast::Call&>(e);
+            if (const int32_t h = freed_handle(c); h >= 0 && !flow_.freed.count(h))
+                flow_.freed[h] = Destroyed{c.loc, "", true};
+            for (uint32_t i : sum_.destroyed(s_.callee[c.id])) {
+                const int32_t slot = i < c.args.size() ? root(slot_of(*c.args[i])) : -1;
+                if (slot >= 0 && !flow_.destroyed.count(slot))
+                    flow_.destroyed[slot] = Destroyed{c.loc, destroyer(s_.callee[c.id]), true};
+            }
+        });
+        const bool live = flow_.reachable;
+        expr(*w.cond);
+        block(*w.body);
+        flow_.reachable = live;
     }
 
     void join(const Flow& other) {
@@ -271,12 +334,8 @@ private:
             flow_ = other;
             return;
         }
-        for (auto& [slot, d] : flow_.destroyed)
-            if (!other.destroyed.count(slot)) d.maybe = true;
-        for (const auto& [slot, d] : other.destroyed) {
-            auto [it, fresh] = flow_.destroyed.emplace(slot, d);
-            if (fresh) it->second.maybe = true;
-        }
+        join_map(flow_.destroyed, other.destroyed);
+        join_map(flow_.freed, other.freed);
     }
 
     // ---- expressions: uses in evaluation order, then the call's effect --
@@ -300,6 +359,11 @@ private:
             const auto& a = static_cast<const ast::Assign&>(e);
             expr(*a.value);
             if (a.target->kind == ExprKind::Member) expr(*static_cast<const ast::Member&>(*a.target).object);
+            if (a.target->kind == ExprKind::Index) {
+                expr(*static_cast<const ast::Index&>(*a.target).object);
+                expr(*static_cast<const ast::Index&>(*a.target).index);
+            }
+            if (const int32_t slot = slot_of(*a.target); slot >= 0) bind(slot, *a.value);
             break;
         }
         case ExprKind::Member: {
@@ -314,13 +378,22 @@ private:
         case ExprKind::Raw: expr(*static_cast<const ast::Raw&>(e).operand); break;
         case ExprKind::Drop: expr(*static_cast<const ast::Drop&>(e).operand); break;
         case ExprKind::Cast: expr(*static_cast<const ast::Cast&>(e).operand); break;
-        default: break;
+        case ExprKind::Index: {
+            const auto& x = static_cast<const ast::Index&>(e);
+            expr(*x.object);
+            expr(*x.index);
+            break;
+        }
+        case ExprKind::IntLit:
+        case ExprKind::StrLit:
+        case ExprKind::BoolLit: break;
         }
     }
 
     void use(const Expr& name) {
         const int32_t slot = s_.slot[name.id];
-        auto h = handle_arena_.find(slot);
+        if (auto v = view_of_.find(root(slot)); slot >= 0 && v != view_of_.end()) view_use(name, slot, v->second);
+        auto h = handle_arena_.find(root(slot));
         if (slot < 0 || h == handle_arena_.end()) return;
         auto d = flow_.destroyed.find(h->second);
         if (d == flow_.destroyed.end()) return;
@@ -335,14 +408,44 @@ private:
                                            "', which destroys the arena it is given");
     }
 
+    bool dead(int32_t handle) const {
+        if (auto f = flow_.freed.find(handle); f != flow_.freed.end() && !f->second.maybe) return true;
+        auto a = handle_arena_.find(handle);
+        if (a == handle_arena_.end()) return false;
+        auto d = flow_.destroyed.find(a->second);
+        return d != flow_.destroyed.end() && !d->second.maybe;
+    }
+
+    // A use of memory a handle's deref gave, after the handle was freed
+    // or its arena destroyed (on some path).
+    void view_use(const Expr& name, int32_t slot, int32_t handle) {
+        const Destroyed* d = nullptr;
+        std::string why;
+        if (auto f = flow_.freed.find(handle); f != flow_.freed.end()) {
+            d = &f->second;
+            why = "handle '" + name_of(handle) + "'" + (d->maybe ? " may have been freed" : " was freed");
+        } else if (auto a = handle_arena_.find(handle); a != handle_arena_.end()) {
+            if (auto x = flow_.destroyed.find(a->second); x != flow_.destroyed.end()) {
+                d = &x->second;
+                why = "the arena '" + name_of(a->second) + "' of handle '" + name_of(handle) + "'" +
+                      (d->maybe ? " may have been destroyed" : " was destroyed");
+            }
+        }
+        if (!d) return;
+        diag_.error(name.loc, kHandleEscape,
+                    "'" + name_of(slot) + "' is memory of a handle, used after " + why +
+                        ": that memory is released with it");
+        diag_.note(d->at, "released here");
+    }
+
     void call(const ast::Call& c) {
         const Callee& k = s_.callee[c.id];
+        if (const int32_t h = freed_handle(c); h >= 0 && !flow_.freed.count(h)) flow_.freed[h] = Destroyed{c.loc, ""};
         for (uint32_t i : sum_.destroyed(k)) {
             if (i >= c.args.size()) continue;
-            const int32_t slot = slot_of(*c.args[i]);
+            const int32_t slot = root(copied_slot(*c.args[i]));
             if (slot < 0 || flow_.destroyed.count(slot)) continue;
-            const bool direct = k.kind == Callee::Kind::Extern || is_method(k, "HandleArena", "destroy");
-            flow_.destroyed[slot] = Destroyed{c.loc, direct ? "" : s_.func(k.fn).display};
+            flow_.destroyed[slot] = Destroyed{c.loc, destroyer(k)};
         }
         if (k.kind != Callee::Kind::Extern) return;
         for (const auto& a : c.args) {
@@ -373,7 +476,7 @@ private:
         }
         const int32_t slot = slot_of(e);
         if (slot < 0) return;
-        if (auto h = handle_arena_.find(slot); h != handle_arena_.end() && is_local_arena(h->second))
+        if (auto h = handle_arena_.find(root(slot)); h != handle_arena_.end() && is_local_arena(h->second))
             escape_error(e.loc, "Handle '" + name_of(slot) + "'", h->second);
         if (auto held = held_.find(slot); held != held_.end())
             for (int32_t hs : held->second)
@@ -384,7 +487,7 @@ private:
 
     void escape_field(const Expr& value) {
         const int32_t slot = slot_of(value);
-        if (auto h = handle_arena_.find(slot); slot >= 0 && h != handle_arena_.end() && is_local_arena(h->second))
+        if (auto h = handle_arena_.find(root(slot)); slot >= 0 && h != handle_arena_.end() && is_local_arena(h->second))
             escape_error(value.loc, "Handle '" + name_of(slot) + "'", h->second);
     }
 
@@ -400,8 +503,10 @@ private:
     Diagnostics& diag_;
     const FuncInfo& fi_;
     Flow flow_;
+    std::vector<int32_t> root_;  // by slot: the slot whose arena or handle it holds (itself unless a copy)
     std::vector<int32_t> local_arenas_;
     std::unordered_map<int32_t, int32_t> handle_arena_;       // handle slot → arena slot
+    std::unordered_map<int32_t, int32_t> view_of_;            // pointer slot → the handle it derefs
     std::unordered_map<int32_t, std::vector<int32_t>> held_;  // struct slot → handle slots
 };
 

@@ -1,57 +1,24 @@
 // The lifecycle checker: ARIA-014 (leak), ARIA-015 (use after free) and
-// ARIA-022 (double free) for `wild` / `wildx` bindings, as
-// nitpick-subset.md §8.2 states them, and what issue 9 adds so that a
-// program `npk check` accepts cannot corrupt npk's heap:
-// - every pointer local with an initializer and every pointer parameter
-//   is tracked too, for its release state (double free, use after free),
-//   without a release obligation (only `wild` / `wildx` owe one);
-// - `wild int8->:q = p;` makes q an alias of p: one block, one state,
-//   one obligation, so `free(p); free(q);` is a double free;
-// - a block remembers its allocator (alloc or wildx_alloc) and a release
-//   by the other one is an error ("Mismatched release");
-// - ⚑ what releases an argument is known from the callee, never from
-//   its name: the builtins free and wildx_free, a function whose body
-//   releases that parameter (on some path), or a declaration marked
-//   #[releases(p)] (an extern, or a function). §8.2's list of release
-//   names is not used.
+// ARIA-022 (double free), as docs/language.md ("Lifecycle rules") states
+// them for users: every pointer local and parameter is tracked for its
+// release state, only `wild` / `wildx` owe a release; names that may
+// hold one block (a declaration, an assignment, @cast, a struct field, a
+// call's return value: lifecycle_bindings.h) share its state; what a
+// call releases comes from the callee (builtins, #[releases] /
+// #[consumes], bodies: summaries by a worklist over the call graph),
+// never from its name.
 //
 // One forward walk per function body over a flow state (one entry per
-// tracked block, analysis/flow_state.h). `if` forks the state and joins it; `defer` checks
-// its body on a copy and keeps only what the body releases. The walk
-// reads the tree and the checker's facts (Sema: which slot a name or a
-// declaration is, what a call calls) and writes nothing but diagnostics;
-// scopes come from the shared scope walker (syntax/scopes.h).
-//
-// Choices the spec leaves open (each pinned by a test):
-// - An `if` arm that is a single statement (no braces) is a scope of
-//   its own, as a braced arm is: a declaration or a `defer` there ends
-//   with the arm.
-// - Code after a statement that leaves the function is still checked,
-//   from the state at that statement (after an `if` whose arms both
-//   leave: from the state before the `if`, as §8.2 says); the end of its
-//   block is unreachable, so no scope-exit leak is reported there.
-// - The conditional-release warning of a defer carries no ARIA code.
-// - `a && b`, `a || b`: `b` may not run, so its effects join with the
-//   state after `a` like an `if` without `else`.
-// - Assignment `p = e` to a tracked binding re-initialises it: `e` is
-//   checked first (a use of `p` in `e` is a use), then `p` is live with
-//   a pending obligation again (§8.2: any initializer creates one). If
-//   the old value was still owed a release (pending, or freed only by a
-//   defer that will now free the new value), it is lost: ARIA-014
-//   "Memory leak: wild variable 'p' was overwritten before being
-//   freed". A binding covered by a defer stays covered (the defer frees
-//   whatever `p` holds when it runs). `p.f = e` is not a use of `p`.
-// - `#[consumes(p)]` is `#[releases(p)]` by another name (a builder that
-//   `build` takes over: analysis/attrs.h).
-// - `while`: the state at the loop head is the join of the state before
-//   the loop and of every path back to it (the body's end, `continue`),
-//   found by walking the body quietly until it no longer changes; then
-//   the body is walked once more, reporting, from that state. The loop
-//   is left by its condition (from the head state; not for `while
-//   (true)`) and by every `break`. A binding declared in the body must
-//   be released before each iteration ends and before a `break` or
-//   `continue` leaves its scope (ARIA-014); a `p[i]` or `p[i] = v` is a
-//   use of p.
+// tracked block, analysis/flow_state.h). `if` forks the state and joins
+// it; `a && b` / `a || b` join `b`'s effects like an `if` without `else`.
+// A `defer` body is checked twice: where it is written (against the state
+// there, keeping what it releases for the scope's end, as upstream does)
+// and at every exit where it runs (run_scope_exits: after drop.npk's
+// releases, DROP-DEC-010). `while` walks its body quietly to the loop
+// head's fixed point, then once more reporting; loops nested inside
+// those quiet rounds take one pass each, so nesting costs linear time.
+// Code after a leave is still checked from the state at the leave; the
+// end of its block is unreachable, so no scope-exit leak is reported.
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
@@ -64,6 +31,7 @@
 #include "analysis/attrs.h"
 #include "analysis/drops.h"
 #include "analysis/flow_state.h"
+#include "analysis/lifecycle_bindings.h"
 #include "analysis/lifecycle_state.h"
 #include "sema/sema.h"
 #include "syntax/scopes.h"
@@ -73,19 +41,13 @@ namespace {
 
 using namespace lifecycle;
 
-constexpr const char* kLeak = "ARIA-014";
-constexpr const char* kUseAfterFree = "ARIA-015";
-constexpr const char* kDoubleFree = "ARIA-022";
 
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
-
-
-class FunctionChecker {
+class FunctionChecker : private Bindings {
 public:
     // `diag` null: a quiet walk that only works out what the function
     // releases of its parameters (for the summaries).
     FunctionChecker(const Sema& sema, Diagnostics* diag, const Summaries& summaries)
-        : s_(sema), diag_(diag), summaries_(summaries) {}
+        : Bindings(sema, summaries, diag) {}
 
     void check(const ast::FuncDecl& f) {
         if (!f.body) return;
@@ -103,12 +65,15 @@ public:
             param_binding_.emplace_back(static_cast<uint32_t>(i), b);
         }
         released_.assign(fi.params.size(), -1);
+        calls_.assign(fi.params.size(), -1);
         block(*f.body);
         if (flow_.reachable) note_param_releases();
     }
 
     // What the function releases of its parameters (after check()).
     const Releases& param_releases() const { return released_; }
+    // Which parameters it calls through as code (after check()).
+    const Releases& param_calls() const { return calls_; }
 
     // ---- the scope walker's hooks (syntax/scopes.h) -------------------
     using Outcome = bool;  // unused: the flow state says what is reachable
@@ -121,80 +86,6 @@ public:
     void leave_scope(const ast::ScopeView& sc, Outcome) { close_scope(sc.end); }
 
 private:
-    // ---- reporting (nothing in a quiet walk) ----------------------------
-    // A loop's quiet passes report nothing either.
-    void error(Loc at, const char* code, const std::string& msg) {
-        if (diag_ && !quiet_) diag_->error(at, code, msg);
-    }
-    void warning(Loc at, const std::string& msg) {
-        if (diag_ && !quiet_) diag_->warning(at, "", msg);
-    }
-    void note_at(Loc at, const std::string& text) {
-        if (diag_ && !quiet_ && at.line != 0) diag_->note(at, text);
-    }
-    void note_declared(uint32_t block) {
-        const int64_t owner = blocks_[block].owner;
-        if (owner >= 0) note_at(bindings_[owner].decl, quoted(bindings_[owner].name) + " declared here");
-    }
-
-    // ---- bindings and blocks ------------------------------------------
-    uint32_t new_block(const VarState& v, Origin origin) {
-        const uint32_t k = flow_.add(v);
-        if (blocks_.size() <= k) blocks_.resize(k + 1);
-        blocks_[k] = BlockInfo{origin, -1};
-        return k;
-    }
-    uint32_t new_binding(const std::string& name, Loc decl, uint32_t block) {
-        bindings_.push_back({name, decl, block});
-        return static_cast<uint32_t>(bindings_.size() - 1);
-    }
-    // The binding a bare name denotes (the checker resolved it to a slot).
-    int64_t binding_of(const ast::Expr& e) const {
-        if (e.kind != ast::ExprKind::Name) return -1;
-        int32_t slot = s_.slot[e.id];
-        return slot < 0 ? -1 : binding_of_slot_[static_cast<size_t>(slot)];
-    }
-    uint32_t block_of(uint32_t binding) const { return bindings_[binding].block; }
-    const std::string& owner_name(uint32_t block) const {
-        const int64_t owner = blocks_[block].owner;
-        return bindings_[owner >= 0 ? static_cast<size_t>(owner) : 0].name;
-    }
-
-    // The allocator behind an initializer: a direct call of a builtin.
-    Origin origin_of(const ast::Expr& init) const {
-        if (init.kind != ast::ExprKind::Call) return Origin::Unknown;
-        const Callee& c = s_.callee[init.id];
-        if (c.kind != Callee::Kind::Builtin) return Origin::Unknown;
-        if (c.builtin == Builtin::Alloc) return Origin::Heap;
-        if (c.builtin == Builtin::WildxAlloc) return Origin::Page;
-        return Origin::Unknown;
-    }
-
-    // What a call releases, by parameter index (-1: nothing).
-    Releases releases_of(const Callee& c) const {
-        Releases out;
-        auto mark = [&](size_t i, Origin kind) {
-            if (out.size() <= i) out.resize(i + 1, -1);
-            out[i] = static_cast<int8_t>(kind);
-        };
-        if (c.kind == Callee::Kind::Builtin) {
-            if (c.builtin == Builtin::Free) mark(0, Origin::Heap);
-            if (c.builtin == Builtin::WildxFree) mark(0, Origin::Page);
-            return out;
-        }
-        for (const AttrInfo& a : s_.attrs_of(c))
-            if (attr_releases_argument(a.name))
-                for (uint32_t p : a.params) mark(p, Origin::Unknown);
-        if (c.kind == Callee::Kind::Func) {
-            auto it = summaries_.find(c.fn);
-            if (it != summaries_.end())
-                for (size_t i = 0; i < it->second.size(); ++i)
-                    if (it->second[i] >= 0 && (i >= out.size() || out[i] < 0))
-                        mark(i, static_cast<Origin>(it->second[i]));
-        }
-        return out;
-    }
-
     // Where the function ends (a leave, or falling off the end): which
     // parameters it has released, for its summary.
     void note_param_releases() {
@@ -211,18 +102,11 @@ private:
         case ast::StmtKind::If: if_stmt(static_cast<const ast::If&>(s)); break;
         case ast::StmtKind::Defer: defer_stmt(static_cast<const ast::Defer&>(s)); break;
         case ast::StmtKind::Block: block(static_cast<const ast::Block&>(s)); break;
-        case ast::StmtKind::Exit:
-            leave(s, static_cast<const ast::Exit&>(s).value.get(), false);
+        case ast::StmtKind::Leave: {
+            const auto& l = static_cast<const ast::Leave&>(s);
+            leave(s, l.value.get(), l.transfers());
             break;
-        case ast::StmtKind::Pass:
-            leave(s, static_cast<const ast::Pass&>(s).value.get(), true);
-            break;
-        case ast::StmtKind::Fail:
-            leave(s, static_cast<const ast::Fail&>(s).value.get(), false);
-            break;
-        case ast::StmtKind::Return:
-            leave(s, static_cast<const ast::Return&>(s).value.get(), true);
-            break;
+        }
         case ast::StmtKind::ExprStmt: expr(*static_cast<const ast::ExprStmt&>(s).expr); break;
         case ast::StmtKind::While: while_stmt(static_cast<const ast::While&>(s)); break;
         case ast::StmtKind::Break: loop_jump(s, true); break;
@@ -259,18 +143,30 @@ private:
         const auto known = static_cast<uint32_t>(blocks_.size());
         Snapshot head;  // the state before the loop: as for `if`, a dead loop is checked by what it does
         std::vector<Snapshot> breaks;
-        const bool was_quiet = quiet_;
-        quiet_ = true;
-        // The states only move up a finite lattice (live → maybe,
-        // discharged → pending), so this ends after a few rounds.
-        for (int round = 0; round < 8; ++round) {
+        if (quiet_) {
+            // Inside the rounds of an enclosing loop (or a summary walk of
+            // one): one pass, its head joined with what comes back. Each
+            // statement's effect on a block is a constant or a join with a
+            // constant, so a second pass from that join changes nothing;
+            // and one pass per nesting level keeps nested loops linear
+            // (depth d costs d passes of the body, not 9^d). The rounds
+            // and the reporting pass below still run for every loop.
             Snapshot next;
             merge_into(flow_, next, loop_pass(s, head, breaks));
-            if (same_head(flow_, next, head, known)) break;
             head = std::move(next);
+        } else {
+            quiet_ = true;
+            // The states only move up a finite lattice (live → maybe,
+            // discharged → pending), so this ends after a few rounds.
+            for (int round = 0; round < 8; ++round) {
+                Snapshot next;
+                merge_into(flow_, next, loop_pass(s, head, breaks));
+                if (same_head(flow_, next, head, known)) break;
+                head = std::move(next);
+            }
+            quiet_ = false;
+            loop_pass(s, head, breaks);
         }
-        quiet_ = was_quiet;
-        loop_pass(s, head, breaks);
         const bool forever = s.cond->kind == ast::ExprKind::BoolLit && static_cast<const ast::BoolLit&>(*s.cond).value;
         Snapshot out = head;
         if (forever) out = Snapshot{false, {}};
@@ -287,6 +183,7 @@ private:
     // blocks must be released by now and whose defers run.
     void loop_jump(const ast::Stmt& s, bool is_break) {
         assert(!loops_.empty() && "the type checker rejects break / continue outside a loop");
+        run_scope_exits(loops_.back().scope_depth, -1);
         LoopFrame& loop = loops_.back();
         Snapshot out;
         out.reachable = flow_.reachable;
@@ -317,6 +214,7 @@ private:
     void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
 
     void close_scope(Loc end) {
+        run_scope_exits(scopes_.size() - 1, -1);
         Scope& sc = scopes_.back();
         if (flow_.reachable) {
             for (uint32_t k : sc.owned) {
@@ -348,11 +246,12 @@ private:
         if (d.init) expr(*d.init);  // before the name exists: `wild T:p = p;` reads the outer p
         const int32_t slot = s_.slot[d.id];
         if (!d.init || slot < 0) return;
+        if (d.init->kind == ast::ExprKind::StructLit) fields_of(d, slot, static_cast<const ast::StructLit&>(*d.init));
         const bool owns = (d.quals & (ast::Q_WILD | ast::Q_WILDX)) != 0;
         const bool pointer = fi_->slots[static_cast<size_t>(slot)].type->is_ptr();
         if (!owns && !pointer) return;
         const Loc decl = d.name_loc.line != 0 ? d.name_loc : d.loc;
-        const int64_t source = pointer ? binding_of(*d.init) : -1;
+        const int64_t source = pointer ? alias_of(*d.init) : -1;
         uint32_t k;
         if (source >= 0) {
             // An alias: the same block under another name.
@@ -360,7 +259,9 @@ private:
         } else {
             VarState v;
             v.pending = false;
-            k = new_block(v, origin_of(*d.init));
+            const Origin from = origin_of(*d.init);
+            if (starts_unsealed(*d.init)) v.seal = Seal::Unsealed;  // fresh code memory, not sealed
+            k = new_block(v, from);
         }
         const uint32_t b = new_binding(d.name, decl, k);
         binding_of_slot_[static_cast<size_t>(slot)] = b;
@@ -424,10 +325,13 @@ private:
         frames_.push_back({static_cast<uint32_t>(blocks_.size()), {}});
         // The body is checked as a region of its own; it runs later, so
         // its effects do not flow on.
+        // Checked here against the state here (what upstream does), and
+        // again where it runs (run_scope_exits).
         Flow::Delta body = flow_.isolated([&] {
             flow_.reachable = true;
             block(*d.body);
         });
+        scopes_.back().defer_bodies.push_back(d.body.get());
         DeferFrame frame = std::move(frames_.back());
         frames_.pop_back();
         std::unordered_map<uint32_t, Life> at_end;
@@ -457,10 +361,13 @@ private:
     // exit / pass / fail / return.
     void leave(const ast::Stmt& s, const ast::Expr* value, bool transfers) {
         if (value) expr(*value);  // the operand is evaluated first (§6.3)
+        int64_t kept = -1;
         if (transfers && value) {
             const int64_t b = binding_of(*value);
             if (b >= 0) flow_.set(block_of(static_cast<uint32_t>(b))).pending = false;  // the caller owns it now
+            kept = handed_out(*value, b);
         }
+        if (static_cast<const ast::Leave&>(s).runs_scope_exits()) run_scope_exits(0, kept);
         note_param_releases();
         for (const Scope& sc : scopes_) {
             for (uint32_t k : sc.owned) {
@@ -474,6 +381,41 @@ private:
         flow_.reachable = false;
     }
 
+    // What runs when the scopes from `first` on are left (the innermost
+    // first): drop.npk's releases of their RAII bindings, all of them
+    // before any defer (§9.3, DROP-DEC-010; `kept` is moved out by a
+    // pass), then their defer bodies, last written first. The bodies are
+    // checked here, where they run, against the state here; what they
+    // release is accounted where they were written (defer_stmt), so this
+    // walk leaves the state as it was and reports no double release of
+    // its own.
+    void run_scope_exits(size_t first, int64_t kept) {
+        if (!flow_.reachable || diag_ == nullptr || quiet_) return;
+        bool any = false;
+        for (size_t i = first; i < scopes_.size(); ++i) any = any || !scopes_[i].defer_bodies.empty();
+        if (!any) return;
+        const bool was = replaying_;
+        replaying_ = true;
+        flow_.isolated([&] {
+            for (size_t i = scopes_.size(); i-- > first;)
+                for (uint32_t k : scopes_[i].owned) {
+                    if (!flow_.get(k).raii || static_cast<int64_t>(k) == kept) continue;
+                    VarState& v = flow_.set(k);
+                    v.life = Life::Released;
+                    v.freed_at = v.deferred_at;
+                    v.deferred = Deferred::No;
+                }
+            for (size_t i = scopes_.size(); i-- > first;) {
+                const std::vector<const ast::Block*> bodies = scopes_[i].defer_bodies;
+                for (auto it = bodies.rbegin(); it != bodies.rend(); ++it) {
+                    flow_.reachable = true;
+                    block(**it);
+                }
+            }
+        });
+        replaying_ = was;
+    }
+
     // ---- expressions -------------------------------------------------
     void expr(const ast::Expr& e) {
         using K = ast::ExprKind;
@@ -481,7 +423,7 @@ private:
         case K::IntLit:
         case K::StrLit:
         case K::BoolLit: break;
-        case K::Name: use(static_cast<const ast::Name&>(e)); break;
+        case K::Name: use(e, static_cast<const ast::Name&>(e).name); break;
         case K::Unary: expr(*static_cast<const ast::Unary&>(e).operand); break;
         case K::Binary: {
             const auto& b = static_cast<const ast::Binary&>(e);
@@ -502,7 +444,12 @@ private:
         }
         case K::Assign: assign(static_cast<const ast::Assign&>(e)); break;
         case K::Call: call(static_cast<const ast::Call&>(e)); break;
-        case K::Member: member_object(*static_cast<const ast::Member&>(e).object); break;
+        case K::Member: {
+            const auto& m = static_cast<const ast::Member&>(e);
+            member_object(*m.object);
+            if (const int64_t b = binding_of(m); b >= 0) use(m, bindings_[static_cast<size_t>(b)].name);
+            break;
+        }
         case K::StructLit:
             for (const auto& f : static_cast<const ast::StructLit&>(e).fields)
                 if (f.value) expr(*f.value);
@@ -523,16 +470,16 @@ private:
         if (obj.kind != ast::ExprKind::Name) expr(obj);
     }
 
-    void use(const ast::Name& n) {
+    void use(const ast::Expr& n, const std::string& name) {
         const int64_t b = binding_of(n);
         if (b < 0) return;
         const VarState& v = flow_.get(block_of(static_cast<uint32_t>(b)));
         if (v.life == Life::Released) {
-            error(n.loc, kUseAfterFree, "Use after free: variable " + quoted(n.name) + " was already freed");
+            error(n.loc, kUseAfterFree, "Use after free: variable " + quoted(name) + " was already freed");
             note_at(v.freed_at, "freed here");
         } else if (v.life == Life::Maybe) {
             error(n.loc, kUseAfterFree,
-                  "Use of wild pointer " + quoted(n.name) +
+                  "Use of wild pointer " + quoted(name) +
                       " with unknown state (may have been freed or moved in a branch)");
             note_at(v.freed_at, "may have been freed here");
         }
@@ -547,8 +494,10 @@ private:
         for (size_t i = 0; i < c.args.size(); ++i) {
             const int64_t b = i < rel.size() && rel[i] >= 0 ? binding_of(*c.args[i]) : -1;
             if (b >= 0) released.emplace_back(static_cast<uint32_t>(b), static_cast<Origin>(rel[i]));
-            else expr(*c.args[i]);  // a released argument is no use
+            else if (!inspects(s_.callee[c.id], i) || binding_of(*c.args[i]) < 0) expr(*c.args[i]);
+            // (a released argument is no use, nor one the callee only inspects)
         }
+        page_call(c);
         for (const auto& [b, kind] : released) release(b, kind, c.loc);
     }
 
@@ -563,6 +512,11 @@ private:
             note_at(bindings_[b].decl, quoted(bindings_[b].name) + " declared here");
         }
         VarState& v = flow_.set(k);
+        if (replaying_) {  // a defer's release, accounted where it was written
+            v.life = Life::Released;
+            v.freed_at = at;
+            return;
+        }
         const std::string message = "Double free of variable " + quoted(bindings_[b].name) + " (already freed)";
         if (v.life == Life::Released) {
             error(at, kDoubleFree, message);
@@ -588,35 +542,56 @@ private:
 
     void assign(const ast::Assign& a) {
         expr(*a.value);
+        const int64_t src = alias_of(*a.value);  // `q = p`: q becomes another name of p's block
         if (a.target->kind == ast::ExprKind::Member) {
-            member_object(*static_cast<const ast::Member&>(*a.target).object);
+            const auto& m = static_cast<const ast::Member&>(*a.target);
+            member_object(*m.object);
+            if (const uint64_t key = field_key(m); key != ~0ull) {
+                if (src >= 0) field_binding_[key] = new_binding(bindings_[src].name, m.loc, block_of(static_cast<uint32_t>(src)));
+                else field_binding_.erase(key);
+            }
             return;
         }
+        page_store(*a.target);
         const int64_t found = binding_of(*a.target);
         if (found < 0) {
             if (a.target->kind != ast::ExprKind::Name) expr(*a.target);
+            const int32_t slot = a.target->kind == ast::ExprKind::Name ? s_.slot[a.target->id] : -1;
+            if (slot >= 0 && src >= 0)  // a pointer declared without a value
+                binding_of_slot_[static_cast<size_t>(slot)] =
+                    new_binding(static_cast<const ast::Name&>(*a.target).name, a.target->loc,
+                                block_of(static_cast<uint32_t>(src)));
             return;
         }
         const uint32_t k = block_of(static_cast<uint32_t>(found));
+        if (src >= 0 && block_of(static_cast<uint32_t>(src)) == k) return;  // already the same block
         VarState& v = flow_.set(k);
+        const bool owner = blocks_[k].owner == found;
         const bool owed = v.life != Life::Released && (v.pending || v.deferred != Deferred::No);
-        if (owed) {
+        if (owed && (owner || src < 0)) {
             error(a.loc, kLeak,
                   "Memory leak: wild variable " + quoted(bindings_[found].name) + " was overwritten before being freed");
             note_declared(k);
+        }
+        if (src >= 0) {
+            // An alias now: the block it held keeps its state (and loses
+            // its owner, whose obligation was reported above if still owed).
+            if (owner) {
+                blocks_[k].owner = -1;
+                v.pending = false;
+            }
+            bindings_[found].block = block_of(static_cast<uint32_t>(src));
+            return;
         }
         // The binding holds a new value: live, owed if it has an owner,
         // from whatever allocator (no longer known).
         v.life = Life::Live;
         v.pending = blocks_[k].owner >= 0 && v.deferred == Deferred::No;
         v.freed_at = {};
+        v.seal = starts_unsealed(*a.value) ? Seal::Unsealed : Seal::None;
         blocks_[k].origin = Origin::Unknown;
     }
 
-    const Sema& s_;
-    const FuncInfo* fi_ = nullptr;
-    Diagnostics* diag_;
-    const Summaries& summaries_;
     const DropSwitches* raii_ = nullptr;  // null in a quiet walk: summaries ignore drop.npk
 
 public:
@@ -627,16 +602,11 @@ public:
     }
 
 private:
-    std::vector<int64_t> binding_of_slot_;  // by slot of the function: its binding, or -1
-    std::vector<Binding> bindings_;
-    std::vector<BlockInfo> blocks_;         // by flow entry
-    std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
     Releases released_;
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
     std::vector<LoopFrame> loops_;
-    bool quiet_ = false;
-    Flow flow_;
+    bool replaying_ = false;  // walking a defer body where it runs
 };
 
 // The functions §8.2 checks in one module, in source order.
@@ -657,32 +627,52 @@ std::vector<const ast::FuncDecl*> checked_functions(const ast::Module& m, bool s
 
 // What every function with a body releases of its parameters, from what
 // its body does (quiet walks). A function that calls a releasing helper
-// releases in turn, so the walks repeat until nothing changes; a
-// parameter once released stays released, so this ends (the bound is a
-// guard, never reached by a program of sane depth).
+// releases in turn: a worklist over the call graph walks a function again
+// whenever the summary of a function it calls grew. Summaries only grow
+// (a parameter once released stays released) over a finite set, so this
+// ends, after at most (functions × parameters) growths; there is no
+// round limit.
 Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
-    constexpr int kMaxRounds = 16;
     Summaries sums;
     std::vector<const ast::FuncDecl*> all;
     for (const auto& m : prog.modules) {
         std::vector<const ast::FuncDecl*> fs = checked_functions(*m, true);
         all.insert(all.end(), fs.begin(), fs.end());
     }
-    for (int round = 0; round < kMaxRounds; ++round) {
-        bool changed = false;
-        for (const ast::FuncDecl* f : all) {
-            FunctionChecker walk(sema, nullptr, sums);
-            walk.check(*f);
-            Releases& mine = sums[f];
-            const Releases& now = walk.param_releases();
+    // callers[f]: the functions whose bodies call f.
+    std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
+    for (const ast::FuncDecl* f : all) {
+        if (!f->body) continue;
+        ast::walk_stmt_exprs(*f->body, [&](const ast::Expr& e) {
+            if (e.kind != ast::ExprKind::Call) return;
+            const Callee& c = sema.callee[e.id];
+            if (c.kind != Callee::Kind::Func) return;
+            auto& list = callers[c.fn];
+            if (list.empty() || list.back() != f) list.push_back(f);
+        });
+    }
+    std::vector<const ast::FuncDecl*> work(all.rbegin(), all.rend());
+    std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
+    while (!work.empty()) {
+        const ast::FuncDecl* f = work.back();
+        work.pop_back();
+        queued.erase(f);
+        FunctionChecker walk(sema, nullptr, sums);
+        walk.check(*f);
+        bool grew = false;
+        auto merge = [&](Releases& mine, const Releases& now) {
             if (mine.size() < now.size()) mine.resize(now.size(), -1);
             for (size_t i = 0; i < now.size(); ++i)
                 if (now[i] >= 0 && mine[i] < 0) {
                     mine[i] = now[i];
-                    changed = true;
+                    grew = true;
                 }
-        }
-        if (!changed) break;
+        };
+        merge(sums[f].releases, walk.param_releases());
+        merge(sums[f].calls, walk.param_calls());
+        if (!grew) continue;
+        for (const ast::FuncDecl* caller : callers[f])
+            if (queued.insert(caller).second) work.push_back(caller);
     }
     return sums;
 }

@@ -25,6 +25,9 @@ inline const char* origin_text(Origin o) {
 }
 
 enum class Life : uint8_t { Live, Released, Maybe };  // Maybe: released on some path only
+// A W^X page's state (wildx_alloc → written → sealed): None for blocks
+// that are not pages from wildx_alloc here (nothing is checked then).
+enum class Seal : uint8_t { None, Unsealed, Sealed, Maybe };
 enum class Deferred : uint8_t { No, Maybe, Sure };    // freed by a pending defer
 
 struct VarState {
@@ -35,6 +38,8 @@ struct VarState {
     Loc freed_at;                     // the release behind Released / Maybe
     Loc deferred_at;                  // the release inside the covering defer
     bool raii = false;                // released by drop.npk when its block ends (§9.2)
+    Seal seal = Seal::None;
+    Loc sealed_at;                    // the seal behind Sealed / Maybe
 };
 
 // Control from two flowing paths meets (§8.2 "Branches").
@@ -47,6 +52,10 @@ inline void join_var(VarState& x, const VarState& y) {
         x.life = Life::Maybe;
     }
     x.pending = x.pending || y.pending;
+    if (x.seal != y.seal) {
+        if (x.sealed_at.line == 0) x.sealed_at = y.sealed_at;
+        x.seal = x.seal == Seal::None || y.seal == Seal::None ? Seal::None : Seal::Maybe;
+    }
     if (y.deferred > x.deferred) {
         x.deferred = y.deferred;
         x.deferred_at = y.deferred_at;
@@ -58,7 +67,13 @@ using Flow = FlowState<VarState>;
 // What a callee releases: by parameter index, the kind of release (-1:
 // none). Builtins, #[releases] and bodies fill it in.
 using Releases = std::vector<int8_t>;
-using Summaries = std::unordered_map<const ast::FuncDecl*, Releases>;
+// What a function does to its parameters, from its body: what it
+// releases, and (1) which it calls through as code (#[calls(p)]).
+struct Summary {
+    Releases releases;
+    Releases calls;
+};
+using Summaries = std::unordered_map<const ast::FuncDecl*, Summary>;
 
 struct Binding {
     std::string name;
@@ -80,6 +95,7 @@ struct DeferEntry {  // a block a `defer` of this scope releases
 struct Scope {
     std::vector<uint32_t> owned;   // blocks whose owner is declared here
     std::vector<DeferEntry> defers;
+    std::vector<const ast::Block*> defer_bodies;  // in source order; they run last first
 };
 
 // A flow state kept aside (what a `break` or `continue` leaves with, a

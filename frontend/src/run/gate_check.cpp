@@ -120,7 +120,24 @@ Refusal RuntimeGate::check_release(RuntimeRole role, const std::string& callee, 
     case RuntimeRole::RegionFree: want = Kind::Region, from = "npk_jit_region_new"; break;
     case RuntimeRole::ArenaDestroy: want = Kind::Arena, from = "npk_handle_arena_create"; break;
     case RuntimeRole::HandleFree: want = Kind::Handle, from = "npk_handle_alloc"; break;
-    default: break;
+    case RuntimeRole::HeapFree:
+    case RuntimeRole::None:
+    case RuntimeRole::HeapAlloc:
+    case RuntimeRole::PageAlloc:
+    case RuntimeRole::PageSeal:
+    case RuntimeRole::CodeCall:
+    case RuntimeRole::CheckedCall:
+    case RuntimeRole::FunctionQuery:
+    case RuntimeRole::BuilderNew:
+    case RuntimeRole::BuilderUse:
+    case RuntimeRole::Build:
+    case RuntimeRole::RegionNew:
+    case RuntimeRole::RegionAdd:
+    case RuntimeRole::RegionSeal:
+    case RuntimeRole::RegionUse:
+    case RuntimeRole::ArenaCreate:
+    case RuntimeRole::HandleAlloc:
+    case RuntimeRole::HandleDeref: break;  // a heap block (npk_free), or not a release
     }
     uint64_t id = resolve(a, {Kind::Block, Kind::Page, Kind::Builder, Kind::Region, Kind::RegionFn, Kind::Arena,
                               Kind::Handle, Kind::HandleView});
@@ -183,8 +200,23 @@ Refusal RuntimeGate::check_use(RuntimeRole role, const std::string& callee, cons
     case RuntimeRole::RegionUse: return need(0, Kind::Region, true);
     case RuntimeRole::HandleAlloc: return need(0, Kind::Arena, false);
     case RuntimeRole::HandleDeref: return need(0, Kind::Handle, false);
-    default: return {};
+    case RuntimeRole::None:
+    case RuntimeRole::HeapAlloc:
+    case RuntimeRole::HeapFree:
+    case RuntimeRole::PageAlloc:
+    case RuntimeRole::PageFree:
+    case RuntimeRole::CodeCall:
+    case RuntimeRole::CheckedCall:
+    case RuntimeRole::FunctionQuery:
+    case RuntimeRole::BuilderNew:
+    case RuntimeRole::BuilderFree:
+    case RuntimeRole::RegionNew:
+    case RuntimeRole::RegionFree:
+    case RuntimeRole::ArenaCreate:
+    case RuntimeRole::ArenaDestroy:
+    case RuntimeRole::HandleFree: return {};  // checked elsewhere, or nothing to check
     }
+    return {};
 }
 
 Refusal RuntimeGate::check_code(RuntimeRole role, const std::string& callee, GateWord a) const {

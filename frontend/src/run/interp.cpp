@@ -318,6 +318,50 @@ private:
         }
     }
 
+    // exit / pass / fail / return.
+    Flow leave(const Leave& s, Frame& f) {
+        const Type* rt = f.fn->ret;
+        switch (s.how) {
+        case LeaveKind::Exit: {
+            Value v = eval(*s.value, f);
+            throw ExitSignal{static_cast<int32_t>(as_signed(v.bits))};
+        }
+        case LeaveKind::Pass:
+            // ⚑ §6.3: the operand is evaluated before any defer runs.
+            if (!s.value) {
+                f.ret = ok_result(Value{}, rt);
+            } else {
+                Value v = eval(*s.value, f);
+                if (s_.type_of(*s.value)->is_result()) {
+                    // ⚑ §6.2: `pass f()` hands on f's failure unchanged.
+                    f.ret = v.is_error ? failed_result(v.err, rt) : ok_result(std::move(v.sub.at(0)), rt);
+                } else {
+                    f.ret = ok_result(std::move(v), rt);
+                }
+            }
+            leave_function(s.value.get(), f);
+            return Flow::Return;
+        case LeaveKind::Fail: {
+            Value v = eval(*s.value, f);
+            f.ret = failed_result(as_signed(v.bits), rt);
+            leave_function(nullptr, f);
+            return Flow::Return;
+        }
+        case LeaveKind::Return:
+            if (!s.value) {
+                f.ret = ok_result(zero(rt), rt);
+            } else if (s.value->kind == ExprKind::StructLit) {
+                f.ret = eval_result_literal(static_cast<const StructLit&>(*s.value), f);
+            } else {
+                Value v = eval(*s.value, f);
+                f.ret = v.is_error ? failed_result(v.err, rt) : std::move(v);
+            }
+            leave_function(s.value.get(), f);
+            return Flow::Return;
+        }
+        return Flow::Return;
+    }
+
     Flow exec(const Stmt& st, Frame& f) {
         switch (st.kind) {
         case StmtKind::VarDecl: {
@@ -352,48 +396,7 @@ private:
             f.defers.back().push_back(static_cast<const Defer&>(st).body.get());
             return Flow::Normal;
         case StmtKind::Block: return exec_block(static_cast<const Block&>(st), f);
-        case StmtKind::Exit: {
-            Value v = eval(*static_cast<const Exit&>(st).value, f);
-            throw ExitSignal{static_cast<int32_t>(as_signed(v.bits))};
-        }
-        case StmtKind::Pass: {
-            // ⚑ §6.3: the operand is evaluated before any defer runs.
-            const auto& s = static_cast<const Pass&>(st);
-            const Type* rt = f.fn->ret;
-            if (!s.value) {
-                f.ret = ok_result(Value{}, rt);
-            } else {
-                Value v = eval(*s.value, f);
-                if (s_.type_of(*s.value)->is_result()) {
-                    // ⚑ §6.2: `pass f()` hands on f's failure unchanged.
-                    f.ret = v.is_error ? failed_result(v.err, rt) : ok_result(std::move(v.sub.at(0)), rt);
-                } else {
-                    f.ret = ok_result(std::move(v), rt);
-                }
-            }
-            leave_function(s.value.get(), f);
-            return Flow::Return;
-        }
-        case StmtKind::Fail: {
-            Value v = eval(*static_cast<const Fail&>(st).value, f);
-            f.ret = failed_result(as_signed(v.bits), f.fn->ret);
-            leave_function(nullptr, f);
-            return Flow::Return;
-        }
-        case StmtKind::Return: {
-            const auto& s = static_cast<const Return&>(st);
-            const Type* rt = f.fn->ret;
-            if (!s.value) {
-                f.ret = ok_result(zero(rt), rt);
-            } else if (s.value->kind == ExprKind::StructLit) {
-                f.ret = eval_result_literal(static_cast<const StructLit&>(*s.value), f);
-            } else {
-                Value v = eval(*s.value, f);
-                f.ret = v.is_error ? failed_result(v.err, rt) : std::move(v);
-            }
-            leave_function(s.value.get(), f);
-            return Flow::Return;
-        }
+        case StmtKind::Leave: return leave(static_cast<const Leave&>(st), f);
         case StmtKind::ExprStmt: eval(*static_cast<const ExprStmt&>(st).expr, f); return Flow::Normal;
         case StmtKind::While: {
             const auto& w = static_cast<const While&>(st);
@@ -423,7 +426,8 @@ private:
             case MemberKind::Value: val = std::move(v); break;
             case MemberKind::Error: err = as_signed(v.bits); break;
             case MemberKind::IsError: is_error = v.bits != 0; break;
-            default: assert(false && "the checker rejects other Result fields");
+            case MemberKind::None:
+            case MemberKind::Field: assert(false && "the checker rejects other Result fields"); break;
             }
         }
         Value r = ok_result(std::move(val), rt);

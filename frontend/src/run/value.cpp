@@ -64,14 +64,18 @@ uint64_t tbb_arith(ast::BinaryOp op, uint64_t x, uint64_t y, const Type* t) {
     if (x == err || y == err) return err;
     int64_t a = as_signed(x), b = as_signed(y), r = 0;
     bool overflow = false;
-    switch (op) {
-    case BinaryOp::Add: overflow = __builtin_add_overflow(a, b, &r); break;
-    case BinaryOp::Sub: overflow = __builtin_sub_overflow(a, b, &r); break;
-    case BinaryOp::Mul: overflow = __builtin_mul_overflow(a, b, &r); break;
-    // Neither operand is ERR, so INT64_MIN / -1 cannot happen here.
-    case BinaryOp::Div: overflow = b == 0; r = overflow ? 0 : a / b; break;
-    case BinaryOp::Mod: overflow = b == 0; r = overflow ? 0 : a % b; break;
-    default: return err;
+    if (op == BinaryOp::Add) {
+        overflow = __builtin_add_overflow(a, b, &r);
+    } else if (op == BinaryOp::Sub) {
+        overflow = __builtin_sub_overflow(a, b, &r);
+    } else if (op == BinaryOp::Mul) {
+        overflow = __builtin_mul_overflow(a, b, &r);
+    } else if (op == BinaryOp::Div || op == BinaryOp::Mod) {
+        // Neither operand is ERR, so INT64_MIN / -1 cannot happen here.
+        overflow = b == 0;
+        r = overflow ? 0 : op == BinaryOp::Div ? a / b : a % b;
+    } else {
+        return err;  // not arithmetic: binary_word answers the others
     }
     if (overflow || r > tbb_max(t) || r < -tbb_max(t)) return err;
     return static_cast<uint64_t>(r);
@@ -88,7 +92,13 @@ bool binary_word(ast::BinaryOp op, uint64_t x, uint64_t y, const Type* t, uint64
     case BinaryOp::Le: out = t->is_signed() ? as_signed(x) <= as_signed(y) : x <= y; return true;
     case BinaryOp::Gt: out = t->is_signed() ? as_signed(x) > as_signed(y) : x > y; return true;
     case BinaryOp::Ge: out = t->is_signed() ? as_signed(x) >= as_signed(y) : x >= y; return true;
-    default: break;
+    case BinaryOp::Or:
+    case BinaryOp::And:
+    case BinaryOp::Add:
+    case BinaryOp::Sub:
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+    case BinaryOp::Mod: break;
     }
     if (t->kind == TypeKind::Tbb) {
         out = tbb_arith(op, x, y, t);
@@ -117,7 +127,14 @@ bool binary_word(ast::BinaryOp op, uint64_t x, uint64_t y, const Type* t, uint64
         out = normalize(static_cast<uint64_t>(div ? sx / sy : sx % sy), t);
         return true;
     }
-    default: break;
+    case BinaryOp::Or:
+    case BinaryOp::And:
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge: break;
     }
     assert(false && "logical operators are evaluated by the interpreter, lazily");
     return true;

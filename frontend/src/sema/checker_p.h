@@ -138,8 +138,8 @@ private:
 
     // ---- Result<T> flow (result_flow.cpp) -----------------------------
     void cond_facts(const Expr& e, const Facts& in, Facts& t, Facts& f);
-    void check_pass(const Pass& s, Facts& facts);
-    void check_return(const Return& s, Facts& facts);
+    void check_pass(const Leave& s, Facts& facts);
+    void check_return(const Leave& s, Facts& facts);
     void check_result_literal(const StructLit& lit, Facts& facts, const Type* ret);
     NPK_COLD const Type* raw_result(const Expr& e, const Type* t);
     NPK_COLD const Type* check_member(const Member& m, Facts& facts);
@@ -150,9 +150,10 @@ private:
     bool check_stmt(const Stmt& st, Facts& facts);
     void check_var_decl(const VarDecl& d, Facts& facts);
     bool check_if(const If& s, Facts& facts);
-    void check_exit(const Exit& s, Facts& facts);
+    void check_leave(const Leave& s, Facts& facts);
+    void check_exit(const Leave& s, Facts& facts);
     bool not_here(const Stmt& s, const char* what);
-    void check_fail(const Fail& s, Facts& facts);
+    void check_fail(const Leave& s, Facts& facts);
     const char* role_name() const { return fn_->role == FuncRole::Main ? "main" : "failsafe"; }
 
     // ---- loops and element access (loops.cpp) -------------------------

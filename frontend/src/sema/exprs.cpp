@@ -57,9 +57,14 @@ bool Checker::convertible(const Type* from, const Type* to) const {
         return from->elem == to->elem;                           // T-> ↔ T*
     case TypeKind::Result:
         return from->is_result() && convertible(from->elem, to->elem);
-    default:
-        return false;
+    case TypeKind::Error:
+    case TypeKind::Tbb:
+    case TypeKind::Bool:
+    case TypeKind::Nil:
+    case TypeKind::Void:
+    case TypeKind::Struct: return false;  // only the same type
     }
+    return false;
 }
 
 bool Checker::convert(const Expr& e, const Type* from, const Type* to, const std::string& what) {

@@ -11,75 +11,21 @@ namespace npk::sema_detail {
 
 namespace {
 
-// The names a loop body assigns (`x = ...` anywhere in it, nested blocks
-// and defers included). A Result proven ok before the loop is no longer
-// proven at the top of a later iteration if the body assigns it.
-void assigned_names(const Expr& e, std::vector<std::string>& out);
-
-void assigned_names(const Stmt& s, std::vector<std::string>& out) {
-    switch (s.kind) {
-    case StmtKind::VarDecl:
-        if (const auto& d = static_cast<const VarDecl&>(s); d.init) assigned_names(*d.init, out);
-        break;
-    case StmtKind::If: {
-        const auto& n = static_cast<const If&>(s);
-        assigned_names(*n.cond, out);
-        assigned_names(*n.then_body, out);
-        if (n.else_body) assigned_names(*n.else_body, out);
-        break;
-    }
-    case StmtKind::Defer: assigned_names(*static_cast<const Defer&>(s).body, out); break;
-    case StmtKind::Block:
-        for (const auto& x : static_cast<const Block&>(s).stmts) assigned_names(*x, out);
-        break;
-    case StmtKind::While: {
-        const auto& n = static_cast<const While&>(s);
-        assigned_names(*n.cond, out);
-        assigned_names(*n.body, out);
-        break;
-    }
-    case StmtKind::Exit:
-        if (const auto& n = static_cast<const Exit&>(s); n.value) assigned_names(*n.value, out);
-        break;
-    case StmtKind::Pass:
-        if (const auto& n = static_cast<const Pass&>(s); n.value) assigned_names(*n.value, out);
-        break;
-    case StmtKind::Fail:
-        if (const auto& n = static_cast<const Fail&>(s); n.value) assigned_names(*n.value, out);
-        break;
-    case StmtKind::Return:
-        if (const auto& n = static_cast<const Return&>(s); n.value) assigned_names(*n.value, out);
-        break;
-    case StmtKind::ExprStmt: assigned_names(*static_cast<const ExprStmt&>(s).expr, out); break;
-    case StmtKind::Break:
-    case StmtKind::Continue: break;
-    }
+// The names a loop body assigns (`x = ...` anywhere in it, nested blocks,
+// loops and defers included). A Result proven ok before the loop is no
+// longer proven at the top of a later iteration if the body assigns it.
+void assigned_name(const Expr& x, std::vector<std::string>& out) {
+    if (x.kind != ExprKind::Assign) return;
+    const Expr& target = *static_cast<const Assign&>(x).target;
+    if (target.kind == ExprKind::Name) out.push_back(static_cast<const Name&>(target).name);
 }
 
 void assigned_names(const Expr& e, std::vector<std::string>& out) {
-    switch (e.kind) {
-    case ExprKind::Assign: {
-        const auto& a = static_cast<const Assign&>(e);
-        if (a.target->kind == ExprKind::Name) out.push_back(static_cast<const Name&>(*a.target).name);
-        assigned_names(*a.value, out);
-        break;
-    }
-    case ExprKind::Unary: assigned_names(*static_cast<const Unary&>(e).operand, out); break;
-    case ExprKind::Binary:
-        assigned_names(*static_cast<const Binary&>(e).lhs, out);
-        assigned_names(*static_cast<const Binary&>(e).rhs, out);
-        break;
-    case ExprKind::Call:
-        for (const auto& a : static_cast<const Call&>(e).args) assigned_names(*a, out);
-        break;
-    case ExprKind::Raw: assigned_names(*static_cast<const Raw&>(e).operand, out); break;
-    case ExprKind::Drop: assigned_names(*static_cast<const Drop&>(e).operand, out); break;
-    case ExprKind::Index:
-        assigned_names(*static_cast<const Index&>(e).object, out);
-        assigned_names(*static_cast<const Index&>(e).index, out);
-        break;
-    default: break;  // literals, names, members, struct literals assign nothing a loop could
-    }
+    walk_expr(e, [&](const Expr& x) { assigned_name(x, out); });
+}
+
+void assigned_names(const Stmt& s, std::vector<std::string>& out) {
+    walk_stmt_exprs(s, [&](const Expr& x) { assigned_name(x, out); });
 }
 
 }  // namespace

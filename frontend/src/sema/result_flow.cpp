@@ -70,11 +70,21 @@ void Checker::cond_facts(const Expr& e, const Facts& in, Facts& t, Facts& f) {
         }
         return;
     }
-    default: return;
+    case ExprKind::IntLit:
+    case ExprKind::StrLit:
+    case ExprKind::BoolLit:
+    case ExprKind::Name:
+    case ExprKind::Assign:
+    case ExprKind::Call:
+    case ExprKind::StructLit:
+    case ExprKind::Raw:
+    case ExprKind::Drop:
+    case ExprKind::Cast:
+    case ExprKind::Index: return;  // proves nothing about a Result
     }
 }
 
-void Checker::check_pass(const Pass& s, Facts& facts) {
+void Checker::check_pass(const Leave& s, Facts& facts) {
     bool banned = not_here(s, "pass");
     const Type* ret = fn_->ret;
     if (!s.value) {
@@ -98,7 +108,7 @@ void Checker::check_pass(const Pass& s, Facts& facts) {
     convert(*s.value, t, ret, "the 'pass' value of '" + fn_->display + "'");
 }
 
-void Checker::check_return(const Return& s, Facts& facts) {
+void Checker::check_return(const Leave& s, Facts& facts) {
     bool banned = not_here(s, "return");
     if (!s.value) return;
     const Type* ret = fn_->ret;

@@ -56,10 +56,7 @@ bool Checker::check_stmt(const Stmt& st, Facts& facts) {
     case StmtKind::Break: check_loop_jump(st, "break"); return false;
     case StmtKind::Continue: check_loop_jump(st, "continue"); return false;
     case StmtKind::Block: return check_scope(block_scope(static_cast<const Block&>(st)), facts);
-    case StmtKind::Exit: check_exit(static_cast<const Exit&>(st), facts); return true;
-    case StmtKind::Pass: check_pass(static_cast<const Pass&>(st), facts); return true;
-    case StmtKind::Fail: check_fail(static_cast<const Fail&>(st), facts); return true;
-    case StmtKind::Return: check_return(static_cast<const Return&>(st), facts); return true;
+    case StmtKind::Leave: check_leave(static_cast<const Leave&>(st), facts); return true;
     case StmtKind::ExprStmt: {
         const auto& es = static_cast<const ExprStmt&>(st);
         const Type* t = check_expr(*es.expr, facts);
@@ -117,7 +114,16 @@ bool Checker::check_if(const If& s, Facts& facts) {
     return false;
 }
 
-void Checker::check_exit(const Exit& s, Facts& facts) {
+void Checker::check_leave(const Leave& s, Facts& facts) {
+    switch (s.how) {
+    case LeaveKind::Exit: check_exit(s, facts); return;
+    case LeaveKind::Pass: check_pass(s, facts); return;
+    case LeaveKind::Fail: check_fail(s, facts); return;
+    case LeaveKind::Return: check_return(s, facts); return;
+    }
+}
+
+void Checker::check_exit(const Leave& s, Facts& facts) {
     if (fn_->role == FuncRole::Normal)
         error(s.loc, "'exit' can only be used in 'main' or 'failsafe' (in '" + fn_->display +
                          "', report an error to the caller with 'fail')");
@@ -145,7 +151,7 @@ bool Checker::not_here(const Stmt& s, const char* what) {
     return false;
 }
 
-void Checker::check_fail(const Fail& s, Facts& facts) {
+void Checker::check_fail(const Leave& s, Facts& facts) {
     bool banned = not_here(s, "fail");
     const Type* t = check_expr(*s.value, facts);
     if (banned || t->is_error()) return;

@@ -107,8 +107,12 @@ uint32_t c_size_of(const Type* t) {
     case TypeKind::Bool: return 1;
     case TypeKind::Ptr: return static_cast<uint32_t>(sizeof(void*));
     case TypeKind::Struct: return t->st->size;
-    default: return 0;
+    case TypeKind::Error:
+    case TypeKind::Nil:
+    case TypeKind::Void:
+    case TypeKind::Result: return 0;
     }
+    return 0;
 }
 
 uint32_t c_align_of(const Type* t) {
@@ -178,8 +182,12 @@ bool ctype_of(const Type* t, bool is_return, CType& out) {
         if (!is_return) return false;
         out = CType::Void;
         return true;
-    default: return false;
+    case TypeKind::Error:
+    case TypeKind::Nil:
+    case TypeKind::Result:
+    case TypeKind::Struct: return false;
     }
+    return false;
 }
 
 bool ctype_compatible(CType a, CType b) {

@@ -65,12 +65,16 @@ struct TypeRef {
 // ---------------------------------------------------------------------
 // Expressions.
 // ---------------------------------------------------------------------
-enum class ExprKind {
-    IntLit, StrLit, BoolLit, Name,
-    Unary, Binary, Assign, Call, Member, StructLit,
-    Raw, Drop, Cast,
-    Index,
-};
+// The one list of expression kinds. The enum, the dispatch of visit()
+// and the kind names are generated from it; each kind's struct is below.
+#define NPK_EXPR_KINDS(X) \
+    X(IntLit) X(StrLit) X(BoolLit) X(Name) \
+    X(Unary) X(Binary) X(Assign) X(Call) X(Member) X(StructLit) \
+    X(Raw) X(Drop) X(Cast) \
+    X(Index)
+
+#define NPK_AST_ENUMERATOR(K) K,
+enum class ExprKind { NPK_EXPR_KINDS(NPK_AST_ENUMERATOR) };
 
 enum class UnaryOp { Neg, Not };
 enum class BinaryOp { Or, And, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, Mul, Div, Mod };
@@ -205,7 +209,13 @@ struct Index : Expr {
 // ---------------------------------------------------------------------
 // Statements.
 // ---------------------------------------------------------------------
-enum class StmtKind { VarDecl, If, Defer, Block, Exit, Pass, Fail, Return, ExprStmt, While, Break, Continue };
+// The one list of statement kinds (as NPK_EXPR_KINDS).
+#define NPK_STMT_KINDS(X) \
+    X(VarDecl) X(If) X(Defer) X(Block) X(Leave) X(ExprStmt) \
+    X(While) X(Break) X(Continue)
+
+enum class StmtKind { NPK_STMT_KINDS(NPK_AST_ENUMERATOR) };
+#undef NPK_AST_ENUMERATOR
 
 struct Stmt {
     StmtKind kind;
@@ -243,22 +253,30 @@ struct Defer : Stmt {
     Defer() : Stmt(StmtKind::Defer) {}
 };
 
-// exit e; pass [e]; fail e; return [e];
-struct Exit : Stmt {
-    ExprPtr value;
-    Exit() : Stmt(StmtKind::Exit) {}
-};
-struct Pass : Stmt {
-    ExprPtr value;  // may be null: `pass;`
-    Pass() : Stmt(StmtKind::Pass) {}
-};
-struct Fail : Stmt {
-    ExprPtr value;
-    Fail() : Stmt(StmtKind::Fail) {}
-};
-struct Return : Stmt {
-    ExprPtr value;  // may be null
-    Return() : Stmt(StmtKind::Return) {}
+// exit e; pass [e]; fail e; return [e]: one node, since all four leave
+// the function (exit: the program) and differ only in what the caller
+// gets and in which scope exits run (every active block's drops and
+// defers on pass / fail / return; none on exit).
+enum class LeaveKind { Exit, Pass, Fail, Return };
+
+inline const char* spelling(LeaveKind k) {
+    switch (k) {
+    case LeaveKind::Exit: return "exit";
+    case LeaveKind::Pass: return "pass";
+    case LeaveKind::Fail: return "fail";
+    case LeaveKind::Return: return "return";
+    }
+    return "?";
+}
+
+struct Leave : Stmt {
+    LeaveKind how = LeaveKind::Exit;
+    ExprPtr value;  // null for a bare `pass;` / `return;`
+    Leave() : Stmt(StmtKind::Leave) {}
+    // pass and return hand their value to the caller (ownership moves).
+    bool transfers() const { return how == LeaveKind::Pass || how == LeaveKind::Return; }
+    // exit ends the process: no scope exit runs.
+    bool runs_scope_exits() const { return how != LeaveKind::Exit; }
 };
 
 struct ExprStmt : Stmt {
@@ -384,5 +402,120 @@ struct Program {
     uint32_t next_id = 1;     // next Expr/Stmt id; side tables size to this
     const Module& root() const { return *modules.front(); }
 };
+
+// ---------------------------------------------------------------------
+// Visitors, generated from the lists above.
+//
+// visit(node, v) calls v with the node as its own kind's struct. A
+// visitor that has no overload for some kind does not compile, so a new
+// kind cannot be skipped by a pass that forgot it: give visitors one
+// overload per kind (Overload{...} of lambdas), never a catch-all for
+// the base class.
+// ---------------------------------------------------------------------
+template <class... F>
+struct Overload : F... {
+    using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
+
+#define NPK_AST_VISIT_CASE(Base, K) \
+    case Base##Kind::K: return v(static_cast<const K&>(n));
+#define NPK_AST_VISIT_EXPR(K) NPK_AST_VISIT_CASE(Expr, K)
+#define NPK_AST_VISIT_STMT(K) NPK_AST_VISIT_CASE(Stmt, K)
+
+template <class V>
+decltype(auto) visit(const Expr& n, V&& v) {
+    switch (n.kind) { NPK_EXPR_KINDS(NPK_AST_VISIT_EXPR) }
+    __builtin_unreachable();
+}
+
+template <class V>
+decltype(auto) visit(const Stmt& n, V&& v) {
+    switch (n.kind) { NPK_STMT_KINDS(NPK_AST_VISIT_STMT) }
+    __builtin_unreachable();
+}
+
+#undef NPK_AST_VISIT_CASE
+#undef NPK_AST_VISIT_EXPR
+#undef NPK_AST_VISIT_STMT
+
+// The name of a kind as the lists spell it ("Leave", "Index").
+const char* kind_name(ExprKind k);
+const char* kind_name(StmtKind k);
+
+// The direct sub-expressions of `e`, in the order they are evaluated.
+// This, with the statement form below, is the one place that says what
+// a node contains.
+template <class F>
+void for_each_child(const Expr& e, F&& f) {
+    visit(e, Overload{
+        [](const IntLit&) {},
+        [](const StrLit&) {},
+        [](const BoolLit&) {},
+        [](const Name&) {},
+        [&](const Unary& n) { f(*n.operand); },
+        [&](const Binary& n) { f(*n.lhs); f(*n.rhs); },
+        [&](const Assign& n) { f(*n.value); f(*n.target); },
+        [&](const Call& n) {
+            f(*n.callee);
+            for (const auto& a : n.args) f(*a);
+        },
+        [&](const Member& n) { f(*n.object); },
+        [&](const StructLit& n) {
+            for (const auto& fi : n.fields)
+                if (fi.value) f(*fi.value);
+        },
+        [&](const Raw& n) { f(*n.operand); },
+        [&](const Drop& n) { f(*n.operand); },
+        [&](const Cast& n) { f(*n.operand); },
+        [&](const Index& n) { f(*n.object); f(*n.index); },
+    });
+}
+
+// The direct expressions (`on_expr`) and statements (`on_stmt`) of `s`,
+// in source order. A defer's body is a statement of the defer.
+template <class FE, class FS>
+void for_each_child(const Stmt& s, FE&& on_expr, FS&& on_stmt) {
+    visit(s, Overload{
+        [&](const VarDecl& n) {
+            if (n.init) on_expr(*n.init);
+        },
+        [&](const If& n) {
+            on_expr(*n.cond);
+            on_stmt(*n.then_body);
+            if (n.else_body) on_stmt(*n.else_body);
+        },
+        [&](const Defer& n) { on_stmt(*n.body); },
+        [&](const Block& n) {
+            for (const auto& x : n.stmts) on_stmt(*x);
+        },
+        [&](const Leave& n) {
+            if (n.value) on_expr(*n.value);
+        },
+        [&](const ExprStmt& n) { on_expr(*n.expr); },
+        [&](const While& n) {
+            on_expr(*n.cond);
+            on_stmt(*n.body);
+        },
+        [](const Break&) {},
+        [](const Continue&) {},
+    });
+}
+
+// Every expression inside `e`, `e` first (pre-order).
+template <class F>
+void walk_expr(const Expr& e, F&& f) {
+    f(e);
+    for_each_child(e, [&](const Expr& c) { walk_expr(c, f); });
+}
+
+// Every expression inside `s` and the statements nested in it
+// (pre-order), defer and loop bodies included.
+template <class F>
+void walk_stmt_exprs(const Stmt& s, F&& f) {
+    for_each_child(
+        s, [&](const Expr& e) { walk_expr(e, f); }, [&](const Stmt& x) { walk_stmt_exprs(x, f); });
+}
 
 }  // namespace npk::ast

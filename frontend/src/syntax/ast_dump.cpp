@@ -160,15 +160,10 @@ std::string dump_stmt(const Stmt& st) {
         for (const auto& x : b.stmts) s += " " + dump_stmt(*x);
         return s + " }";
     }
-    case StmtKind::Exit: return "(exit " + dump_expr(*static_cast<const Exit&>(st).value) + ")";
-    case StmtKind::Pass: {
-        const auto& n = static_cast<const Pass&>(st);
-        return n.value ? "(pass " + dump_expr(*n.value) + ")" : "(pass)";
-    }
-    case StmtKind::Fail: return "(fail " + dump_expr(*static_cast<const Fail&>(st).value) + ")";
-    case StmtKind::Return: {
-        const auto& n = static_cast<const Return&>(st);
-        return n.value ? "(return " + dump_expr(*n.value) + ")" : "(return)";
+    case StmtKind::Leave: {
+        const auto& n = static_cast<const Leave&>(st);
+        const std::string how = spelling(n.how);
+        return n.value ? "(" + how + " " + dump_expr(*n.value) + ")" : "(" + how + ")";
     }
     case StmtKind::ExprStmt: return dump_expr(*static_cast<const ExprStmt&>(st).expr) + ";";
     case StmtKind::While: {

@@ -70,10 +70,10 @@ StmtPtr Parser::parse_stmt() {
         d->body = parse_block("after 'defer'");
         return d;
     }
-    case Tok::KwExit: return parse_leave<Exit>(loc, false, "after 'exit' statement");
-    case Tok::KwFail: return parse_leave<Fail>(loc, false, "after 'fail' statement");
-    case Tok::KwPass: return parse_leave<Pass>(loc, true, "after 'pass' statement");
-    case Tok::KwReturn: return parse_leave<Return>(loc, true, "after 'return' statement");
+    case Tok::KwExit: return parse_leave(loc, LeaveKind::Exit, "after 'exit' statement");
+    case Tok::KwFail: return parse_leave(loc, LeaveKind::Fail, "after 'fail' statement");
+    case Tok::KwPass: return parse_leave(loc, LeaveKind::Pass, "after 'pass' statement");
+    case Tok::KwReturn: return parse_leave(loc, LeaveKind::Return, "after 'return' statement");
     case Tok::KwElse:
         fail(loc, "'else' without a matching 'if'");
     case Tok::Semi:
@@ -89,10 +89,11 @@ StmtPtr Parser::parse_stmt() {
 }
 
 // "exit" expr ";" | "fail" expr ";" | "pass" [ expr ] ";" | "return" [ expr ] ";"
-template <class S>
-StmtPtr Parser::parse_leave(Loc loc, bool value_optional, const char* context) {
+StmtPtr Parser::parse_leave(Loc loc, LeaveKind how, const char* context) {
     advance();
-    auto s = node<S>(loc);
+    auto s = node<Leave>(loc);
+    s->how = how;
+    const bool value_optional = how == LeaveKind::Pass || how == LeaveKind::Return;
     if (!value_optional || !check(Tok::Semi)) s->value = parse_expr();
     expect_semi(context);
     return s;
@@ -156,16 +157,33 @@ StmtPtr Parser::parse_var_decl() {
 }
 
 // if_stmt = "if" "(" expr ")" body [ "else" ( if_stmt | body ) ] ;
+// An `else if` ladder is one level of nesting however long it is; its
+// arms are bounded on their own (kMaxIfArms), as every later phase walks
+// the ladder recursively.
 StmtPtr Parser::parse_if() {
+    Nest nest(*this, peek().loc);
+    return parse_if_arm(1);
+}
+
+StmtPtr Parser::parse_if_arm(uint32_t arm) {
     const Token& kw = peek();
-    Nest nest(*this, kw.loc);
     auto s = node<If>(kw.loc);
     advance();
     expect(Tok::LParen, "after 'if'");
     s->cond = parse_expr();
     expect(Tok::RParen, "to close the 'if' condition");
     s->then_body = parse_body();
-    if (accept(Tok::KwElse)) s->else_body = check(Tok::KwIf) ? parse_if() : parse_body();
+    if (!accept(Tok::KwElse)) return s;
+    if (!check(Tok::KwIf)) {
+        s->else_body = parse_body();
+    } else {
+        if (arm >= kMaxIfArms) {
+            nesting_error_ = true;
+            fail(peek().loc, "Too many 'else if' arms: more than " + std::to_string(kMaxIfArms) +
+                                 " in one ladder (write a lookup, or split it)");
+        }
+        s->else_body = parse_if_arm(arm + 1);
+    }
     return s;
 }
 

@@ -20,6 +20,9 @@ constexpr uint32_t kMaxNesting = 256;
 // Tallest expression tree (e.g. a chain of 2000 '+') the parser builds,
 // so that every later phase can walk trees recursively.
 constexpr uint32_t kMaxExprHeight = 1024;
+// Longest `if ... else if ...` ladder (arms), for the same reason: a
+// ladder is one level of nesting, but a chain of If nodes to walk.
+constexpr uint32_t kMaxIfArms = 1024;
 // Syntax errors reported per file before the parser gives up on it.
 constexpr uint32_t kMaxSyntaxErrors = 50;
 

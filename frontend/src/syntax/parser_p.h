@@ -279,11 +279,11 @@ private:
 
     std::unique_ptr<Block> parse_block(const std::string& context);
     StmtPtr parse_stmt();
-    template <class S>
-    StmtPtr parse_leave(Loc loc, bool value_optional, const char* context);
+    StmtPtr parse_leave(Loc loc, LeaveKind how, const char* context);
     bool is_decl_start();
     StmtPtr parse_var_decl();
     StmtPtr parse_if();
+    StmtPtr parse_if_arm(uint32_t arm);
     StmtPtr parse_while();
     StmtPtr parse_body();
 
