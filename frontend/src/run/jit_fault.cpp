@@ -8,7 +8,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "arch/arch.h"
+#include "arch/signal.h"
 
 namespace npk::run {
 

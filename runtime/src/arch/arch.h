@@ -11,7 +11,6 @@
 #include <cstdint>
 
 #include <signal.h>
-#include <ucontext.h>
 
 namespace npk::arch {
 
@@ -56,20 +55,6 @@ inline void flush_icache(void* p, size_t len) {
         char* b = static_cast<char*>(p);
         __builtin___clear_cache(b, b + len);
     }
-}
-
-// The address of the instruction a signal interrupted, from the third
-// argument of an SA_SIGINFO handler (0 where this file does not know the
-// layout). npk names the built function a fault happened in with it.
-inline uintptr_t signal_pc(const void* ucontext) {
-#if defined(__x86_64__) && defined(__linux__)
-    return static_cast<uintptr_t>(static_cast<const ucontext_t*>(ucontext)->uc_mcontext.gregs[REG_RIP]);
-#elif defined(__aarch64__) && defined(__linux__)
-    return static_cast<uintptr_t>(static_cast<const ucontext_t*>(ucontext)->uc_mcontext.pc);
-#else
-    (void)ucontext;
-    return 0;
-#endif
 }
 
 // A piece of machine code the runtime installs as is.
