@@ -5,6 +5,8 @@
 // tests/programs/gate_*.npk and gap_*.npk cover each class end to end.
 #include <catch2/catch.hpp>
 #include <npk/jit.h>
+#include <npk/wildx.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <string>
@@ -164,4 +166,41 @@ TEST_CASE("gate: a resource released long ago is still released, after the gate 
     CHECK(r.err.find("main.npk:11:5: runtime error: 'free' refused: this heap block was already released") !=
           std::string::npos);
     CHECK(r.err.find("note:") == std::string::npos);
+}
+
+TEST_CASE("gate: a page the program unmapped itself is refused, whoever holds its address now (issue 18)", "[gate]") {
+    // The program munmaps its page; the next page gets the same address
+    // (the runtime's hint seam makes the kernel reuse the hole, under
+    // qemu too). A release, seal or call through the old value must not
+    // reach the new page; the new value works.
+    SourceManager sources;
+    Diagnostics diag(sources);
+    RuntimeGate gate(diag);
+    auto page = [&](uint64_t result) {
+        gate.before();
+        return gate.after(RuntimeRole::PageAlloc, "wildx_alloc", {{4096, 0}}, result, Loc{});
+    };
+    void* p = npk_wildx_alloc(4096);
+    REQUIRE(p != nullptr);
+    const uint64_t old_id = page(reinterpret_cast<uintptr_t>(p));
+    REQUIRE(munmap(p, 4096) == 0);
+    npk::os::testing::hint_next_mapping(p);
+    void* q = npk_wildx_alloc(4096);
+    REQUIRE(q == p);
+    const uint64_t new_id = page(reinterpret_cast<uintptr_t>(q));
+    const GateWord old_word{reinterpret_cast<uintptr_t>(p), old_id};
+    const GateWord new_word{reinterpret_cast<uintptr_t>(q), new_id};
+    for (RuntimeRole role : {RuntimeRole::PageFree, RuntimeRole::PageSeal, RuntimeRole::CodeCall}) {
+        const Refusal r = gate.check(role, "wildx_op", {old_word});
+        INFO(static_cast<int>(role) << ": " << r.message);
+        CHECK(r.refused());
+        CHECK(r.message.find("unmapped behind the runtime's back (munmap); its address now holds a newer allocation") !=
+              std::string::npos);
+    }
+    CHECK_FALSE(gate.check(RuntimeRole::PageFree, "wildx_free", {new_word}).refused());
+    CHECK_FALSE(gate.check(RuntimeRole::PageSeal, "wildx_seal", {new_word}).refused());
+    // At the end of the run the gate hands back the new page only: the old
+    // one's address is not the old page's any more.
+    gate.release_all();
+    CHECK(npk_wildx_state(q) == NPK_WILDX_UNKNOWN);
 }

@@ -180,7 +180,9 @@ void RuntimeGate::release_all() {
         void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(r.word));
         switch (r.kind) {
         case Kind::Block: npk_free(p); break;
-        case Kind::Page: npk_wildx_free(p); break;
+        case Kind::Page:
+            if (!unmapped_behind(r)) npk_wildx_free(p);  // else: the address is no longer this page's
+            break;
         case Kind::Builder: npk_jit_builder_free(static_cast<npk_jit_builder*>(p)); break;
         case Kind::Region: npk_jit_region_free(static_cast<npk_jit_region*>(p)); break;
         case Kind::Arena: npk_handle_arena_destroy(static_cast<int64_t>(r.word)); break;
@@ -232,6 +234,7 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
         const void* p = reinterpret_cast<const void*>(static_cast<uintptr_t>(result));
         out = add(Kind::Page, result, npk_wildx_size(p), 0, at);
         res(out).sealed = npk_wildx_state(p) == NPK_WILDX_EXECUTABLE;
+        res(out).alloc_no = npk_wildx_id(p);
         return;
     }
     case RuntimeRole::PageSeal:

@@ -148,6 +148,7 @@ private:
         uint64_t word = 0;      // address, or the arena / handle id
         uint64_t size = 0;      // bytes (Block, Page, HandleView, Handle)
         uint64_t parent = 0;    // RegionFn: region; Handle: arena; HandleView: handle (ids)
+        uint64_t alloc_no = 0;  // Page: the registry's allocation number (npk_wildx_id) at its making
         Loc made, released;
     };
 
@@ -164,6 +165,11 @@ private:
     // The released memory resource whose bytes contain `word` (0: none).
     uint64_t released_memory_at(uint64_t word) const;
     bool reused(uint64_t id) const;
+    // A live page the program unmapped itself (munmap): the registry no
+    // longer knows it by the allocation number it had; its address may
+    // hold a newer allocation, which a use through the old value must not reach.
+    bool unmapped_behind(const Resource& r) const;
+    Refusal unmapped(const std::string& callee, const Resource& r, int32_t code) const;
     Refusal stale(const std::string& callee, uint64_t id, int32_t code) const;
     Refusal check_release(RuntimeRole role, const std::string& callee, GateWord a) const;
     Refusal check_use(RuntimeRole role, const std::string& callee, const std::vector<GateWord>& args) const;

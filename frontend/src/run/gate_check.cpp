@@ -74,6 +74,18 @@ bool RuntimeGate::reused(uint64_t id) const {
     return it != objects_.end() && it->second != id;
 }
 
+bool RuntimeGate::unmapped_behind(const Resource& r) const {
+    return r.kind == Kind::Page && r.live &&
+           npk_wildx_id(reinterpret_cast<const void*>(static_cast<uintptr_t>(r.word))) != r.alloc_no;
+}
+
+Refusal RuntimeGate::unmapped(const std::string& callee, const Resource& r, int32_t code) const {
+    const bool reused = npk_wildx_id(reinterpret_cast<const void*>(static_cast<uintptr_t>(r.word))) != 0;
+    return {"'" + callee + "' refused: this W^X page was unmapped behind the runtime's back (munmap); " +
+                (reused ? "its address now holds a newer allocation" : "nothing lives at its address now"),
+            code, r.made, "it was made here"};
+}
+
 Refusal RuntimeGate::stale(const std::string& callee, uint64_t id, int32_t code) const {
     const Resource& r = res(id);
     return {"'" + callee + "' refused: its " + kind_name(r.kind) + " was already released" +
@@ -162,6 +174,7 @@ Refusal RuntimeGate::check_release(RuntimeRole role, const std::string& callee, 
         return {"'" + callee + "' refused: this " + kind_name(r.kind) + " was already released (a double release)" +
                     (reused(id) ? "; its value now names a newer one" : ""),
                 kFaultBadFree, r.released, "released here"};
+    if (unmapped_behind(r)) return unmapped(callee, r, kFaultBadFree);
     if (a.word != r.word)
         return {"'" + callee + "' refused: " + hex(a.word) + " points inside a " + kind_name(r.kind) +
                     ", not at its start",
@@ -182,7 +195,7 @@ Refusal RuntimeGate::check_use(RuntimeRole role, const std::string& callee, cons
             return {"'" + callee + "' refused: " + hex(args[i].word) + " is not a live " + kind_name(want),
                     kFaultStaleResource};
         }
-        if (res(id).live) return {};
+        if (res(id).live) return unmapped_behind(res(id)) ? unmapped(callee, res(id), kFaultStaleResource) : Refusal{};
         // The runtime refuses a stale arena id or handle by its generation,
         // unless the id now names a newer arena.
         if ((want == Kind::Arena || want == Kind::Handle) && !reused(id)) return {};
@@ -231,6 +244,11 @@ Refusal RuntimeGate::check_code(RuntimeRole role, const std::string& callee, Gat
             Refusal s = stale(callee, id, kFaultBadCodePage);
             s.message = "Call through released code: " + s.message;
             return s;
+        }
+        if (unmapped_behind(r)) {
+            Refusal u = unmapped(callee, r, kFaultBadCodePage);
+            u.message = "Call through code that is gone: " + u.message;
+            return u;
         }
         if (r.kind == Kind::RegionFn && !r.sealed)
             return {"'" + callee + "' refused: this function's region is not sealed yet (call Jit.region_seal first)",

@@ -10,8 +10,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <signal.h>
-
 namespace npk::arch {
 
 enum class Cpu { x86_64, aarch64, other };

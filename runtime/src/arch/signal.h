@@ -1,11 +1,13 @@
 // signal.h — the program counter of a signal's machine context (private).
 //
+// With arch.h, the only place that knows a CPU's register layout.
 // Apart from arch.h: <ucontext.h> declares REG_R8..REG_R15 and friends,
 // names upstream's runtime/assembler.h also declares, so only a signal
 // handler includes it.
 #pragma once
 
 #include <cstdint>
+#include <signal.h>
 #include <ucontext.h>
 
 namespace npk::arch {
