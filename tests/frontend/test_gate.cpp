@@ -144,7 +144,7 @@ TEST_CASE("gate: a builder's misuse is reported once, at the program's call, nam
     if (!npk_jit_host_supported()) npk_test_skip("the builder needs a JIT host");
     auto r = run_text("use \"jit.npk\".*;\n\n" +
                       main_body("    wild JitBuilder->:b = raw Jit.builder_i64();\n"
-                                "    int32:x = raw Jit.param_i64(b);\n    int32:f = raw Jit.var_f64(b);\n"
+                                "    JitVar:x = raw Jit.param_i64(b);\n    JitVar:f = raw Jit.var_f64(b);\n"
                                 "    raw Jit.add(b, x, x, f);\n    raw Jit.add(b, x, x, x);\n    raw Jit.ret(b, x);\n"
                                 "    raw Jit.ret(b, x);\n    drop Jit.builder_free(b);\n    exit 0;\n"));
     INFO(r.err);

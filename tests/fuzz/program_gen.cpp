@@ -298,8 +298,8 @@ private:
         Lines out;
         const std::string b = fresh("b"), x = fresh("x"), t = fresh("t");
         out.push_back("wild JitBuilder->:" + b + " = raw Jit.builder_i64();");
-        out.push_back("int32:" + x + " = raw Jit.param_i64(" + b + ");");
-        out.push_back("int32:" + t + " = raw Jit.var_i64(" + b + ");");
+        out.push_back("JitVar:" + x + " = raw Jit.param_i64(" + b + ");");
+        out.push_back("JitVar:" + t + " = raw Jit.var_i64(" + b + ");");
         out.push_back("raw Jit.const_i64(" + b + ", " + t + ", " + num(r_.below(50), "i64") + ");");
         out.push_back("raw Jit.add(" + b + ", " + x + ", " + x + ", " + t + ");");
         out.push_back("raw Jit.ret(" + b + ", " + x + ");");
