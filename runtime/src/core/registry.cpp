@@ -38,7 +38,11 @@
 // this file) take the lock, stop new operations from going in flight, wait
 // until none is, and keep the lock across the fork; the child starts with
 // a settled table and a fresh lock.
+//
+// Queries, verification and stats (which make no transition) are in
+// registry_queries.cpp; what the two files share is in registry_internal.h.
 #include "core/registry.h"
+#include "core/registry_internal.h"
 
 #include "arch/arch.h"
 
@@ -63,36 +67,16 @@ namespace npk::wildx {
 // Constant-initialized: usable before any static constructor has run.
 std::atomic<Mid*> g_page_table[kRootSize]{};
 
-namespace {
+using namespace detail;
 
-constexpr auto kRelaxed = std::memory_order_relaxed;
-constexpr auto kRelease = std::memory_order_release;
-
-struct FreedRecord {
-    uintptr_t addr = 0;
-    uint64_t id = 0;
-};
-
-struct Registry {
-    Mutex mu;
-    CondVar settled;  // an in-flight entry settled
-    uint32_t waiters = 0;
-    uint32_t in_flight = 0;  // entries SEALING or FREEING, plus verify pins
-    bool forking = false;    // a fork is waiting for in_flight to reach 0
-    npk_wildx_stats stats{};
-    uint64_t next_id = 0;
-    // The last kFreedMemory frees, oldest at `freed_head` once full.
-    FreedRecord freed[testing::kFreedMemory];
-    size_t freed_head = 0;
-    size_t freed_count = 0;
-};
+// The registry's internals (registry_internal.h declares what
+// registry_queries.cpp uses too).
+namespace detail {
 
 // Constant-initialized and trivially destructible: usable from static
 // constructors, and still there for threads and atexit handlers while the
 // process exits.
 constinit Registry g_registry;
-
-Registry& reg() { return g_registry; }
 
 // Live bytes plus bytes being mapped right now: what the quota bounds.
 // Reserved before mmap (so concurrent allocations can never overshoot)
@@ -112,21 +96,6 @@ void release_quota(size_t n) { g_committed.fetch_sub(n, kRelaxed); }
 
 // Told of every allocation about to be unmapped (set_free_listener).
 constinit std::atomic<FreeListener> g_free_listener{nullptr};
-
-uintptr_t addr_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
-
-// A page-table slot. Valid only while the registry lock is held.
-struct Slot {
-    Leaf* leaf = nullptr;
-    unsigned idx = 0;
-
-    explicit operator bool() const { return leaf != nullptr; }
-    uint64_t word() const { return leaf->word[idx].load(kRelaxed); }
-    uint64_t kind() const { return word() & kKindMask; }
-    uintptr_t owner() const { return word() & ~kKindMask; }
-    Meta& meta() const { return leaf->meta[idx]; }
-    void set(uintptr_t owner, uint64_t kind) const { leaf->word[idx].store(owner | kind, kRelease); }
-};
 
 // The slot of `a` if its leaf exists (lock held).
 Slot slot_at(uintptr_t a) {
@@ -182,15 +151,6 @@ bool inside_live(uintptr_t p) {
     return s.kind() == kInterior && owner_live(s.owner());
 }
 
-// What `a` (not null) is to an operation that needs the start of a page:
-// a live page (error 0, kind WRITABLE / SEALING / EXECUTABLE), or the
-// error to report.
-struct Found {
-    Slot slot;
-    uint64_t kind = kEmpty;
-    int32_t error = 0;
-};
-
 Found find_start(uintptr_t a) {
     const size_t page = os::page_size();
     if ((a & (page - 1)) != 0) {
@@ -214,21 +174,8 @@ Found find_start(uintptr_t a) {
     }
 }
 
-// An operation as its rejections name it.
-struct Op {
-    int32_t facility;
-    const char* name;
-};
-constexpr Op kAlloc{NPK_FACILITY_WILDX, "alloc"};
-constexpr Op kSeal{NPK_FACILITY_WILDX, "seal"};
-constexpr Op kFree{NPK_FACILITY_WILDX, "free"};
-constexpr Op kCodeHash{NPK_FACILITY_WILDX, "code_hash"};
-constexpr Op kVerify{NPK_FACILITY_WILDX, "verify"};
-constexpr Op kInstall{NPK_FACILITY_JIT, "install"};
-constexpr Op kCall{NPK_FACILITY_JIT, "call"};
-
 // A rejection about the page at `a`.
-int32_t reject(Op op, uintptr_t a, int32_t code, const char* detail = nullptr, int os_errno = 0) {
+int32_t reject(Op op, uintptr_t a, int32_t code, const char* detail, int os_errno) {
     return fail(op.facility, op.name, Subject::address(a), code, detail, os_errno);
 }
 
@@ -363,7 +310,7 @@ void remember_freed(Registry& r, uintptr_t a, uint64_t id) {
     r.freed_head = (r.freed_head + 1) % cap;
 }
 
-}  // namespace
+}  // namespace detail
 
 void* alloc(size_t size) {
     const size_t page = os::page_size();
@@ -431,11 +378,11 @@ void* alloc(size_t size) {
     return p;
 }
 
-namespace {
+namespace detail {
 uint64_t hash_of(const void* page, size_t usable, HashKind kind) {
     return kind == HashKind::xxh3_64 ? xxh3_64(page, usable) : fnv1a64(page, usable);
 }
-}  // namespace
+}  // namespace detail
 
 int32_t seal(void* page, HashKind kind) {
     const uintptr_t a = addr_of(page);
@@ -549,14 +496,6 @@ int32_t free_allocation(void* page, uint64_t id) {
     return free_impl(page, id);
 }
 
-uint64_t id_of(const void* page) {
-    const uintptr_t a = addr_of(page);
-    if (a == 0) return 0;
-    Lock lk(reg().mu);
-    const Found f = find_start(a);
-    return f.error == 0 ? f.slot.meta().id : 0;
-}
-
 int32_t write_code(void* page, const void* code, size_t len) {
     const uintptr_t a = addr_of(page);
     Registry& r = reg();
@@ -566,124 +505,6 @@ int32_t write_code(void* page, const void* code, size_t len) {
     assert(len <= s.meta().usable);
     std::memcpy(page, code, len);
     return 0;
-}
-
-int32_t state(const void* page) {
-    const uintptr_t a = addr_of(page);
-    if ((a & kKindMask) != 0) return NPK_WILDX_UNKNOWN;
-    const uint64_t w = load_word(a);
-    if ((w & ~kKindMask) != a) return NPK_WILDX_UNKNOWN;  // empty, or another page's interior / guard
-    switch (w & kKindMask) {
-        case kWritable:
-        case kSealing:  // not executable until seal returns
-            return NPK_WILDX_WRITABLE;
-        case kExecutable:
-            return NPK_WILDX_EXECUTABLE;
-        default:
-            return NPK_WILDX_UNKNOWN;
-    }
-}
-
-size_t size(const void* page) {
-    const uintptr_t a = addr_of(page);
-    if (a == 0) return 0;
-    Lock lk(reg().mu);
-    const Found f = find_start(a);
-    return f.error == 0 ? f.slot.meta().usable : 0;
-}
-
-int32_t code_hash(const void* page, uint64_t* out) {
-    const uintptr_t a = addr_of(page);
-    if (out == nullptr) return reject(kCodeHash, a, NPK_WILDX_ERR_INVALID_ARGUMENT);
-    Lock lk(reg().mu);
-    Slot s;
-    if (!take_page(reg(), lk, kCodeHash, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
-    *out = s.meta().hash;
-    return 0;
-}
-
-namespace {
-
-// Hashes the EXECUTABLE allocation at `page` again: 0 if it matches the
-// hash of its seal, 1 if not (nothing reported), -1 if `page` is no
-// EXECUTABLE page's start (reported as `op`'s rejection).
-int32_t rehash(const void* page, Op op) {
-    const uintptr_t a = addr_of(page);
-    Registry& r = reg();
-    size_t usable = 0;
-    uint64_t recorded = 0;
-    auto kind = HashKind::fnv1a64;
-    {
-        Lock lk(r.mu);
-        Slot s;
-        if (!take_page(r, lk, op, a, kExecutable, NPK_ERR_NOT_EXECUTABLE, &s)) return -1;
-        ++s.meta().pins;  // a free waits until we have read the page
-        ++r.in_flight;
-        usable = s.meta().usable;
-        recorded = s.meta().hash;
-        kind = static_cast<HashKind>(s.meta().hash_kind);
-    }
-    const uint64_t now = hash_of(page, usable, kind);
-    {
-        Lock lk(r.mu);
-        const Slot s = slot_at(a);
-        assert(s && s.word() == (a | kExecutable) && s.meta().pins > 0);
-        --r.in_flight;
-        if (--s.meta().pins == 0 || r.in_flight == 0) wake_waiters(r);
-    }
-    return now == recorded ? 0 : 1;
-}
-
-}  // namespace
-
-constexpr const char* kChangedDetail = "NPK_WILDX_VERIFY=call: the code no longer hashes as at its seal";
-
-int32_t verify(const void* page) {
-    const int32_t r = rehash(page, kVerify);
-    return r == 1 ? reject(kVerify, addr_of(page), NPK_WILDX_ERR_HASH_MISMATCH) : r;
-}
-
-int32_t verify_before_call(const void* page, int32_t facility, const char* op) {
-    const int32_t r = rehash(page, Op{facility, op});
-    return r == 1 ? reject(Op{facility, op}, addr_of(page), NPK_WILDX_ERR_HASH_MISMATCH, kChangedDetail) : r;
-}
-
-void get_stats(npk_wildx_stats* out) {
-    if (out == nullptr) return;
-    Lock lk(reg().mu);
-    *out = reg().stats;
-}
-
-void require_executable(const void* page) {
-    const uintptr_t a = addr_of(page);
-    const char* what = "null";
-    if (a != 0) {
-        Lock lk(reg().mu);
-        const Found f = find_start(a);
-        if (f.kind == kExecutable) {  // sealed after the lock-free look
-            if (!verify_calls()) return;
-            lk.unlock();
-            const int32_t r = rehash(page, kCall);
-            if (r == 0) return;
-            if (r == 1) refuse_call(a, NPK_ERR_HASH_MISMATCH, kChangedDetail);
-            std::abort();  // r == -1: freed meanwhile, reported by rehash
-        }
-        switch (f.error) {
-            case 0: what = "writable"; break;
-            case NPK_WILDX_ERR_FREED: what = "freed"; break;
-            case NPK_WILDX_ERR_INTERIOR: what = "interior pointer"; break;
-            default: what = "not a wildx page"; break;
-        }
-    }
-    char why[64];
-    std::snprintf(why, sizeof why, "page is not executable (state: %s)", what);
-    refuse_call(a, NPK_ERR_NOT_EXECUTABLE, why);
-    std::abort();
-}
-
-void count_rejection() {
-    Lock lk(reg().mu);
-    ++reg().stats.total_rejections;
 }
 
 // --- fork ---------------------------------------------------------------
