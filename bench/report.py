@@ -62,7 +62,7 @@ ROWS += [
     ("process/c_abi", "process/c_abi", None, "C program doing bug264 via the C ABI"),
     ("process/npk_run", "process/c_abi", None, "npk run bugs/bug264_jit_add_i32_smoke.npk"),
     ("process/npk_run_corpus/before_gate", "process/npk_run_corpus/before_gate", None,
-     "npk run of every example and bugs/*_pass.npk, npk before the run-time gate"),
+     "npk run of every example and bugs/*_pass.npk both npks run alike, npk before the run-time gate"),
     ("process/npk_run_corpus/npk", "process/npk_run_corpus/before_gate", 1.3,
      "the same with today's npk (the gate of issue 19)"),
 ]
