@@ -124,6 +124,7 @@ void RuntimeGate::kill(uint64_t id, Loc at) {
         auto it = memory_.find(r.word);
         if (it != memory_.end() && it->second == id) memory_.erase(it);
         dead_memory_[r.word] = id;
+        if (r.shadows != 0) forget_shadows(id);
     } else {
         auto it = objects_.find(r.word);
         if (it != objects_.end() && it->second == id) objects_.erase(it);
@@ -295,9 +296,11 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
     }
 }
 
-Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign) const {
+Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign,
+                            uint64_t* block) const {
     const char* verb = store ? "store to" : "load from";
     if (foreign) *foreign = false;
+    if (block) *block = 0;
     uint64_t id = resolve(ptr, {Kind::Block, Kind::Page, Kind::HandleView});
     if (id == 0) {
         // No live resource: a word the gate released (no tag left) is a
@@ -332,6 +335,7 @@ Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool st
     if (store && r.kind == Kind::Page && r.sealed)
         return {std::string("Store into a sealed W^X page (executable, read-only): element ") + std::to_string(index),
                 kFaultBadAccess, r.made, "allocated here"};
+    if (block) *block = id;
     return {};
 }
 
