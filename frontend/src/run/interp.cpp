@@ -379,7 +379,7 @@ private:
                                 NPK_FAULT_OUT_OF_MEMORY};
                 Value block = int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
                 block.tag = gate_.track_struct(block.bits, size, d.loc);
-                store_heap(gate_, block, 0, si.type, v);
+                store_heap(gate_, block, 0, si.type, v, si.name, d.loc);
                 f.slots[static_cast<size_t>(sl)] = block;
             } else {
                 f.slots[static_cast<size_t>(sl)] = std::move(v);
@@ -455,7 +455,7 @@ private:
             assert(sl >= 0);
             const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
             const Value& v = f.slots[static_cast<size_t>(sl)];
-            if (si.heap) return load_heap(gate_, v, si.type);
+            if (si.heap) return load_heap(gate_, v, si.type, si.name, e.loc);
             return v;
         }
         case ExprKind::Unary: {
@@ -541,7 +541,7 @@ private:
         if (a.target->kind == ExprKind::Name) {
             int32_t sl = s_.slot[a.target->id];
             const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
-            if (si.heap) store_heap(gate_, f.slots[static_cast<size_t>(sl)], 0, si.type, v);
+            if (si.heap) store_heap(gate_, f.slots[static_cast<size_t>(sl)], 0, si.type, v, si.name, a.loc);
             else f.slots[static_cast<size_t>(sl)] = std::move(v);
             return;
         }
@@ -551,7 +551,7 @@ private:
         uint32_t fi = s_.member[m.id].field;
         if (si.heap) {
             const FieldInfo& field = si.type->st->fields[fi];
-            store_heap(gate_, f.slots[static_cast<size_t>(sl)], field.offset, field.type, v);
+            store_heap(gate_, f.slots[static_cast<size_t>(sl)], field.offset, field.type, v, si.name, a.loc);
         } else {
             f.slots[static_cast<size_t>(sl)].sub.at(fi) = std::move(v);
         }
@@ -618,7 +618,7 @@ private:
             gate_.after(role, what, w, r, program_site(e.decl->name_loc));
             return;
         }
-        Value self = si.heap ? load_heap(gate_, v, si.type) : v;
+        Value self = si.heap ? load_heap(gate_, v, si.type, si.name, e.decl->loc) : v;
         call(s_.drop_methods.at(si.type->st), {std::move(self)}, e.decl->loc);
     }
 

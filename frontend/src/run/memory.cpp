@@ -51,15 +51,31 @@ void loaded_fields(const RuntimeGate& gate, const unsigned char* p, const Type* 
     if (c_size_of(t) == 8) v.tag = gate.loaded(word_at(p), v.bits);
 }
 
+// A `wild S` released already (by drop.npk at its scope's end, before
+// the scope's defers run) is refused like any block.
+void check_heap(const RuntimeGate& gate, const Value& block, uint64_t offset, const Type* t, bool store,
+                const std::string& name, Loc at) {
+    const uint64_t size = c_size_of(t);
+    Refusal no = gate.access({block.bits + offset, block.tag}, 0, size == 0 ? 1 : size, store);
+    if (no.refused())
+        throw Fault{at,
+                    std::string("Use after release: ") + (store ? "store to" : "load from") + " 'wild " + t->str() +
+                        ":" + name + "', a heap struct that was already released",
+                    kFaultBadAccess, no.note_loc, no.note};
+}
+
 }  // namespace
 
-void store_heap(RuntimeGate& gate, const Value& block, uint64_t offset, const Type* t, const Value& v) {
+void store_heap(RuntimeGate& gate, const Value& block, uint64_t offset, const Type* t, const Value& v,
+                const std::string& name, Loc at) {
+    check_heap(gate, block, offset, t, true, name, at);
     unsigned char* p = heap_ptr(block) + offset;
     store(p, t, v);
     stored_fields(gate, block.tag, p, t, v);
 }
 
-Value load_heap(const RuntimeGate& gate, const Value& block, const Type* t) {
+Value load_heap(const RuntimeGate& gate, const Value& block, const Type* t, const std::string& name, Loc at) {
+    check_heap(gate, block, 0, t, false, name, at);
     const unsigned char* p = heap_ptr(block);
     Value v = load(p, t);
     if (gate.has_shadows()) loaded_fields(gate, p, t, v);
