@@ -239,10 +239,11 @@ private:
     std::unordered_map<uint64_t, Resource> res_;
     std::deque<uint64_t> released_order_;             // oldest first
     mutable Resource forgotten_;
-    std::map<uint64_t, uint64_t> memory_;             // live Block / Page / HandleView: base -> id
+    // Block / Page / HandleView: base -> id, live ones and released ones
+    // whose address no live resource reuses (for "released here").
+    std::map<uint64_t, uint64_t> memory_;
     std::unordered_map<uint64_t, uint64_t> objects_;  // live Builder / Region / RegionFn / Arena / Handle: word -> id
-    std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last resource released there
-    std::map<uint64_t, uint64_t> dead_memory_;        // released Block / Page / HandleView not reused: base -> id
+    std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last object (not memory) released there
     std::unordered_map<uint64_t, std::vector<uint64_t>> children_;  // region / arena / handle -> ids made from it
     std::unordered_map<uint64_t, ShadowWord> shadow_;  // address of a stored tagged word -> its identity
     uint64_t unaligned_shadows_ = 0;                  // entries at an address not a multiple of 8
