@@ -112,7 +112,7 @@ TEST_CASE("gate shadow: an unaligned tagged word is kept and forgotten by any ov
     CHECK(g.gate.shadow_count() == 0);
 }
 
-TEST_CASE("gate shadow: a released block forgets its words; a new block at its address has none", "[gate]") {
+TEST_CASE("gate shadow: a released block forgets its words, and a new block at its address has none", "[gate]") {
     ShadowGate g;
     const uint64_t big = g.alloc(kBlock, 4096);  // more bytes than entries: forgotten by a scan of the map
     const uint64_t small = g.alloc(kBlock + 8192, 16);  // fewer bytes than entries: by address
