@@ -220,7 +220,8 @@ bool known_gap(const Generated& g, const Config& cfg) {
 int usage() {
     std::fprintf(stderr,
                  "usage: npk_program_fuzz [--count N] [--seed S] [--timeout-ms MS] [--save-dir DIR]\n"
-                 "                        [--no-jit] [--episodes N] [--verbose] [--known-gaps FILE]\n"
+                 "                        [--no-jit] [--memory-aliases] [--episodes N] [--verbose]\n"
+                 "                        [--known-gaps FILE]\n"
                  "       npk_program_fuzz --show --seed S    print program S\n");
     return 64;
 }
@@ -238,6 +239,7 @@ int main(int argc, char** argv) {
         else if (a == "--save-dir") cfg.save_dir = value();
         else if (a == "--episodes") cfg.gen.max_episodes = std::atoi(value().c_str());
         else if (a == "--no-jit") cfg.gen.jit = false;
+        else if (a == "--memory-aliases") cfg.gen.memory_aliases = true;
         else if (a == "--show") cfg.show = true;
         else if (a == "--verbose") cfg.verbose = true;
         else if (a == "--known-gaps") {

@@ -74,6 +74,7 @@ public:
         if (drop_) t += "use \"drop.npk\".*;\n";
         if (jit_) t += "use \"jit.npk\".*;\n";
         if (handle_) t += "use \"handle.npk\".*;\n";
+        if (npk_alloc_) t += "extern func:npk_alloc = wild ?*(uint64:size);\n";
         t += "\nstruct:Box = {\n    int8->:ptr;\n    int64:n;\n};\n\n";
         t += "func:failsafe = int32(tbb32:err) {\n    exit 99;\n};\n\n";
         for (const auto& h : kHelpers)
@@ -198,10 +199,14 @@ private:
         out.push_back("wild int8->:" + p + " = alloc(" + std::to_string(size) + ");");
         std::vector<std::string> names{p};
         const std::string a = fresh("a");
-        const int alias = r_.below(9);
-        static const char* const kAlias[] = {"none", "decl", "plain", "assign", "field", "cast", "return",
-                                             "borrow", "borrow-mut"};
+        int alias = r_.below(o_.memory_aliases ? 11 : 9);
+        if (alias == 9 && !drop_) alias = 10;  // a `wild Box` needs drop.npk to be released
+        static const char* const kAlias[] = {"none",   "decl",       "plain", "assign", "field", "cast",
+                                             "return", "borrow",     "borrow-mut", "heap-field", "word"};
+        std::string memory_name;
         switch (alias) {
+        case 9: memory_name = heap_field(out, p); break;
+        case 10: memory_name = word(out, p); break;
         case 0: break;
         case 1: out.push_back("wild int8->:" + a + " = " + p + ";"); break;
         case 2: out.push_back("int8->:" + a + " = " + p + ";"); break;
@@ -215,7 +220,7 @@ private:
         case 7: out.push_back("$$i int8->:" + a + " = " + p + ";"); break;
         default: out.push_back("$$m int8->:" + a + " = " + p + ";"); break;
         }
-        if (alias != 0) names.push_back(alias == 4 ? a + ".ptr" : a);
+        if (alias != 0) names.push_back(alias == 4 ? a + ".ptr" : alias >= 9 ? memory_name : a);
         auto pick = [&] { return names[static_cast<size_t>(r_.below(static_cast<int>(names.size())))]; };
         const int mistake = plant() ? r_.below(8) : -1;
         static const char* const kMistake[] = {"use-after-release", "double-release", "release-on-some-path",
@@ -258,6 +263,41 @@ private:
         default: break;
         }
         return out;
+    }
+
+    // `p` kept in a field of a heap struct (released by drop.npk at the
+    // scope's end): the name that reads it back.
+    std::string heap_field(Lines& out, const std::string& p) {
+        const std::string a = fresh("hb");
+        if (r_.chance(50)) {
+            out.push_back("wild Box:" + a + " = Box{ptr: " + p + ", n: 1i64};");
+        } else {
+            out.push_back("wild Box:" + a + " = Box{n: 1i64};");
+            out.push_back(a + ".ptr = " + p + ";");
+        }
+        return a + ".ptr";
+    }
+
+    // `p` kept as a 64-bit word of a table (npk_alloc, released by a
+    // defer), at byte 8, 11 or 12 of it; sometimes overwritten by an
+    // integer first: the expression that reads it back as a pointer.
+    std::string word(Lines& out, const std::string& p) {
+        npk_alloc_ = true;
+        const std::string t = fresh("t");
+        out.push_back("wild int64->:" + t + " = npk_alloc(24u64);");
+        out.push_back("defer {");
+        out.push_back("    free(" + t + ");");
+        out.push_back("}");
+        static const char* const kOffset[] = {"0i64", "3i64", "4i64"};
+        const int off = r_.below(3);
+        std::string view = t;
+        if (off != 0) {
+            view = fresh("tv");
+            out.push_back("int64->:" + view + " = @cast<int64->>(@cast<int64>(" + t + ") + " + kOffset[off] + ");");
+        }
+        if (r_.chance(30)) out.push_back(view + "[1] = " + num(r_.below(1000), "i64") + ";");
+        out.push_back(view + "[1] = @cast<int64>(" + p + ");");
+        return "@cast<int8->>(" + view + "[1])";
     }
 
     Lines page() {
@@ -360,7 +400,7 @@ private:
     Rng r_;
     GenOptions o_;
     int uid_ = 0;
-    bool drop_ = false, jit_ = false, handle_ = false, in_helper_ = false;
+    bool drop_ = false, jit_ = false, handle_ = false, in_helper_ = false, npk_alloc_ = false;
     int planted_ = 0;
     std::set<std::string> used_;
     std::string helpers_, kinds_;

@@ -1,7 +1,7 @@
 // A generator of random, well-typed Nitpick programs that exercise
 // resources (tests/fuzz/README.md, "npk_program_fuzz"): heap blocks and
 // W^X pages with aliases made by declaration, assignment, struct field,
-// return value and @cast; p[i]; defers; drop.npk bindings; pass / fail /
+// return value and @cast (and, as an option, through heap memory); p[i]; defers; drop.npk bindings; pass / fail /
 // exit from nested blocks; while with break / continue; helpers that
 // release their argument on some or all paths, with and without
 // #[releases]; builders, regions, handle arenas.
@@ -24,6 +24,12 @@ namespace npk::fuzz {
 struct GenOptions {
     bool jit = true;      // builders, regions and built functions (needs a JIT host to run)
     int max_episodes = 4;
+    // Aliases stored into heap memory and read back (issue 19's shadow
+    // identity): a field of a `wild Box` (with drop.npk) and a 64-bit word
+    // of an npk_alloc table written through p[i] (@cast<int64>), at an
+    // aligned or unaligned offset. Off by default: npk check --strict does
+    // not follow pointers through memory yet (tests/fuzz/README.md).
+    bool memory_aliases = false;
 };
 
 struct Generated {

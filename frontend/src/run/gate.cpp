@@ -76,18 +76,30 @@ uint64_t RuntimeGate::add(Kind k, uint64_t word, uint64_t size, uint64_t parent,
     const uint64_t id = next_id_++ | static_cast<uint64_t>(k) << 56;
     res_.emplace(id, r);
     if (is_memory(k)) {
-        memory_[word] = id;
-        // Released memory the new resource overlaps is live again.
-        auto it = dead_memory_.lower_bound(word);
-        if (it != dead_memory_.begin()) {
+        // Released memory the new resource overlaps is live again: its
+        // entries go, but the one at the same base (an address malloc
+        // handed back, the common case) takes the new id in place.
+        auto it = memory_.lower_bound(word);
+        if (it != memory_.begin()) {
             auto prev = std::prev(it);
-            if (prev->first + res(prev->second).size > word) it = prev;
+            if (!res(prev->second).live && prev->first + res(prev->second).size > word) it = prev;
         }
-        while (it != dead_memory_.end() && it->first < word + (size == 0 ? 1 : size)) it = dead_memory_.erase(it);
+        const uint64_t end = word + (size == 0 ? 1 : size);
+        while (it != memory_.end() && it->first < end) {
+            if (it->first == word) {
+                it->second = id;
+                ++it;
+            } else if (!res(it->second).live) {
+                it = memory_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        memory_.try_emplace(word, id);
     } else {
         objects_[word] = id;
+        dead_.erase(word);
     }
-    dead_.erase(word);
     if (parent != 0) children_[parent].push_back(id);
     return id;
 }
@@ -109,7 +121,7 @@ void RuntimeGate::forget_oldest_released() {
     if (it == res_.end()) return;
     const uint64_t word = it->second.word;
     if (auto d = dead_.find(word); d != dead_.end() && d->second == id) dead_.erase(d);
-    if (auto d = dead_memory_.find(word); d != dead_memory_.end() && d->second == id) dead_memory_.erase(d);
+    if (auto d = memory_.find(word); d != memory_.end() && d->second == id) memory_.erase(d);
     res_.erase(it);
 }
 
@@ -121,14 +133,14 @@ void RuntimeGate::kill(uint64_t id, Loc at) {
     r.live = false;
     r.released = at;
     if (is_memory(r.kind)) {
-        auto it = memory_.find(r.word);
-        if (it != memory_.end() && it->second == id) memory_.erase(it);
-        dead_memory_[r.word] = id;
+        // Its entry in memory_ stays, dead, until its address is reused
+        // or it is forgotten.
+        if (r.shadows != 0) forget_shadows(id);
     } else {
         auto it = objects_.find(r.word);
         if (it != objects_.end() && it->second == id) objects_.erase(it);
+        dead_[r.word] = id;
     }
-    dead_[r.word] = id;
     released_order_.push_back(id);
     if (released_order_.size() > kKeepReleased) forget_oldest_released();
     auto kids = children_.find(id);
@@ -147,26 +159,29 @@ uint64_t RuntimeGate::resolve(GateWord a, std::initializer_list<Kind> kinds) con
     if (a.tag != 0 && a.tag != kForeignTag) return wanted(kind_of(a.tag)) ? a.tag : 0;
     auto obj = objects_.find(a.word);
     if (obj != objects_.end() && wanted(res(obj->second).kind)) return obj->second;
-    // Memory: the live block that contains the address.
+    // Memory: the live block that contains the address (no released
+    // entry overlaps a live one: add() removes them).
     auto it = memory_.upper_bound(a.word);
     if (it == memory_.begin()) return 0;
     --it;
     const Resource& r = res(it->second);
-    if (!wanted(r.kind)) return 0;
+    if (!r.live || !wanted(r.kind)) return 0;
     if (a.word == r.word || a.word - r.word < r.size) return it->second;
     return 0;
 }
 
 uint64_t RuntimeGate::released_at(uint64_t word) const {
-    auto it = dead_.find(word);
-    return it == dead_.end() ? 0 : it->second;
+    if (auto it = dead_.find(word); it != dead_.end()) return it->second;
+    auto m = memory_.find(word);
+    return m != memory_.end() && !res(m->second).live ? m->second : 0;
 }
 
 uint64_t RuntimeGate::released_memory_at(uint64_t word) const {
-    auto it = dead_memory_.upper_bound(word);
-    if (it == dead_memory_.begin()) return 0;
+    auto it = memory_.upper_bound(word);
+    if (it == memory_.begin()) return 0;
     --it;
     const Resource& r = res(it->second);
+    if (r.live) return 0;
     return word - r.word < (r.size == 0 ? 1 : r.size) ? it->second : 0;
 }
 
@@ -277,7 +292,7 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
         if (uint64_t h = resolve(a0, {Kind::Handle}); h != 0 && res(h).live) {
             // The same handle's block again: the same view.
             auto seen = memory_.find(result);
-            if (seen != memory_.end() && res(seen->second).parent == h) out = seen->second;
+            if (seen != memory_.end() && res(seen->second).live && res(seen->second).parent == h) out = seen->second;
             else out = add(Kind::HandleView, result, res(h).size, h, at);
         }
         return;
@@ -295,9 +310,11 @@ void RuntimeGate::record(RuntimeRole role, const std::vector<GateWord>& args, ui
     }
 }
 
-Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign) const {
+Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign,
+                            uint64_t* block) const {
     const char* verb = store ? "store to" : "load from";
     if (foreign) *foreign = false;
+    if (block) *block = 0;
     uint64_t id = resolve(ptr, {Kind::Block, Kind::Page, Kind::HandleView});
     if (id == 0) {
         // No live resource: a word the gate released (no tag left) is a
@@ -332,6 +349,7 @@ Refusal RuntimeGate::access(GateWord ptr, int64_t index, uint64_t width, bool st
     if (store && r.kind == Kind::Page && r.sealed)
         return {std::string("Store into a sealed W^X page (executable, read-only): element ") + std::to_string(index),
                 kFaultBadAccess, r.made, "allocated here"};
+    if (block) *block = id;
     return {};
 }
 

@@ -11,9 +11,21 @@
 //   declarations, assignments, struct fields, Results, return values and
 //   casts. A stale pointer therefore never releases or uses a newer
 //   resource that happens to sit at the same address. A word without a tag
-//   (made by arithmetic, or read back from memory) is looked up by address
-//   among the live resources; an address the gate never handed out is
-//   foreign and left alone, except that it is never released.
+//   (made by arithmetic) is looked up by address among the live resources;
+//   an address the gate never handed out is foreign and left alone, except
+//   that it is never released.
+// - Pointers stored into memory keep their identity too (the shadow): a
+//   tagged 8-byte word stored into a block the gate knows (a `wild S`
+//   field, `p[i] = @cast<int64>(q)`) is remembered as address -> (word,
+//   id); read back unchanged, from that same address, it gets its id
+//   again. A store of an untagged word, a narrower store over it, and an
+//   unaligned store overlapping it forget the entry; so does the release
+//   of the block. A C function (any extern: memcpy, memset, code built
+//   with Jit) may write memory behind the gate: the entries of every block
+//   passed to it are forgotten (such words fall back to the address
+//   lookup), and a word that no longer holds the stored value is never
+//   given the stored identity. The map is only filled when a tagged word
+//   is stored: a program that stores no pointer pays one test per store.
 // - Every use is checked, not only every release: p[i] loads and stores
 //   (liveness, bounds, no store into a sealed page), calls through pages and
 //   built functions (sealed? live? a region's function before its region
@@ -129,7 +141,30 @@ public:
     // would write into a sealed page.
     // `foreign`: no resource of the gate's is there (memory npk never
     // handed out, such as a C string of the runtime): not refused.
-    Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign = nullptr) const;
+    // `block`: the id of the resource the access is inside (0: foreign).
+    Refusal access(GateWord ptr, int64_t index, uint64_t width, bool store, bool* foreign = nullptr,
+                   uint64_t* block = nullptr) const;
+
+    // The shadow identity of memory (see the top of this file). `stored`:
+    // `width` bytes holding `word` (identity `tag`) were written at `addr`,
+    // inside the live memory resource `block` (0: memory the gate does not
+    // know, which keeps no identities). `loaded`: the identity of the
+    // 8-byte `word` just read at `addr` (0: none, look it up by address).
+    // `passed_to_c`: the blocks these arguments point into may be written
+    // by C: their entries are forgotten.
+    void stored(uint64_t block, uint64_t addr, uint64_t width, uint64_t word, uint64_t tag) {
+        if (tag != 0 || !shadow_.empty()) shadow_store(block, addr, width, word, tag);
+    }
+    uint64_t loaded(uint64_t addr, uint64_t word) const {
+        if (shadow_.empty()) return 0;
+        auto it = shadow_.find(addr);
+        return it != shadow_.end() && it->second.word == word ? it->second.tag : 0;
+    }
+    bool has_shadows() const { return !shadow_.empty(); }
+    void passed_to_c(const std::vector<GateWord>& args) {
+        if (!shadow_.empty()) forget_shadows_of_args(args);
+    }
+    size_t shadow_count() const { return shadow_.size(); }
 
     // Releases every live resource (the run is over: a program stopped by
     // a fault, `wild S` structs): blocks, pages, builders, regions, arenas.
@@ -149,6 +184,7 @@ private:
         uint64_t size = 0;      // bytes (Block, Page, HandleView, Handle)
         uint64_t parent = 0;    // RegionFn: region; Handle: arena; HandleView: handle (ids)
         uint64_t alloc_no = 0;  // Page: the registry's allocation number (npk_wildx_id) at its making
+        uint64_t shadows = 0;   // memory: entries of the shadow inside it
         Loc made, released;
     };
 
@@ -182,6 +218,15 @@ private:
     Resource& res(uint64_t id) { return const_cast<Resource&>(static_cast<const RuntimeGate&>(*this).res(id)); }
     static Kind kind_of(uint64_t id) { return static_cast<Kind>(id >> 56); }
     void forget_oldest_released();
+    struct ShadowWord {
+        uint64_t word = 0;   // the value stored
+        uint64_t tag = 0;    // its identity
+        uint64_t block = 0;  // the memory resource it is stored in
+    };
+    void shadow_store(uint64_t block, uint64_t addr, uint64_t width, uint64_t word, uint64_t tag);
+    void shadow_erase(std::unordered_map<uint64_t, ShadowWord>::iterator it);
+    void forget_shadows(uint64_t block);
+    void forget_shadows_of_args(const std::vector<GateWord>& args);
 
     Diagnostics& diag_;
     bool user_quiet_ = false;
@@ -194,11 +239,14 @@ private:
     std::unordered_map<uint64_t, Resource> res_;
     std::deque<uint64_t> released_order_;             // oldest first
     mutable Resource forgotten_;
-    std::map<uint64_t, uint64_t> memory_;             // live Block / Page / HandleView: base -> id
+    // Block / Page / HandleView: base -> id, live ones and released ones
+    // whose address no live resource reuses (for "released here").
+    std::map<uint64_t, uint64_t> memory_;
     std::unordered_map<uint64_t, uint64_t> objects_;  // live Builder / Region / RegionFn / Arena / Handle: word -> id
-    std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last resource released there
-    std::map<uint64_t, uint64_t> dead_memory_;        // released Block / Page / HandleView not reused: base -> id
+    std::unordered_map<uint64_t, uint64_t> dead_;     // word -> id of the last object (not memory) released there
     std::unordered_map<uint64_t, std::vector<uint64_t>> children_;  // region / arena / handle -> ids made from it
+    std::unordered_map<uint64_t, ShadowWord> shadow_;  // address of a stored tagged word -> its identity
+    uint64_t unaligned_shadows_ = 0;                  // entries at an address not a multiple of 8
 };
 
 }  // namespace npk

@@ -223,6 +223,7 @@ private:
             words.push_back(v.bits);
         }
         guard(b.role, b.decl->name, gw, c.loc);
+        gate_.passed_to_c(gw);  // C may write the memory it is given
         if (b.in_runtime) gate_.before();
         uint64_t r = call_through(b, words, c.loc);
         uint64_t tag = 0;
@@ -376,9 +377,9 @@ private:
                 if (!p)
                     throw Fault{d.loc, "Out of memory for 'wild " + si.type->str() + ":" + si.name + "'",
                                 NPK_FAULT_OUT_OF_MEMORY};
-                store(static_cast<unsigned char*>(p), si.type, v);
                 Value block = int_value(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
                 block.tag = gate_.track_struct(block.bits, size, d.loc);
+                store_heap(gate_, block, 0, si.type, v, si.name, d.loc);
                 f.slots[static_cast<size_t>(sl)] = block;
             } else {
                 f.slots[static_cast<size_t>(sl)] = std::move(v);
@@ -454,7 +455,7 @@ private:
             assert(sl >= 0);
             const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
             const Value& v = f.slots[static_cast<size_t>(sl)];
-            if (si.heap) return load(heap_ptr(v), si.type);
+            if (si.heap) return load_heap(gate_, v, si.type, si.name, e.loc);
             return v;
         }
         case ExprKind::Unary: {
@@ -540,7 +541,7 @@ private:
         if (a.target->kind == ExprKind::Name) {
             int32_t sl = s_.slot[a.target->id];
             const SlotInfo& si = f.fn->slots[static_cast<size_t>(sl)];
-            if (si.heap) store(heap_ptr(f.slots[static_cast<size_t>(sl)]), si.type, v);
+            if (si.heap) store_heap(gate_, f.slots[static_cast<size_t>(sl)], 0, si.type, v, si.name, a.loc);
             else f.slots[static_cast<size_t>(sl)] = std::move(v);
             return;
         }
@@ -550,7 +551,7 @@ private:
         uint32_t fi = s_.member[m.id].field;
         if (si.heap) {
             const FieldInfo& field = si.type->st->fields[fi];
-            store(heap_ptr(f.slots[static_cast<size_t>(sl)]) + field.offset, field.type, v);
+            store_heap(gate_, f.slots[static_cast<size_t>(sl)], field.offset, field.type, v, si.name, a.loc);
         } else {
             f.slots[static_cast<size_t>(sl)].sub.at(fi) = std::move(v);
         }
@@ -617,7 +618,7 @@ private:
             gate_.after(role, what, w, r, program_site(e.decl->name_loc));
             return;
         }
-        Value self = si.heap ? load(heap_ptr(v), si.type) : v;
+        Value self = si.heap ? load_heap(gate_, v, si.type, si.name, e.decl->loc) : v;
         call(s_.drop_methods.at(si.type->st), {std::move(self)}, e.decl->loc);
     }
 
