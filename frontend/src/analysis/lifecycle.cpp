@@ -651,6 +651,9 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
             if (list.empty() || list.back() != f) list.push_back(f);
         });
     }
+    // Which parameters each may return (the dataflow engine on its graph).
+    const ReturnSummaries returns = return_summaries(prog, sema);
+    for (const ast::FuncDecl* f : all) sums[f].may_return = returns.of(f);
     std::vector<const ast::FuncDecl*> work(all.rbegin(), all.rend());
     std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
     while (!work.empty()) {

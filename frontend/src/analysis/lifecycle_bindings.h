@@ -16,6 +16,7 @@
 #include "analysis/attrs.h"
 #include "analysis/checked.h"
 #include "analysis/lifecycle_state.h"
+#include "analysis/returns.h"
 #include "sema/sema.h"
 
 namespace npk::lifecycle {
@@ -85,8 +86,9 @@ protected:
     // The binding whose block a value may be: a name or a field, through
     // `raw`, `drop` and @cast (to an integer and back too), or a call that
     // returns a pointer and is given exactly one tracked pointer that it
-    // does not release (an extern or function that may return its
-    // argument, as memset does).
+    // does not release and may return: a function whose summary says it
+    // may return that parameter (analysis/returns.h), or an extern not
+    // declared #[fresh] (it may return its argument, as memset does).
     int64_t alias_of(const ast::Expr& e) const {
         const ast::Expr* x = &e;
         while (x->kind == ast::ExprKind::Raw || x->kind == ast::ExprKind::Drop || x->kind == ast::ExprKind::Cast) {
@@ -99,11 +101,19 @@ protected:
         if (t->is_result()) t = t->elem;
         if (!t || !t->is_ptr() || s_.callee[x->id].kind == Callee::Kind::Builtin) return -1;
         // An argument the call releases (or consumes) is not what it returns.
-        const Releases rel = releases_of(s_.callee[x->id]);
+        const Callee& callee = s_.callee[x->id];
+        if (has_attr(callee, attrs::kFresh, ~size_t{0})) return -1;
+        uint64_t may_return = ~uint64_t{0};
+        if (callee.kind == Callee::Kind::Func) {
+            auto it = summaries_.find(callee.fn);
+            if (it != summaries_.end()) may_return = it->second.may_return;
+        }
+        const Releases rel = releases_of(callee);
         const auto& args = static_cast<const ast::Call&>(*x).args;
         int64_t found = -1;
         for (size_t i = 0; i < args.size(); ++i) {
             const auto& a = args[i];
+            if (!(may_return & param_bit(i))) continue;
             if (!s_.type_of(*a)->is_ptr() || (i < rel.size() && rel[i] >= 0)) continue;
             const int64_t b = alias_of(*a);
             if (b < 0) continue;

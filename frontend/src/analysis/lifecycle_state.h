@@ -72,6 +72,8 @@ using Releases = std::vector<int8_t>;
 struct Summary {
     Releases releases;
     Releases calls;
+    // Which parameters it may return (analysis/returns.h; bit i: param i).
+    uint64_t may_return = ~uint64_t{0};
 };
 using Summaries = std::unordered_map<const ast::FuncDecl*, Summary>;
 
