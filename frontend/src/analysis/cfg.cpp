@@ -52,9 +52,16 @@ private:
         scopes_.emplace_back();
         ends_.push_back(v.end);
         for (const ast::StmtPtr& st : v.stmts) stmt(*st);
+        scope_end(scopes_.size() - 1, v.end);
         run(exit_schedule(scopes_, ExitHow::ScopeEnd), ExitHow::ScopeEnd, v.end);
         scopes_.pop_back();
         ends_.pop_back();
+    }
+
+    void scope_end(size_t depth, Loc at) {
+        Event e{EventKind::ScopeEnd, nullptr, nullptr, nullptr, {}, at};
+        e.depth = static_cast<uint32_t>(depth);
+        emit(e);
     }
 
     // The drops and defers of one scope exit, as events at `at`.
@@ -82,8 +89,11 @@ private:
             return;
         }
         const Loop l = loops_.back();
-        for (size_t n = scopes_.size(); n > l.depth; --n)
-            run(exit_schedule(std::span<const ScopeRecord>(scopes_.data(), n), ExitHow::ScopeEnd), ExitHow::ScopeEnd, ends_[n - 1]);
+        for (size_t n = scopes_.size(); n > l.depth; --n) {
+            scope_end(n - 1, ends_[n - 1]);
+            run(exit_schedule(std::span<const ScopeRecord>(scopes_.data(), n), ExitHow::ScopeEnd), ExitHow::ScopeEnd,
+                ends_[n - 1]);
+        }
         goto_(to_head ? l.head : l.after);
         if (to_head) ++g_.back_edges;
         dead_end();
@@ -94,7 +104,9 @@ private:
         ast::visit(st, ast::Overload{
             [&](const ast::VarDecl& d) {
                 if (d.init) expr(*d.init);
-                emit({EventKind::Declare, nullptr, &d, nullptr, {}, d.loc});
+                Event e{EventKind::Declare, nullptr, &d, nullptr, {}, d.loc};
+                e.depth = static_cast<uint32_t>(scopes_.size() - 1);
+                emit(e);
                 register_decl(scopes_.back(), d, s_, fi_, on_);
             },
             [&](const ast::If& i) {
@@ -113,6 +125,7 @@ private:
             [&](const ast::Leave& l) {
                 if (l.value) expr(*l.value);
                 emit({EventKind::Leave, nullptr, nullptr, &l, {}, l.loc});
+                if (l.runs_scope_exits()) scope_end(0, l.loc);  // every scope ends at once
                 if (l.runs_scope_exits())
                     run(exit_schedule(scopes_, ExitHow::Leave, moved_slot(l, s_)), ExitHow::Leave, l.loc);
                 goto_(g_.exit);

@@ -17,6 +17,10 @@
 //     DeferBegin and a DeferEnd event. A scope's closing brace, a break
 //     or a continue passing through it, and pass / fail / return (every
 //     active scope) each get their own copy; `exit` gets none;
+//   - a scope's end is a ScopeEnd event just before its drops and
+//     defers (at its closing brace and on break / continue; pass / fail
+//     / return end every scope at once, before the whole schedule):
+//     what the scope declared is out of reach when they run;
 //   - pass / fail / return / exit are a Leave event, after the operand is
 //     evaluated and before the scope exits run, then an edge to the exit
 //     block;
@@ -49,6 +53,7 @@ enum class EventKind : uint8_t {
     DeferBegin,  // the body of `entry.defer` starts running at `at`
     DeferEnd,    // ... and ends
     Leave,       // `leave` leaves the function (its operand evaluated)
+    ScopeEnd,    // the scopes at nesting `depth` and deeper end (before their drops and defers)
 };
 
 struct Event {
@@ -58,6 +63,9 @@ struct Event {
     const ast::Leave* leave = nullptr;    // Leave
     ExitEntry entry{};                    // Drop, DeferBegin, DeferEnd
     Loc at{};                             // Drop, DeferBegin, DeferEnd: where the scope is left
+    // Declare: the nesting of the scope that declares (0: the function
+    // body); ScopeEnd: the nesting of the scope that ends.
+    uint32_t depth = 0;
 };
 
 struct CfgBlock {

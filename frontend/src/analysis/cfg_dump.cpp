@@ -31,6 +31,7 @@ std::string event_text(const Event& e) {
     case EventKind::DeferBegin: return "DeferBegin(" + at(e.entry.defer->loc) + " @" + at(e.at) + ")";
     case EventKind::DeferEnd: return "DeferEnd(" + at(e.entry.defer->loc) + ")";
     case EventKind::Leave: return std::string("Leave(") + spelling(e.leave->how) + ")";
+    case EventKind::ScopeEnd: return "End(" + std::to_string(e.depth) + ")";
     }
     return "?";
 }

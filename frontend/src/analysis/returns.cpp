@@ -73,6 +73,7 @@ public:
             if (report && e.leave->transfers() && e.leave->value) returned_ |= value(*e.leave->value, st);
             return;
         case EventKind::Drop:
+        case EventKind::ScopeEnd:
         case EventKind::DeferBegin:
         case EventKind::DeferEnd: return;
         }
