@@ -64,6 +64,7 @@ public:
             binding_of_slot_[i] = b;
             param_binding_.emplace_back(static_cast<uint32_t>(i), b);
         }
+        param_fields(fi);
         released_.assign(fi.params.size(), -1);
         calls_.assign(fi.params.size(), -1);
         block(*f.body);
@@ -72,6 +73,8 @@ public:
 
     // What the function releases of its parameters (after check()).
     const Releases& param_releases() const { return released_; }
+    // ... and through the pointer fields of its struct parameters.
+    const std::map<uint64_t, int8_t>& field_releases() const { return field_released_; }
     // Which parameters it calls through as code (after check()).
     const Releases& param_calls() const { return calls_; }
 
@@ -92,6 +95,49 @@ private:
         for (const auto& [param, b] : param_binding_) {
             const VarState& v = flow_.get(block_of(b));
             if (v.life != Life::Live && released_[param] < 0) released_[param] = static_cast<int8_t>(v.freed_as);
+        }
+        for (const auto& [key, b] : param_field_binding_) {
+            const VarState& v = flow_.get(block_of(b));
+            if (v.life != Life::Live && !field_released_.count(key))
+                field_released_[key] = static_cast<int8_t>(v.freed_as);
+        }
+    }
+
+    // The pointer fields of a struct parameter `b` are tracked like
+    // parameters (`free(b.ptr)` releases what the caller put there), for
+    // the summary's field releases (issue 16).
+    void param_fields(const FuncInfo& fi) {
+        for (size_t i = 0; i < fi.params.size(); ++i) {
+            const Type* t = fi.params[i];
+            if (t->kind != TypeKind::Struct || !t->st) continue;
+            for (size_t f = 0; f < t->st->fields.size(); ++f) {
+                if (!t->st->fields[f].type || !t->st->fields[f].type->is_ptr()) continue;
+                VarState v;
+                v.pending = false;
+                const uint64_t key = (static_cast<uint64_t>(i) << 32) | f;
+                const uint32_t b = new_binding(fi.slots[i].name + "." + t->st->fields[f].name, fi.slots[i].loc,
+                                               new_block(v, Origin::Unknown));
+                field_binding_[key] = b;  // slot i is parameter i
+                param_field_binding_.emplace_back(key, b);
+            }
+        }
+    }
+
+    // A callee that releases a field of its struct parameter i, given a
+    // local struct whose field is a name of a block: that block.
+    void field_releases_of_call(const ast::Call& c, std::vector<std::pair<uint32_t, Origin>>& released) const {
+        const Callee& k = s_.callee[c.id];
+        if (k.kind != Callee::Kind::Func) return;
+        auto it = summaries_.find(k.fn);
+        if (it == summaries_.end()) return;
+        for (const auto& [key, kind] : it->second.field_releases) {
+            const size_t i = key >> 32;
+            if (i >= c.args.size() || c.args[i]->kind != ast::ExprKind::Name) continue;
+            const int32_t slot = s_.slot[c.args[i]->id];
+            if (slot < 0) continue;
+            auto fb = field_binding_.find((static_cast<uint64_t>(slot) << 32) | (key & 0xffffffffu));
+            if (fb != field_binding_.end() && fb->second >= 0)
+                released.emplace_back(static_cast<uint32_t>(fb->second), static_cast<Origin>(kind));
         }
     }
 
@@ -497,6 +543,7 @@ private:
             else if (!inspects(s_.callee[c.id], i) || binding_of(*c.args[i]) < 0) expr(*c.args[i]);
             // (a released argument is no use, nor one the callee only inspects)
         }
+        field_releases_of_call(c, released);
         page_call(c);
         for (const auto& [b, kind] : released) release(b, kind, c.loc);
     }
@@ -603,6 +650,7 @@ public:
 
 private:
     Releases released_;
+    std::map<uint64_t, int8_t> field_released_;  // for the summary: see Summary::field_releases
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
     std::vector<LoopFrame> loops_;
@@ -673,6 +721,8 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
         };
         merge(sums[f].releases, walk.param_releases());
         merge(sums[f].calls, walk.param_calls());
+        for (const auto& [key, kind] : walk.field_releases())
+            if (sums[f].field_releases.emplace(key, kind).second) grew = true;
         if (!grew) continue;
         for (const ast::FuncDecl* caller : callers[f])
             if (queued.insert(caller).second) work.push_back(caller);

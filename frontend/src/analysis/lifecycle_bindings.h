@@ -321,6 +321,7 @@ protected:
     std::unordered_map<uint64_t, int64_t> field_binding_;  // field_key(s.f) → its binding
     std::vector<BlockInfo> blocks_;         // by flow entry
     std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
+    std::vector<std::pair<uint64_t, uint32_t>> param_field_binding_;  // (parameter << 32 | field), binding
     Releases calls_;                        // by parameter: called through as code (1), for summaries
     Flow flow_;
     Diagnostics* diag_;

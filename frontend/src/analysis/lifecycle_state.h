@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -74,6 +75,10 @@ struct Summary {
     Releases calls;
     // Which parameters it may return (analysis/returns.h; bit i: param i).
     uint64_t may_return = ~uint64_t{0};
+    // What it releases through a pointer field of a struct parameter
+    // (`free(b.ptr)` with b a parameter): (parameter << 32 | field) →
+    // the kind of release.
+    std::map<uint64_t, int8_t> field_releases;
 };
 using Summaries = std::unordered_map<const ast::FuncDecl*, Summary>;
 
