@@ -74,7 +74,7 @@ public:
     // What the function releases of its parameters (after check()).
     const Releases& param_releases() const { return released_; }
     // ... and through the pointer fields of its struct parameters.
-    const std::map<uint64_t, int8_t>& field_releases() const { return field_released_; }
+    using Bindings::field_releases;
     // Which parameters it calls through as code (after check()).
     const Releases& param_calls() const { return calls_; }
 
@@ -96,49 +96,7 @@ private:
             const VarState& v = flow_.get(block_of(b));
             if (v.life != Life::Live && released_[param] < 0) released_[param] = static_cast<int8_t>(v.freed_as);
         }
-        for (const auto& [key, b] : param_field_binding_) {
-            const VarState& v = flow_.get(block_of(b));
-            if (v.life != Life::Live && !field_released_.count(key))
-                field_released_[key] = static_cast<int8_t>(v.freed_as);
-        }
-    }
-
-    // The pointer fields of a struct parameter `b` are tracked like
-    // parameters (`free(b.ptr)` releases what the caller put there), for
-    // the summary's field releases (issue 16).
-    void param_fields(const FuncInfo& fi) {
-        for (size_t i = 0; i < fi.params.size(); ++i) {
-            const Type* t = fi.params[i];
-            if (t->kind != TypeKind::Struct || !t->st) continue;
-            for (size_t f = 0; f < t->st->fields.size(); ++f) {
-                if (!t->st->fields[f].type || !t->st->fields[f].type->is_ptr()) continue;
-                VarState v;
-                v.pending = false;
-                const uint64_t key = (static_cast<uint64_t>(i) << 32) | f;
-                const uint32_t b = new_binding(fi.slots[i].name + "." + t->st->fields[f].name, fi.slots[i].loc,
-                                               new_block(v, Origin::Unknown));
-                field_binding_[key] = b;  // slot i is parameter i
-                param_field_binding_.emplace_back(key, b);
-            }
-        }
-    }
-
-    // A callee that releases a field of its struct parameter i, given a
-    // local struct whose field is a name of a block: that block.
-    void field_releases_of_call(const ast::Call& c, std::vector<std::pair<uint32_t, Origin>>& released) const {
-        const Callee& k = s_.callee[c.id];
-        if (k.kind != Callee::Kind::Func) return;
-        auto it = summaries_.find(k.fn);
-        if (it == summaries_.end()) return;
-        for (const auto& [key, kind] : it->second.field_releases) {
-            const size_t i = key >> 32;
-            if (i >= c.args.size() || c.args[i]->kind != ast::ExprKind::Name) continue;
-            const int32_t slot = s_.slot[c.args[i]->id];
-            if (slot < 0) continue;
-            auto fb = field_binding_.find((static_cast<uint64_t>(slot) << 32) | (key & 0xffffffffu));
-            if (fb != field_binding_.end() && fb->second >= 0)
-                released.emplace_back(static_cast<uint32_t>(fb->second), static_cast<Origin>(kind));
-        }
+        note_field_releases();
     }
 
     // ---- statements --------------------------------------------------
@@ -650,28 +608,11 @@ public:
 
 private:
     Releases released_;
-    std::map<uint64_t, int8_t> field_released_;  // for the summary: see Summary::field_releases
     std::vector<Scope> scopes_;
     std::vector<DeferFrame> frames_;
     std::vector<LoopFrame> loops_;
     bool replaying_ = false;  // walking a defer body where it runs
 };
-
-// The functions §8.2 checks in one module, in source order.
-std::vector<const ast::FuncDecl*> checked_functions(const ast::Module& m, bool strict) {
-    std::vector<const ast::FuncDecl*> out;
-    for (const auto& f : m.funcs) out.push_back(f.get());
-    if (strict) {
-        for (const auto& t : m.types)
-            for (const auto& f : t.methods) out.push_back(f.get());
-        for (const auto& i : m.impls)
-            for (const auto& f : i.methods) out.push_back(f.get());
-    }
-    std::stable_sort(out.begin(), out.end(), [](const ast::FuncDecl* a, const ast::FuncDecl* b) {
-        return a->loc.offset < b->loc.offset;
-    });
-    return out;
-}
 
 // What every function with a body releases of its parameters, from what
 // its body does (quiet walks). A function that calls a releasing helper
@@ -684,7 +625,7 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
     Summaries sums;
     std::vector<const ast::FuncDecl*> all;
     for (const auto& m : prog.modules) {
-        std::vector<const ast::FuncDecl*> fs = checked_functions(*m, true);
+        std::vector<const ast::FuncDecl*> fs = module_functions(*m, true);
         all.insert(all.end(), fs.begin(), fs.end());
     }
     // callers[f]: the functions whose bodies call f.
@@ -740,7 +681,7 @@ void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& 
         // Upstream checks only the root file's top-level functions;
         // --strict checks every body of every file.
         if (!opts.strict && i != 0 && !m.is_root) continue;
-        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(sema, &diag, sums).with_raii(raii).check(*f);
+        for (const ast::FuncDecl* f : module_functions(m, opts.strict)) FunctionChecker(sema, &diag, sums).with_raii(raii).check(*f);
     }
 }
 

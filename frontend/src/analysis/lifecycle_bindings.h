@@ -164,6 +164,59 @@ protected:
     }
 
 
+    // The pointer fields of a struct parameter `b` are tracked like
+    // parameters (`free(b.ptr)` releases what the caller put there), for
+    // the summary's field releases (issue 16).
+    void param_fields(const FuncInfo& fi) {
+        for (size_t i = 0; i < fi.params.size(); ++i) {
+            const Type* t = fi.params[i];
+            if (t->kind != TypeKind::Struct || !t->st) continue;
+            for (size_t f = 0; f < t->st->fields.size(); ++f) {
+                if (!t->st->fields[f].type || !t->st->fields[f].type->is_ptr()) continue;
+                VarState v;
+                v.pending = false;
+                const uint64_t key = (static_cast<uint64_t>(i) << 32) | f;
+                const uint32_t b = new_binding(fi.slots[i].name + "." + t->st->fields[f].name, fi.slots[i].loc,
+                                               new_block(v, Origin::Unknown));
+                field_binding_[key] = b;  // slot i is parameter i
+                param_field_binding_.emplace_back(key, b);
+            }
+        }
+    }
+
+    // Where the function ends: which parameter fields it has released.
+    void note_field_releases() {
+        for (const auto& [key, b] : param_field_binding_) {
+            const VarState& v = flow_.get(block_of(b));
+            if (v.life != Life::Live && !field_released_.count(key))
+                field_released_[key] = static_cast<int8_t>(v.freed_as);
+        }
+    }
+
+public:
+    // What the function released through the pointer fields of its
+    // struct parameters (after a walk), for its summary.
+    const std::map<uint64_t, int8_t>& field_releases() const { return field_released_; }
+
+protected:
+    // A callee that releases a field of its struct parameter i, given a
+    // local struct whose field is a name of a block: that block.
+    void field_releases_of_call(const ast::Call& c, std::vector<std::pair<uint32_t, Origin>>& released) const {
+        const Callee& k = s_.callee[c.id];
+        if (k.kind != Callee::Kind::Func) return;
+        auto it = summaries_.find(k.fn);
+        if (it == summaries_.end()) return;
+        for (const auto& [key, kind] : it->second.field_releases) {
+            const size_t i = key >> 32;
+            if (i >= c.args.size() || c.args[i]->kind != ast::ExprKind::Name) continue;
+            const int32_t slot = s_.slot[c.args[i]->id];
+            if (slot < 0) continue;
+            auto fb = field_binding_.find((static_cast<uint64_t>(slot) << 32) | (key & 0xffffffffu));
+            if (fb != field_binding_.end() && fb->second >= 0)
+                released.emplace_back(static_cast<uint32_t>(fb->second), static_cast<Origin>(kind));
+        }
+    }
+
     // `S:s = S{f: p, ...}`: the field s.f is another name of p's block.
     void fields_of(const ast::VarDecl& d, int32_t slot, const ast::StructLit& lit) {
         for (const ast::FieldInit& f : lit.fields) {
@@ -322,6 +375,7 @@ protected:
     std::vector<BlockInfo> blocks_;         // by flow entry
     std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
     std::vector<std::pair<uint64_t, uint32_t>> param_field_binding_;  // (parameter << 32 | field), binding
+    std::map<uint64_t, int8_t> field_released_;  // for the summary: see Summary::field_releases
     Releases calls_;                        // by parameter: called through as code (1), for summaries
     Flow flow_;
     Diagnostics* diag_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analysis/cfg.h"
+#include "analysis/checked.h"
 #include "analysis/dataflow.h"
 
 namespace npk {
@@ -150,18 +151,6 @@ private:
     ParamSet returned_ = 0;
 };
 
-std::vector<const ast::FuncDecl*> every_body(const ast::Program& prog) {
-    std::vector<const ast::FuncDecl*> out;
-    for (const auto& m : prog.modules) {
-        for (const auto& f : m->funcs) out.push_back(f.get());
-        for (const auto& t : m->types)
-            for (const auto& f : t.methods) out.push_back(f.get());
-        for (const auto& i : m->impls)
-            for (const auto& f : i.methods) out.push_back(f.get());
-    }
-    return out;
-}
-
 }  // namespace
 
 // A worklist over the call graph: every function starts at "returns no
@@ -170,11 +159,12 @@ std::vector<const ast::FuncDecl*> every_body(const ast::Program& prog) {
 ReturnSummaries return_summaries(const ast::Program& prog, const Sema& sema) {
     ReturnSummaries sums;
     std::vector<const ast::FuncDecl*> all;
-    for (const ast::FuncDecl* f : every_body(prog))
-        if (f->body && sema.funcs.count(f)) {
-            all.push_back(f);
-            sums.may_return[f] = 0;
-        }
+    for (const auto& m : prog.modules)
+        for (const ast::FuncDecl* f : module_functions(*m, true))
+            if (f->body && sema.funcs.count(f)) {
+                all.push_back(f);
+                sums.may_return[f] = 0;
+            }
     std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
     for (const ast::FuncDecl* f : all)
         ast::walk_stmt_exprs(*f->body, [&](const Expr& e) {
