@@ -14,13 +14,6 @@ using namespace npk::test;
 
 namespace {
 
-const ast::FuncDecl* find_func(const ast::Program& prog, const std::string& name) {
-    for (const auto& m : prog.modules)
-        for (const auto& f : m->funcs)
-            if (f->name == name) return f.get();
-    return nullptr;
-}
-
 struct Built {
     std::unique_ptr<Loaded> l;
     Cfg g;
@@ -30,7 +23,7 @@ struct Built {
 Built graph_of(const std::string& text, const std::string& fn = "main") {
     Built b;
     b.l = typecheck_ok(text);
-    const ast::FuncDecl* f = find_func(b.l->prog, fn);
+    const ast::FuncDecl* f = function_named(b.l->prog, fn);
     REQUIRE(f != nullptr);
     b.g = build_cfg(*f, *b.l->sema, drop_switches(b.l->prog));
     b.dump = dump_cfg(b.g);
@@ -84,7 +77,7 @@ TEST_CASE("cfg: a defer's body is lowered at every exit of its scope, and none a
     CHECK(exits_with_defer == 4);
     // `exit` leaves with nothing run: main's only defer is lowered at its
     // closing brace, which nothing reaches.
-    const ast::FuncDecl* m = find_func(b.l->prog, "main");
+    const ast::FuncDecl* m = function_named(b.l->prog, "main");
     const Cfg mg = build_cfg(*m, *b.l->sema, drop_switches(b.l->prog));
     const std::string md = dump_cfg(mg);
     INFO(md);

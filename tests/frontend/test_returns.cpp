@@ -7,18 +7,6 @@
 using namespace npk;
 using namespace npk::test;
 
-namespace {
-
-const ast::FuncDecl* fn(const ast::Program& prog, const std::string& name) {
-    for (const auto& m : prog.modules)
-        for (const auto& f : m->funcs)
-            if (f->name == name) return f.get();
-    FAIL("no function " << name);
-    return nullptr;
-}
-
-}  // namespace
-
 TEST_CASE("returns: a function may return the parameters that reach a pass on some path", "[returns][cfg]") {
     auto l = typecheck_ok(in_main("    exit 0;\n",
                                   "struct:Box = {\n    int8->:p;\n};\n"
@@ -44,7 +32,11 @@ TEST_CASE("returns: a function may return the parameters that reach a pass on so
                                   "    pass s;\n"
                                   "};\n"));
     const ReturnSummaries sums = return_summaries(l->prog, *l->sema);
-    auto of = [&](const char* name) { return sums.of(fn(l->prog, name)); };
+    auto of = [&](const char* name) {
+        const ast::FuncDecl* f = function_named(l->prog, name);
+        REQUIRE(f != nullptr);
+        return sums.of(f);
+    };
     CHECK(of("same") == 0b1);
     CHECK(of("second") == 0b10);
     CHECK(of("fresh") == 0);

@@ -33,6 +33,7 @@
 
 #include "analysis/analyses.h"
 #include "analysis/attrs.h"
+#include "analysis/call_graph.h"
 #include "analysis/checked.h"
 #include "sema/sema.h"
 #include "analysis/cfg.h"
@@ -61,27 +62,9 @@ public:
             all.push_back(fd);
             seed(fd, info.attrs);
         }
-        // Compose by a worklist over the call graph: a function is looked
-        // at again when a function it calls destroys more. Summaries only
-        // grow, over finitely many parameters, so this ends.
-        std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
-        for (const ast::FuncDecl* fd : all)
-            if (fd->body)
-                walk_stmt_exprs(*fd->body, [&](const Expr& e) {
-                    if (e.kind != ExprKind::Call) return;
-                    const Callee& c = s_.callee[e.id];
-                    if (c.kind == Callee::Kind::Func) callers[c.fn].push_back(fd);
-                });
-        std::vector<const ast::FuncDecl*> work = all;
-        std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
-        while (!work.empty()) {
-            const ast::FuncDecl* fd = work.back();
-            work.pop_back();
-            queued.erase(fd);
-            if (!infer(*fd)) continue;
-            for (const ast::FuncDecl* caller : callers[fd])
-                if (queued.insert(caller).second) work.push_back(caller);
-        }
+        // Compose by a worklist over the call graph (call_graph.h): a
+        // function is looked at again when a function it calls destroys more.
+        summarise(all, s_, [&](const ast::FuncDecl* fd) { return infer(*fd); });
     }
 
     // The parameters a call of `c` destroys (empty if none).

@@ -29,6 +29,7 @@
 
 #include "analysis/analyses.h"
 #include "analysis/attrs.h"
+#include "analysis/call_graph.h"
 #include "analysis/drops.h"
 #include "analysis/flow_state.h"
 #include "analysis/lifecycle_bindings.h"
@@ -616,11 +617,9 @@ private:
 
 // What every function with a body releases of its parameters, from what
 // its body does (quiet walks). A function that calls a releasing helper
-// releases in turn: a worklist over the call graph walks a function again
-// whenever the summary of a function it calls grew. Summaries only grow
-// (a parameter once released stays released) over a finite set, so this
-// ends, after at most (functions × parameters) growths; there is no
-// round limit.
+// releases in turn: summarise (call_graph.h) walks a function again
+// whenever the summary of a function it calls grew, with no round limit
+// (at most functions × parameters growths).
 Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
     Summaries sums;
     std::vector<const ast::FuncDecl*> all;
@@ -628,27 +627,10 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
         std::vector<const ast::FuncDecl*> fs = module_functions(*m, true);
         all.insert(all.end(), fs.begin(), fs.end());
     }
-    // callers[f]: the functions whose bodies call f.
-    std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
-    for (const ast::FuncDecl* f : all) {
-        if (!f->body) continue;
-        ast::walk_stmt_exprs(*f->body, [&](const ast::Expr& e) {
-            if (e.kind != ast::ExprKind::Call) return;
-            const Callee& c = sema.callee[e.id];
-            if (c.kind != Callee::Kind::Func) return;
-            auto& list = callers[c.fn];
-            if (list.empty() || list.back() != f) list.push_back(f);
-        });
-    }
     // Which parameters each may return (the dataflow engine on its graph).
     const ReturnSummaries returns = return_summaries(prog, sema);
     for (const ast::FuncDecl* f : all) sums[f].may_return = returns.of(f);
-    std::vector<const ast::FuncDecl*> work(all.rbegin(), all.rend());
-    std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
-    while (!work.empty()) {
-        const ast::FuncDecl* f = work.back();
-        work.pop_back();
-        queued.erase(f);
+    summarise(all, sema, [&](const ast::FuncDecl* f) {
         FunctionChecker walk(sema, nullptr, sums);
         walk.check(*f);
         bool grew = false;
@@ -664,10 +646,8 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
         merge(sums[f].calls, walk.param_calls());
         for (const auto& [key, kind] : walk.field_releases())
             if (sums[f].field_releases.emplace(key, kind).second) grew = true;
-        if (!grew) continue;
-        for (const ast::FuncDecl* caller : callers[f])
-            if (queued.insert(caller).second) work.push_back(caller);
-    }
+        return grew;
+    });
     return sums;
 }
 

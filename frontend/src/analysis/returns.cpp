@@ -1,10 +1,10 @@
 #include "analysis/returns.h"
 
 #include <algorithm>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "analysis/call_graph.h"
 #include "analysis/cfg.h"
 #include "analysis/checked.h"
 #include "analysis/dataflow.h"
@@ -165,34 +165,21 @@ ReturnSummaries return_summaries(const ast::Program& prog, const Sema& sema) {
                 all.push_back(f);
                 sums.may_return[f] = 0;
             }
-    std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
-    for (const ast::FuncDecl* f : all)
-        ast::walk_stmt_exprs(*f->body, [&](const Expr& e) {
-            if (e.kind != ExprKind::Call || sema.callee[e.id].kind != Callee::Kind::Func) return;
-            auto& list = callers[sema.callee[e.id].fn];
-            if (list.empty() || list.back() != f) list.push_back(f);
-        });
     const DropSwitches on = drop_switches(prog);
     std::unordered_map<const ast::FuncDecl*, Cfg> graphs;
-    std::vector<const ast::FuncDecl*> work(all.rbegin(), all.rend());
-    std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
-    while (!work.empty()) {
-        const ast::FuncDecl* f = work.back();
-        work.pop_back();
-        queued.erase(f);
+    summarise(all, sema, [&](const ast::FuncDecl* f) {
         const FuncInfo& fi = sema.func(f);
-        if (fi.params.empty()) continue;  // nothing to return of
+        if (fi.params.empty()) return false;  // nothing to return of
         auto g = graphs.find(f);
         if (g == graphs.end()) g = graphs.emplace(f, build_cfg(*f, sema, on)).first;
         MayReturn a(sema, fi, sums);
         const Solution<MayReturn> sol = solve(g->second, a);
         report(g->second, a, sol);  // the Leave events, from the fixed point
         ParamSet& mine = sums.may_return[f];
-        if ((mine | a.returned()) == mine) continue;
+        if ((mine | a.returned()) == mine) return false;
         mine |= a.returned();
-        for (const ast::FuncDecl* caller : callers[f])
-            if (queued.insert(caller).second) work.push_back(caller);
-    }
+        return true;
+    });
     return sums;
 }
 
