@@ -17,6 +17,11 @@ namespace npk {
 // Checks the root file's top-level functions, or every body with strict.
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
 
+// Use after release and double release (ARIA-015 / ARIA-022) over
+// may-alias sets of resources, path by path (resources.cpp): what the
+// lifecycle check's one block per name misses.
+void check_resources(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+
 // Mutable-xor-shared borrows ($$m / $$i) of one binding (ARIA-023).
 void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
 

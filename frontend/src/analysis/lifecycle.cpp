@@ -620,7 +620,7 @@ private:
 // releases in turn: summarise (call_graph.h) walks a function again
 // whenever the summary of a function it calls grew, with no round limit
 // (at most functions × parameters growths).
-Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
+Summaries compute_summaries(const ast::Program& prog, const Sema& sema) {
     Summaries sums;
     std::vector<const ast::FuncDecl*> all;
     for (const auto& m : prog.modules) {
@@ -652,6 +652,10 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
 }
 
 }  // namespace
+
+namespace lifecycle {
+Summaries release_summaries(const ast::Program& prog, const Sema& sema) { return compute_summaries(prog, sema); }
+}  // namespace lifecycle
 
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
     const Summaries sums = release_summaries(prog, sema);

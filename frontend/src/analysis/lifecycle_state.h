@@ -15,6 +15,10 @@
 #include "diag/diag.h"
 #include "syntax/ast.h"
 
+namespace npk {
+struct Sema;
+}
+
 namespace npk::lifecycle {
 
 // Which allocator a block came from, and which one a release is for.
@@ -81,6 +85,9 @@ struct Summary {
     std::map<uint64_t, int8_t> field_releases;
 };
 using Summaries = std::unordered_map<const ast::FuncDecl*, Summary>;
+
+// Every function's summary (lifecycle.cpp; also read by resources.cpp).
+Summaries release_summaries(const ast::Program& prog, const Sema& sema);
 
 struct Binding {
     std::string name;
