@@ -312,6 +312,11 @@ private:
 
     void call(const ast::Call& c, State& st) {
         const Callee& k = s_.callee[c.id];
+        // A new allocation at a call site (a loop's next iteration): the
+        // resource of that site is live again. (A name still holding the
+        // previous one is the lifecycle check's business.)
+        if (k.kind == Callee::Kind::Builtin && (k.builtin == Builtin::Alloc || k.builtin == Builtin::WildxAlloc))
+            st.released.erase(c.id);
         const std::vector<bool> rel = releases(k, c.args.size());
         for (size_t i = 0; i < c.args.size(); ++i) {
             if (rel[i] || inspects(k, i) || k.kind == Callee::Kind::Builtin) continue;
