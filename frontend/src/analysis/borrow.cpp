@@ -340,11 +340,11 @@ private:
 
 }  // namespace
 
-void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
-    const DropSwitches on = drop_switches(prog);
+void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                   Shared& shared) {
     for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) {
         if (!f->body) continue;
-        const Cfg g = build_cfg(*f, sema, on);
+        const Cfg& g = shared.graphs.of(*f);
         BorrowCheck a(sema, diag, sema.func(f));
         const Solution<BorrowCheck> sol = solve(g, a);
         report(g, a, sol);

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "analysis/drops.h"
@@ -99,6 +100,23 @@ struct Cfg {
 
 // The graph of `fd`'s body (which must have passed the type checker).
 Cfg build_cfg(const ast::FuncDecl& fd, const Sema& s, const DropSwitches& on);
+
+// Each function's graph, built once (on first use) for every analysis of
+// one check.
+class Graphs {
+public:
+    Graphs(const Sema& s, DropSwitches on) : s_(s), on_(on) {}
+    const Cfg& of(const ast::FuncDecl& fd) {
+        auto& g = built_[&fd];
+        if (!g) g = std::make_unique<Cfg>(build_cfg(fd, s_, on_));
+        return *g;
+    }
+
+private:
+    const Sema& s_;
+    DropSwitches on_;
+    std::unordered_map<const ast::FuncDecl*, std::unique_ptr<Cfg>> built_;
+};
 
 // A readable dump (one line per block and event), for tests and
 // `npk check --dump-cfg`-style debugging.

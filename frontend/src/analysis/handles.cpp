@@ -544,13 +544,13 @@ private:
 
 }  // namespace
 
-void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
+void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                   Shared& shared) {
     const Summaries sum(prog, sema);
-    const ReturnSummaries returns = return_summaries(prog, sema);
-    const DropSwitches on = drop_switches(prog);
+    const ReturnSummaries& returns = shared.returns();
     for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) {
         if (!f->body) continue;
-        const Cfg g = build_cfg(*f, sema, on);
+        const Cfg& g = shared.graphs.of(*f);
         HandleCheck a(sema, sum, returns, diag, *f);
         const Solution<HandleCheck> sol = solve(g, a);
         report(g, a, sol);

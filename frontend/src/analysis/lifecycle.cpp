@@ -620,7 +620,7 @@ private:
 // releases in turn: summarise (call_graph.h) walks a function again
 // whenever the summary of a function it calls grew, with no round limit
 // (at most functions × parameters growths).
-Summaries compute_summaries(const ast::Program& prog, const Sema& sema) {
+Summaries compute_summaries(const ast::Program& prog, const Sema& sema, const ReturnSummaries& returns) {
     Summaries sums;
     std::vector<const ast::FuncDecl*> all;
     for (const auto& m : prog.modules) {
@@ -628,7 +628,6 @@ Summaries compute_summaries(const ast::Program& prog, const Sema& sema) {
         all.insert(all.end(), fs.begin(), fs.end());
     }
     // Which parameters each may return (the dataflow engine on its graph).
-    const ReturnSummaries returns = return_summaries(prog, sema);
     for (const ast::FuncDecl* f : all) sums[f].may_return = returns.of(f);
     summarise(all, sema, [&](const ast::FuncDecl* f) {
         FunctionChecker walk(sema, nullptr, sums);
@@ -654,11 +653,19 @@ Summaries compute_summaries(const ast::Program& prog, const Sema& sema) {
 }  // namespace
 
 namespace lifecycle {
-Summaries release_summaries(const ast::Program& prog, const Sema& sema) { return compute_summaries(prog, sema); }
+Summaries release_summaries(const ast::Program& prog, const Sema& sema, const ReturnSummaries& returns) {
+    return compute_summaries(prog, sema, returns);
+}
 }  // namespace lifecycle
 
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
-    const Summaries sums = release_summaries(prog, sema);
+    Shared shared(prog, sema);
+    check_lifecycle(prog, sema, opts, diag, shared);
+}
+
+void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                     Shared& shared) {
+    const Summaries sums = release_summaries(prog, sema, shared.returns());
     const DropSwitches raii = drop_switches(prog);
     for (size_t i = 0; i < prog.modules.size(); ++i) {
         const ast::Module& m = *prog.modules[i];

@@ -17,6 +17,7 @@
 
 namespace npk {
 struct Sema;
+struct ReturnSummaries;
 }
 
 namespace npk::lifecycle {
@@ -87,7 +88,7 @@ struct Summary {
 using Summaries = std::unordered_map<const ast::FuncDecl*, Summary>;
 
 // Every function's summary (lifecycle.cpp; also read by resources.cpp).
-Summaries release_summaries(const ast::Program& prog, const Sema& sema);
+Summaries release_summaries(const ast::Program& prog, const Sema& sema, const ReturnSummaries& returns);
 
 struct Binding {
     std::string name;

@@ -379,23 +379,21 @@ private:
 
 }  // namespace
 
-void check_resources(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
+void check_resources(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                     Shared& shared) {
     // The summaries are computed only if some function has a name worth
     // following (most programs have none).
     std::unique_ptr<lifecycle::Summaries> sums;
-    std::unique_ptr<ReturnSummaries> returns;
-    const DropSwitches on = drop_switches(prog);
     const lifecycle::Summaries none;
     const ReturnSummaries no_returns;
     for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) {
         if (!f->body) continue;
         if (!ResourceCheck(sema, none, no_returns, diag, *f).any_relevant()) continue;
         if (!sums) {
-            sums = std::make_unique<lifecycle::Summaries>(lifecycle::release_summaries(prog, sema));
-            returns = std::make_unique<ReturnSummaries>(return_summaries(prog, sema));
+            sums = std::make_unique<lifecycle::Summaries>(lifecycle::release_summaries(prog, sema, shared.returns()));
         }
-        ResourceCheck a(sema, *sums, *returns, diag, *f);
-        const Cfg g = build_cfg(*f, sema, on);
+        ResourceCheck a(sema, *sums, shared.returns(), diag, *f);
+        const Cfg& g = shared.graphs.of(*f);
         const Solution<ResourceCheck> sol = solve(g, a);
         report(g, a, sol);
     }

@@ -157,6 +157,11 @@ private:
 // parameter" and is analysed again whenever a callee's summary grew.
 // Summaries only grow, over a finite set: this ends, with no round limit.
 ReturnSummaries return_summaries(const ast::Program& prog, const Sema& sema) {
+    Graphs graphs(sema, drop_switches(prog));
+    return return_summaries(prog, sema, graphs);
+}
+
+ReturnSummaries return_summaries(const ast::Program& prog, const Sema& sema, Graphs& graphs) {
     ReturnSummaries sums;
     std::vector<const ast::FuncDecl*> all;
     for (const auto& m : prog.modules)
@@ -165,16 +170,13 @@ ReturnSummaries return_summaries(const ast::Program& prog, const Sema& sema) {
                 all.push_back(f);
                 sums.may_return[f] = 0;
             }
-    const DropSwitches on = drop_switches(prog);
-    std::unordered_map<const ast::FuncDecl*, Cfg> graphs;
     summarise(all, sema, [&](const ast::FuncDecl* f) {
         const FuncInfo& fi = sema.func(f);
         if (fi.params.empty()) return false;  // nothing to return of
-        auto g = graphs.find(f);
-        if (g == graphs.end()) g = graphs.emplace(f, build_cfg(*f, sema, on)).first;
+        const Cfg& g = graphs.of(*f);
         MayReturn a(sema, fi, sums);
-        const Solution<MayReturn> sol = solve(g->second, a);
-        report(g->second, a, sol);  // the Leave events, from the fixed point
+        const Solution<MayReturn> sol = solve(g, a);
+        report(g, a, sol);  // the Leave events, from the fixed point
         ParamSet& mine = sums.may_return[f];
         if ((mine | a.returned()) == mine) return false;
         mine |= a.returned();

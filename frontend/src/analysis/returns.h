@@ -48,6 +48,8 @@ struct ReturnSummaries {
     }
 };
 
+class Graphs;
+ReturnSummaries return_summaries(const ast::Program& prog, const Sema& sema, Graphs& graphs);
 ReturnSummaries return_summaries(const ast::Program& prog, const Sema& sema);
 
 }  // namespace npk
