@@ -28,6 +28,14 @@ inline std::string in_main(const std::string& body, const std::string& before = 
     return before + "func:main = int32() {\n" + body + "};\n" + std::string(kFailsafe);
 }
 
+// The top-level function `name` of any module (null if none).
+inline const ast::FuncDecl* function_named(const ast::Program& prog, const std::string& name) {
+    for (const auto& m : prog.modules)
+        for (const auto& f : m->funcs)
+            if (f->name == name) return f.get();
+    return nullptr;
+}
+
 // An error (any code) at this line and column (0: any) with this text.
 inline bool err(const Loaded& l, uint32_t line, uint32_t col, std::string_view fragment) {
     return has_error(l, "", line, col, fragment);

@@ -6,6 +6,11 @@
 // callees from Sema, never resolving anything again.
 #pragma once
 
+#include <memory>
+
+#include "analysis/cfg.h"
+#include "analysis/drops.h"
+#include "analysis/returns.h"
 #include "diag/diag.h"
 #include "phases.h"
 #include "sema/sema.h"
@@ -13,19 +18,53 @@
 
 namespace npk {
 
+// What the analyses of one check share, each built once and on first
+// use: every function's control-flow graph, and which parameters each
+// function may return (returns.h).
+class Shared {
+public:
+    Shared(const ast::Program& prog, const Sema& sema)
+        : prog_(prog), sema_(sema), graphs(sema, drop_switches(prog)) {}
+    const ReturnSummaries& returns() {
+        if (!returns_) returns_ = std::make_unique<ReturnSummaries>(return_summaries(prog_, sema_, graphs));
+        return *returns_;
+    }
+
+private:
+    const ast::Program& prog_;
+    const Sema& sema_;
+
+public:
+    Graphs graphs;
+
+private:
+    std::unique_ptr<ReturnSummaries> returns_;
+};
+
 // Lifecycle of wild / wildx bindings (§8.2): ARIA-014, ARIA-015, ARIA-022.
 // Checks the root file's top-level functions, or every body with strict.
+void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                     Shared& shared);
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
 
+// Use after release and double release (ARIA-015 / ARIA-022) over
+// may-alias sets of resources, path by path (resources.cpp): what the
+// lifecycle check's one block per name misses.
+void check_resources(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                     Shared& shared);
+
 // Mutable-xor-shared borrows ($$m / $$i) of one binding (ARIA-023).
-void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                   Shared& shared);
 
 // Handles that outlive their arena (ARIA-032): use after the arena's
 // destroy (also by a callee), a handle into a local arena passed out, a
 // Handle<T> handed to C (a warning).
-void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+void check_handles(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                   Shared& shared);
 
 // A value of a struct with an impl:Drop is never copied (drop_copies.cpp).
-void check_drop_copies(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
+void check_drop_copies(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                       Shared& shared);
 
 }  // namespace npk

@@ -1,27 +1,45 @@
 // The borrow analysis: ARIA-023, mutable-xor-shared (issue 13, upstream
-// bug249–bug251).
+// bug249–bug251), on the dataflow engine (analysis/dataflow.h) over each
+// function's control-flow graph (analysis/cfg.h).
 //
 // A borrow is a `$$m` (mutable) or `$$i` (shared) local initialised by a
-// bare name, `$$m int8->:b = buf;`: it borrows buf's slot until the end
-// of the block that declares it. A call borrows each argument that is a
-// bare name and meets a `$$m` / `$$i` parameter, for the call only.
-// At any point, one slot may have either one mutable borrow or any number
-// of shared ones: a second `$$m`, or a `$$m` beside a `$$i`, is an error
-// at the later borrow with a note at the one still live. A release call
-// (free, wildx_free) of a slot while a borrow of it is live is an error
-// too: the borrow would dangle. When the borrow's block ends, the slot
-// is free to be released.
+// bare name, `$$m int8->:b = buf;`: it borrows what buf may hold until the
+// end of the block that declares it (the ScopeEnd event: before the
+// block's drops and defers run, since nothing can use the borrow then;
+// a release in a defer is checked against the borrows of the blocks
+// around it, which still live). A call borrows each argument that is a bare name and meets a
+// `$$m` / `$$i` parameter, for the call only. At any point, one slot may
+// have either one mutable borrow or any number of shared ones: a second
+// `$$m`, or a `$$m` beside a `$$i`, is an error at the later borrow with
+// a note at the one still live. A release (free, wildx_free) of a slot
+// while a borrow of it is live is an error too: the borrow would dangle.
+//
+// The lattice (State): for each slot, the slots it may stand for (a
+// declaration or an assignment from a bare name makes it an alias; the
+// arms of an `if` join by union; an assignment replaces what the name
+// held on that path), and the stack of live borrows. Borrows end with
+// blocks, so every path to a point has the same borrows live; only the
+// slots a borrow covers may grow while a loop settles. The stack is a
+// chain of nodes shared between states (a copy is a pointer), and the
+// analysis keeps one materialised copy of it, indexed by slot, which it
+// moves to whatever stack a block starts from: a check costs what the new
+// borrow names, not how many borrows are live (npk_scale: 200k).
 //
 // Checked functions: the root file's top-level functions, or every body
 // with --strict (as the lifecycle analysis).
 #include <algorithm>
+#include <deque>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "analysis/analyses.h"
+#include "analysis/cfg.h"
 #include "analysis/checked.h"
+#include "analysis/dataflow.h"
+#include "analysis/drops.h"
 #include "sema/sema.h"
-#include "syntax/scopes.h"
 
 namespace npk {
 namespace {
@@ -30,133 +48,178 @@ constexpr const char* kAliasing = "ARIA-023";
 
 using ast::Expr;
 using ast::ExprKind;
-using ast::Stmt;
-using ast::StmtKind;
+using Slots = std::vector<int32_t>;  // sorted, unique
 
 struct Borrow {
-    std::vector<int32_t> slots;  // what is borrowed (the slots the name may stand for)
+    Slots slots;     // what is borrowed (the slots the name may stand for)
     bool mut;
-    std::string by;      // "'w'", or "parameter 'dst' of copy"
+    std::string by;  // "'w'", or "parameter 'dst' of copy"
     Loc at;
 };
 
-class FunctionChecker {
+// One live borrow on a stack of them (innermost last).
+struct Node {
+    Borrow b;
+    uint32_t depth;       // the nesting of the scope it ends with
+    const Node* parent;   // the borrow below it, or null
+    uint32_t height;      // how many borrows the stack holds with it
+};
+
+struct BorrowState {
+    std::vector<std::pair<int32_t, Slots>> aliases;  // sorted by slot; absent: the slot itself
+    const Node* live = nullptr;
+};
+
+Slots united(const Slots& a, const Slots& b) {
+    Slots out;
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+    return out;
+}
+
+class BorrowCheck {
 public:
-    FunctionChecker(const Sema& sema, Diagnostics& diag, const ast::FuncDecl& fd)
-        : s_(sema), diag_(diag), fi_(sema.func(&fd)), aliases_(fi_.slots.size()),
-          mut_(fi_.slots.size(), -1), first_shared_(fi_.slots.size(), -1), shared_(fi_.slots.size(), 0) {
-        for (size_t i = 0; i < aliases_.size(); ++i) aliases_[i] = {static_cast<int32_t>(i)};
+    using State = BorrowState;
+
+    BorrowCheck(const Sema& s, Diagnostics& diag, const FuncInfo& fi)
+        : s_(s), diag_(diag), fi_(fi), mut_(fi.slots.size(), -1), first_shared_(fi.slots.size(), -1),
+          shared_(fi.slots.size(), 0) {}
+
+    State entry() const { return {}; }
+
+    bool join(State& into, const State& from) {
+        bool changed = false;
+        std::vector<std::pair<int32_t, Slots>> out;
+        size_t i = 0, j = 0;
+        const auto& a = into.aliases;
+        const auto& b = from.aliases;
+        while (i < a.size() || j < b.size()) {
+            if (j == b.size() || (i < a.size() && a[i].first < b[j].first)) {
+                out.emplace_back(a[i].first, united(a[i].second, {a[i].first}));
+                changed |= out.back().second != a[i].second;
+                ++i;
+            } else if (i == a.size() || b[j].first < a[i].first) {
+                out.emplace_back(b[j].first, united(b[j].second, {b[j].first}));
+                changed = true;
+                ++j;
+            } else {
+                out.emplace_back(a[i].first, united(a[i].second, b[j].second));
+                changed |= out.back().second != a[i].second;
+                ++i, ++j;
+            }
+        }
+        into.aliases = std::move(out);
+        const Node* joined = join_stacks(into.live, from.live);
+        changed |= joined != into.live;
+        into.live = joined;
+        return changed;
     }
 
-    void check(const ast::FuncDecl& fd) {
-        if (fd.body) block(*fd.body);
-    }
-
-    // ---- the scope walker's hooks (syntax/scopes.h) -------------------
-    using Outcome = bool;  // unused: borrows end with scopes, not with control flow
-    void enter_scope(const ast::ScopeView&) { marks_.push_back(live_.size()); }
-    Outcome stmt(const Stmt& s, Outcome) {
-        statement(s);
-        return false;
-    }
-    bool stops(Outcome) const { return false; }
-    void leave_scope(const ast::ScopeView&, Outcome) {
-        end_borrows(marks_.back());  // the scope's borrows end with it
-        marks_.pop_back();
+    void transfer(const Event& e, State& st, bool report) {
+        report_ = report;
+        switch (e.kind) {
+        case EventKind::Eval:
+            if (e.expr->kind == ExprKind::Call) call(static_cast<const ast::Call&>(*e.expr), st);
+            if (e.expr->kind == ExprKind::Assign) assign(static_cast<const ast::Assign&>(*e.expr), st);
+            return;
+        case EventKind::Declare: declare(*e.decl, e.depth, st); return;
+        case EventKind::ScopeEnd:
+            while (st.live && st.live->depth >= e.depth) st.live = st.live->parent;
+            return;
+        case EventKind::Drop:
+        case EventKind::DeferBegin:
+        case EventKind::DeferEnd:
+        case EventKind::Leave: return;
+        }
     }
 
 private:
     const std::string& name_of(int32_t slot) const { return fi_.slots[static_cast<size_t>(slot)].name; }
 
-    void block(const ast::Block& b) { ast::walk_scope(*this, ast::block_scope(b)); }
-    void arm(const ast::StmtPtr& s) { ast::walk_scope(*this, ast::arm_scope(s)); }
-
-    // A loop body is walked once: a borrow declared in it ends with each
-    // iteration, and the borrows live around the loop are live throughout.
-    void statement(const Stmt& s) {
-        ast::visit(s, ast::Overload{
-            [&](const ast::VarDecl& d) { declare(d); },
-            [&](const ast::If& i) {
-                expr(*i.cond);
-                arm(i.then_body);
-                if (i.else_body) arm(i.else_body);
-            },
-            [&](const ast::Defer& d) { block(*d.body); },
-            [&](const ast::Block& b) { block(b); },
-            [&](const ast::Leave& l) {
-                if (l.value) expr(*l.value);
-            },
-            [&](const ast::ExprStmt& e) { expr(*e.expr); },
-            [&](const ast::While& w) {
-                expr(*w.cond);
-                block(*w.body);
-            },
-            [](const ast::Break&) {},
-            [](const ast::Continue&) {},
-        });
+    static const Slots* find(const State& st, int32_t slot) {
+        auto it = std::lower_bound(st.aliases.begin(), st.aliases.end(), std::pair<int32_t, Slots>{slot, {}},
+                                   [](const auto& x, const auto& y) { return x.first < y.first; });
+        return it != st.aliases.end() && it->first == slot ? &it->second : nullptr;
+    }
+    static void set(State& st, int32_t slot, Slots v) {
+        auto it = std::lower_bound(st.aliases.begin(), st.aliases.end(), std::pair<int32_t, Slots>{slot, {}},
+                                   [](const auto& x, const auto& y) { return x.first < y.first; });
+        if (v.size() == 1 && v[0] == slot) {  // the identity is not stored
+            if (it != st.aliases.end() && it->first == slot) st.aliases.erase(it);
+            return;
+        }
+        if (it != st.aliases.end() && it->first == slot) it->second = std::move(v);
+        else st.aliases.insert(it, {slot, std::move(v)});
     }
 
-    // The slots a bare name may stand for: itself, and what it was made an
-    // alias of (by a declaration or an assignment from a bare name).
-    const std::vector<int32_t>* roots(const Expr& e) const {
+    // The slots a bare name may stand for: itself, or what it was made
+    // an alias of (by a declaration or an assignment from a bare name).
+    bool roots(const Expr& e, const State& st, Slots& out) const {
         const Expr& x = strip_raw(e);
-        if (x.kind != ExprKind::Name) return nullptr;
+        if (x.kind != ExprKind::Name) return false;
         const int32_t slot = s_.slot[x.id];
-        return slot < 0 ? nullptr : &aliases_[static_cast<size_t>(slot)];
+        if (slot < 0) return false;
+        const Slots* a = find(st, slot);
+        out = a ? *a : Slots{slot};
+        return true;
     }
 
-    void declare(const ast::VarDecl& d) {
-        if (d.init) expr(*d.init);
-        const int32_t slot = s_.slot[d.id];
-        const std::vector<int32_t>* from = d.init ? roots(*d.init) : nullptr;
-        const uint32_t kind = d.quals & (ast::Q_DOLLAR_I | ast::Q_DOLLAR_M);
-        // A plain copy stands for what its source stands for; a borrow is
-        // a name of its own (borrowing from it borrows the borrow).
-        if (slot >= 0 && from && kind == 0) aliases_[static_cast<size_t>(slot)] = *from;
-        if (kind == 0 || !from) return;
-        Borrow b{*from, (kind & ast::Q_DOLLAR_M) != 0, "'" + d.name + "'", d.name_loc};
-        if (!conflicts(b)) start_borrow(std::move(b));
+    // ---- the stack of live borrows -----------------------------------
+    const Node* push(const Node* parent, Borrow b, uint32_t depth) {
+        nodes_.push_back({std::move(b), depth, parent, parent ? parent->height + 1 : 1});
+        return &nodes_.back();
     }
 
-    // `q = p`: q may now hold what p holds (as well as what it held: the
-    // walk does not follow which arm of an `if` ran).
-    void assign(const ast::Assign& a) {
-        if (a.target->kind != ExprKind::Name) return;
-        const int32_t slot = s_.slot[a.target->id];
-        const std::vector<int32_t>* from = roots(*a.value);
-        if (slot < 0 || !from) return;
-        std::vector<int32_t>& mine = aliases_[static_cast<size_t>(slot)];
-        for (int32_t r : *from)
-            if (std::find(mine.begin(), mine.end(), r) == mine.end()) mine.push_back(r);
+    // Two stacks of one program point: the same borrows, whose slots may
+    // differ while a loop settles (united). Returns `a` when it covers b.
+    const Node* join_stacks(const Node* a, const Node* b) {
+        if (a == b || !b) return a;
+        if (!a) return b;
+        while (a->height > b->height) a = a->parent;  // (not expected: one point, one nesting)
+        while (b->height > a->height) b = b->parent;
+        if (a == b) return a;
+        const Node* parent = join_stacks(a->parent, b->parent);
+        Slots slots = united(a->b.slots, b->b.slots);
+        if (parent == a->parent && slots == a->b.slots && a->b.mut == b->b.mut) return a;
+        Borrow merged = a->b;
+        merged.slots = std::move(slots);
+        merged.mut = a->b.mut || b->b.mut;
+        return push(parent, std::move(merged), a->depth);
     }
 
-    // The live borrows are indexed by slot (the one mutable borrow, the
-    // oldest shared one and how many), so a check costs what the new
-    // borrow names, not how many borrows are live.
-    void start_borrow(Borrow b) {
-        const auto at = static_cast<int32_t>(live_.size());
+    bool materialised(const Node* n) const { return n->height <= mat_.size() && mat_[n->height - 1] == n; }
+
+    // Makes mat_ (and the slot indexes) the stack `top`.
+    void rebase(const Node* top) {
+        std::vector<const Node*> path;
+        const Node* n = top;
+        while (n && !materialised(n)) {
+            path.push_back(n);
+            n = n->parent;
+        }
+        const size_t keep = n ? n->height : 0;
+        while (mat_.size() > keep) pop_mat();
+        for (auto it = path.rbegin(); it != path.rend(); ++it) push_mat(&(*it)->b, *it);
+    }
+
+    void push_mat(const Borrow* b, const Node* n) {
+        const auto at = static_cast<int32_t>(mat_.size());
+        for (int32_t r : b->slots) {
+            const auto i = static_cast<size_t>(r);
+            if (b->mut) mut_[i] = at;
+            else if (shared_[i]++ == 0) first_shared_[i] = at;
+        }
+        mat_.push_back(n);
+        mat_borrow_.push_back(b);
+    }
+    void pop_mat() {
+        const Borrow& b = *mat_borrow_.back();
         for (int32_t r : b.slots) {
             const auto i = static_cast<size_t>(r);
-            if (b.mut) {
-                mut_[i] = at;
-            } else {
-                if (shared_[i]++ == 0) first_shared_[i] = at;
-            }
+            if (b.mut) mut_[i] = -1;
+            else if (--shared_[i] == 0) first_shared_[i] = -1;
         }
-        live_.push_back(std::move(b));
-    }
-
-    // Ends the borrows started since live_ had `mark` entries (last first).
-    void end_borrows(size_t mark) {
-        while (live_.size() > mark) {
-            const Borrow& b = live_.back();
-            for (int32_t r : b.slots) {
-                const auto i = static_cast<size_t>(r);
-                if (b.mut) mut_[i] = -1;
-                else if (--shared_[i] == 0) first_shared_[i] = -1;
-            }
-            live_.pop_back();
-        }
+        mat_.pop_back();
+        mat_borrow_.pop_back();
     }
 
     // The live borrow `b` conflicts with, and the slot they share, or -1.
@@ -175,7 +238,8 @@ private:
         int32_t slot = -1;
         const int32_t found = conflict_of(b, slot);
         if (found < 0) return false;
-        const Borrow& o = live_[static_cast<size_t>(found)];
+        const Borrow& o = *mat_borrow_[static_cast<size_t>(found)];
+        if (!first_report(b.at, slot)) return true;
         diag_.error(b.at, kAliasing,
                     std::string("Cannot borrow '") + name_of(slot) + "' as " +
                         (b.mut ? "mutable ($$m)" : "shared ($$i)") + " for " + b.by +
@@ -186,48 +250,77 @@ private:
         return true;
     }
 
-    // Every call inside `e` borrows its arguments for the call; every
-    // assignment may make an alias.
-    void expr(const Expr& e) {
-        walk_expr(e, [&](const Expr& x) {
-            if (x.kind == ExprKind::Call) call(static_cast<const ast::Call&>(x));
-            if (x.kind == ExprKind::Assign) assign(static_cast<const ast::Assign&>(x));
-        });
+    // A finding is reported once, though a defer body is lowered at every
+    // exit where it runs.
+    bool first_report(Loc at, int32_t slot) {
+        return report_ && reported_.insert({at.offset, slot}).second;
     }
 
-    void call(const ast::Call& c) {
+    // ---- events ------------------------------------------------------
+    void declare(const ast::VarDecl& d, uint32_t depth, State& st) {
+        const int32_t slot = s_.slot[d.id];
+        Slots from;
+        const bool named = d.init && roots(*d.init, st, from);
+        const uint32_t kind = d.quals & (ast::Q_DOLLAR_I | ast::Q_DOLLAR_M);
+        // A plain copy stands for what its source stands for; a borrow is
+        // a name of its own (borrowing from it borrows the borrow).
+        if (slot >= 0) set(st, slot, named && kind == 0 ? from : Slots{slot});
+        if (kind == 0 || !named) return;
+        Borrow b{std::move(from), (kind & ast::Q_DOLLAR_M) != 0, "'" + d.name + "'", d.name_loc};
+        rebase(st.live);
+        if (conflicts(b)) return;
+        st.live = push(st.live, std::move(b), depth);
+        push_mat(&st.live->b, st.live);
+    }
+
+    // `q = p`: on this path q now stands for what p stands for.
+    void assign(const ast::Assign& a, State& st) {
+        if (a.target->kind != ExprKind::Name) return;
+        const int32_t slot = s_.slot[a.target->id];
+        Slots from;
+        if (slot < 0) return;
+        set(st, slot, roots(*a.value, st, from) ? from : Slots{slot});
+    }
+
+    void call(const ast::Call& c, State& st) {
         const Callee& k = s_.callee[c.id];
         if (k.kind == Callee::Kind::Builtin && (k.builtin == Builtin::Free || k.builtin == Builtin::WildxFree)) {
-            released(c);
+            released(c, st);
             return;
         }
         if (k.kind != Callee::Kind::Func) return;
         // The call's own borrows, checked against the live ones and each
         // other; they end with the call.
-        const size_t mark = live_.size();
+        rebase(st.live);
+        std::deque<Borrow> own;
         for (size_t i = 0; i < c.args.size() && i < k.fn->params.size(); ++i) {
             const uint32_t q = k.fn->params[i].quals & (ast::Q_DOLLAR_I | ast::Q_DOLLAR_M);
-            const std::vector<int32_t>* from = roots(*c.args[i]);
-            if (q == 0 || !from) continue;
-            Borrow b{*from, (q & ast::Q_DOLLAR_M) != 0,
+            Slots from;
+            if (q == 0 || !roots(*c.args[i], st, from)) continue;
+            Borrow b{std::move(from), (q & ast::Q_DOLLAR_M) != 0,
                      "parameter '" + k.fn->params[i].name + "' of " + s_.func(k.fn).display, c.args[i]->loc};
-            if (!conflicts(b)) start_borrow(std::move(b));
+            if (conflicts(b)) continue;
+            own.push_back(std::move(b));
+            push_mat(&own.back(), nullptr);
         }
-        end_borrows(mark);
+        for (size_t i = 0; i < own.size(); ++i) pop_mat();
     }
 
-    void released(const ast::Call& c) {
-        const std::vector<int32_t>* from = c.args.empty() ? nullptr : roots(*c.args[0]);
-        if (!from) return;
-        for (int32_t r : *from) {
+    void released(const ast::Call& c, const State& st) {
+        Slots from;
+        if (c.args.empty() || !roots(*c.args[0], st, from)) return;
+        rebase(st.live);
+        for (int32_t r : from) {
             const auto i = static_cast<size_t>(r);
             const int32_t found = mut_[i] >= 0 ? mut_[i] : first_shared_[i];
             if (found < 0) continue;
-            const Borrow& o = live_[static_cast<size_t>(found)];
-            diag_.error(c.loc, kAliasing,
-                        "'" + name_of(r) + "' is released while " + o.by +
-                            " still borrows it: end the borrow's block first");
-            diag_.note(o.at, o.by + " borrows '" + name_of(r) + "' here, until its block ends");
+            const Borrow& o = *mat_borrow_[static_cast<size_t>(found)];
+            if (first_report(c.loc, r)) {
+                diag_.error(c.loc, kAliasing,
+                            "'" + name_of(r) + "' is released while " + o.by +
+                                " still borrows it: end the borrow's block first");
+                diag_.note(o.at, o.by + " borrows '" + name_of(r) + "' here, until its block ends");
+            }
             return;
         }
     }
@@ -235,18 +328,27 @@ private:
     const Sema& s_;
     Diagnostics& diag_;
     const FuncInfo& fi_;
-    std::vector<std::vector<int32_t>> aliases_;  // by slot: the slots it may stand for
-    std::vector<int32_t> mut_;           // by slot: index in live_ of its mutable borrow, or -1
-    std::vector<int32_t> first_shared_;  // by slot: index in live_ of its oldest shared borrow, or -1
+    bool report_ = false;
+    std::set<std::pair<uint32_t, int32_t>> reported_;
+    std::deque<Node> nodes_;                 // every stack node (the states share them)
+    std::vector<const Node*> mat_;           // the materialised stack, innermost last (null: a call's own)
+    std::vector<const Borrow*> mat_borrow_;  // its borrows
+    std::vector<int32_t> mut_;           // by slot: index in mat_ of its mutable borrow, or -1
+    std::vector<int32_t> first_shared_;  // by slot: index in mat_ of its oldest shared borrow, or -1
     std::vector<uint32_t> shared_;       // by slot: how many shared borrows are live
-    std::vector<Borrow> live_;    // innermost last
-    std::vector<size_t> marks_;   // live_'s size when each open scope began
 };
 
 }  // namespace
 
-void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
-    for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) FunctionChecker(sema, diag, *f).check(*f);
+void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                   Shared& shared) {
+    for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) {
+        if (!f->body) continue;
+        const Cfg& g = shared.graphs.of(*f);
+        BorrowCheck a(sema, diag, sema.func(f));
+        const Solution<BorrowCheck> sol = solve(g, a);
+        report(g, a, sol);
+    }
 }
 
 }  // namespace npk

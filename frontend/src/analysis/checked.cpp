@@ -1,5 +1,7 @@
 #include "analysis/checked.h"
 
+#include <algorithm>
+
 namespace npk {
 
 std::vector<const ast::FuncDecl*> checked_functions(const ast::Program& prog, bool strict) {
@@ -12,6 +14,21 @@ std::vector<const ast::FuncDecl*> checked_functions(const ast::Program& prog, bo
             for (const auto& t : m.types)
                 for (const auto& f : t.methods) out.push_back(f.get());
     }
+    return out;
+}
+
+std::vector<const ast::FuncDecl*> module_functions(const ast::Module& m, bool strict) {
+    std::vector<const ast::FuncDecl*> out;
+    for (const auto& f : m.funcs) out.push_back(f.get());
+    if (strict) {
+        for (const auto& t : m.types)
+            for (const auto& f : t.methods) out.push_back(f.get());
+        for (const auto& i : m.impls)
+            for (const auto& f : i.methods) out.push_back(f.get());
+    }
+    std::stable_sort(out.begin(), out.end(), [](const ast::FuncDecl* a, const ast::FuncDecl* b) {
+        return a->loc.offset < b->loc.offset;
+    });
     return out;
 }
 

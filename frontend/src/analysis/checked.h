@@ -12,6 +12,10 @@ namespace npk {
 // and Type method of every file.
 std::vector<const ast::FuncDecl*> checked_functions(const ast::Program& prog, bool strict);
 
+// The functions of one module §8.2 checks, in source order: its
+// top-level functions, and with `strict` its Type and impl methods too.
+std::vector<const ast::FuncDecl*> module_functions(const ast::Module& m, bool strict);
+
 // `e` without the `raw` / `drop` around it.
 const ast::Expr& strip_raw(const ast::Expr& e);
 

@@ -66,7 +66,8 @@ private:
 
 }  // namespace
 
-void check_drop_copies(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
+void check_drop_copies(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                       Shared&) {
     CopyCheck c(sema, diag);
     for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) c.function(*f);
 }

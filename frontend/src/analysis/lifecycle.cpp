@@ -29,6 +29,7 @@
 
 #include "analysis/analyses.h"
 #include "analysis/attrs.h"
+#include "analysis/call_graph.h"
 #include "analysis/drops.h"
 #include "analysis/flow_state.h"
 #include "analysis/lifecycle_bindings.h"
@@ -64,6 +65,7 @@ public:
             binding_of_slot_[i] = b;
             param_binding_.emplace_back(static_cast<uint32_t>(i), b);
         }
+        param_fields(fi);
         released_.assign(fi.params.size(), -1);
         calls_.assign(fi.params.size(), -1);
         block(*f.body);
@@ -72,6 +74,8 @@ public:
 
     // What the function releases of its parameters (after check()).
     const Releases& param_releases() const { return released_; }
+    // ... and through the pointer fields of its struct parameters.
+    using Bindings::field_releases;
     // Which parameters it calls through as code (after check()).
     const Releases& param_calls() const { return calls_; }
 
@@ -93,6 +97,7 @@ private:
             const VarState& v = flow_.get(block_of(b));
             if (v.life != Life::Live && released_[param] < 0) released_[param] = static_cast<int8_t>(v.freed_as);
         }
+        note_field_releases();
     }
 
     // ---- statements --------------------------------------------------
@@ -497,6 +502,7 @@ private:
             else if (!inspects(s_.callee[c.id], i) || binding_of(*c.args[i]) < 0) expr(*c.args[i]);
             // (a released argument is no use, nor one the callee only inspects)
         }
+        field_releases_of_call(c, released);
         page_call(c);
         for (const auto& [b, kind] : released) release(b, kind, c.loc);
     }
@@ -609,54 +615,21 @@ private:
     bool replaying_ = false;  // walking a defer body where it runs
 };
 
-// The functions §8.2 checks in one module, in source order.
-std::vector<const ast::FuncDecl*> checked_functions(const ast::Module& m, bool strict) {
-    std::vector<const ast::FuncDecl*> out;
-    for (const auto& f : m.funcs) out.push_back(f.get());
-    if (strict) {
-        for (const auto& t : m.types)
-            for (const auto& f : t.methods) out.push_back(f.get());
-        for (const auto& i : m.impls)
-            for (const auto& f : i.methods) out.push_back(f.get());
-    }
-    std::stable_sort(out.begin(), out.end(), [](const ast::FuncDecl* a, const ast::FuncDecl* b) {
-        return a->loc.offset < b->loc.offset;
-    });
-    return out;
-}
-
 // What every function with a body releases of its parameters, from what
 // its body does (quiet walks). A function that calls a releasing helper
-// releases in turn: a worklist over the call graph walks a function again
-// whenever the summary of a function it calls grew. Summaries only grow
-// (a parameter once released stays released) over a finite set, so this
-// ends, after at most (functions × parameters) growths; there is no
-// round limit.
-Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
+// releases in turn: summarise (call_graph.h) walks a function again
+// whenever the summary of a function it calls grew, with no round limit
+// (at most functions × parameters growths).
+Summaries compute_summaries(const ast::Program& prog, const Sema& sema, const ReturnSummaries& returns) {
     Summaries sums;
     std::vector<const ast::FuncDecl*> all;
     for (const auto& m : prog.modules) {
-        std::vector<const ast::FuncDecl*> fs = checked_functions(*m, true);
+        std::vector<const ast::FuncDecl*> fs = module_functions(*m, true);
         all.insert(all.end(), fs.begin(), fs.end());
     }
-    // callers[f]: the functions whose bodies call f.
-    std::unordered_map<const ast::FuncDecl*, std::vector<const ast::FuncDecl*>> callers;
-    for (const ast::FuncDecl* f : all) {
-        if (!f->body) continue;
-        ast::walk_stmt_exprs(*f->body, [&](const ast::Expr& e) {
-            if (e.kind != ast::ExprKind::Call) return;
-            const Callee& c = sema.callee[e.id];
-            if (c.kind != Callee::Kind::Func) return;
-            auto& list = callers[c.fn];
-            if (list.empty() || list.back() != f) list.push_back(f);
-        });
-    }
-    std::vector<const ast::FuncDecl*> work(all.rbegin(), all.rend());
-    std::unordered_set<const ast::FuncDecl*> queued(all.begin(), all.end());
-    while (!work.empty()) {
-        const ast::FuncDecl* f = work.back();
-        work.pop_back();
-        queued.erase(f);
+    // Which parameters each may return (the dataflow engine on its graph).
+    for (const ast::FuncDecl* f : all) sums[f].may_return = returns.of(f);
+    summarise(all, sema, [&](const ast::FuncDecl* f) {
         FunctionChecker walk(sema, nullptr, sums);
         walk.check(*f);
         bool grew = false;
@@ -670,24 +643,36 @@ Summaries release_summaries(const ast::Program& prog, const Sema& sema) {
         };
         merge(sums[f].releases, walk.param_releases());
         merge(sums[f].calls, walk.param_calls());
-        if (!grew) continue;
-        for (const ast::FuncDecl* caller : callers[f])
-            if (queued.insert(caller).second) work.push_back(caller);
-    }
+        for (const auto& [key, kind] : walk.field_releases())
+            if (sums[f].field_releases.emplace(key, kind).second) grew = true;
+        return grew;
+    });
     return sums;
 }
 
 }  // namespace
 
+namespace lifecycle {
+Summaries release_summaries(const ast::Program& prog, const Sema& sema, const ReturnSummaries& returns) {
+    return compute_summaries(prog, sema, returns);
+}
+}  // namespace lifecycle
+
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag) {
-    const Summaries sums = release_summaries(prog, sema);
+    Shared shared(prog, sema);
+    check_lifecycle(prog, sema, opts, diag, shared);
+}
+
+void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                     Shared& shared) {
+    const Summaries sums = release_summaries(prog, sema, shared.returns());
     const DropSwitches raii = drop_switches(prog);
     for (size_t i = 0; i < prog.modules.size(); ++i) {
         const ast::Module& m = *prog.modules[i];
         // Upstream checks only the root file's top-level functions;
         // --strict checks every body of every file.
         if (!opts.strict && i != 0 && !m.is_root) continue;
-        for (const ast::FuncDecl* f : checked_functions(m, opts.strict)) FunctionChecker(sema, &diag, sums).with_raii(raii).check(*f);
+        for (const ast::FuncDecl* f : module_functions(m, opts.strict)) FunctionChecker(sema, &diag, sums).with_raii(raii).check(*f);
     }
 }
 

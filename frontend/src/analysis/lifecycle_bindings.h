@@ -16,6 +16,7 @@
 #include "analysis/attrs.h"
 #include "analysis/checked.h"
 #include "analysis/lifecycle_state.h"
+#include "analysis/returns.h"
 #include "sema/sema.h"
 
 namespace npk::lifecycle {
@@ -85,8 +86,9 @@ protected:
     // The binding whose block a value may be: a name or a field, through
     // `raw`, `drop` and @cast (to an integer and back too), or a call that
     // returns a pointer and is given exactly one tracked pointer that it
-    // does not release (an extern or function that may return its
-    // argument, as memset does).
+    // does not release and may return: a function whose summary says it
+    // may return that parameter (analysis/returns.h), or an extern not
+    // declared #[fresh] (it may return its argument, as memset does).
     int64_t alias_of(const ast::Expr& e) const {
         const ast::Expr* x = &e;
         while (x->kind == ast::ExprKind::Raw || x->kind == ast::ExprKind::Drop || x->kind == ast::ExprKind::Cast) {
@@ -99,11 +101,19 @@ protected:
         if (t->is_result()) t = t->elem;
         if (!t || !t->is_ptr() || s_.callee[x->id].kind == Callee::Kind::Builtin) return -1;
         // An argument the call releases (or consumes) is not what it returns.
-        const Releases rel = releases_of(s_.callee[x->id]);
+        const Callee& callee = s_.callee[x->id];
+        if (has_attr(callee, attrs::kFresh, ~size_t{0})) return -1;
+        uint64_t may_return = ~uint64_t{0};
+        if (callee.kind == Callee::Kind::Func) {
+            auto it = summaries_.find(callee.fn);
+            if (it != summaries_.end()) may_return = it->second.may_return;
+        }
+        const Releases rel = releases_of(callee);
         const auto& args = static_cast<const ast::Call&>(*x).args;
         int64_t found = -1;
         for (size_t i = 0; i < args.size(); ++i) {
             const auto& a = args[i];
+            if (!(may_return & param_bit(i))) continue;
             if (!s_.type_of(*a)->is_ptr() || (i < rel.size() && rel[i] >= 0)) continue;
             const int64_t b = alias_of(*a);
             if (b < 0) continue;
@@ -153,6 +163,59 @@ protected:
         return out;
     }
 
+
+    // The pointer fields of a struct parameter `b` are tracked like
+    // parameters (`free(b.ptr)` releases what the caller put there), for
+    // the summary's field releases (issue 16).
+    void param_fields(const FuncInfo& fi) {
+        for (size_t i = 0; i < fi.params.size(); ++i) {
+            const Type* t = fi.params[i];
+            if (t->kind != TypeKind::Struct || !t->st) continue;
+            for (size_t f = 0; f < t->st->fields.size(); ++f) {
+                if (!t->st->fields[f].type || !t->st->fields[f].type->is_ptr()) continue;
+                VarState v;
+                v.pending = false;
+                const uint64_t key = (static_cast<uint64_t>(i) << 32) | f;
+                const uint32_t b = new_binding(fi.slots[i].name + "." + t->st->fields[f].name, fi.slots[i].loc,
+                                               new_block(v, Origin::Unknown));
+                field_binding_[key] = b;  // slot i is parameter i
+                param_field_binding_.emplace_back(key, b);
+            }
+        }
+    }
+
+    // Where the function ends: which parameter fields it has released.
+    void note_field_releases() {
+        for (const auto& [key, b] : param_field_binding_) {
+            const VarState& v = flow_.get(block_of(b));
+            if (v.life != Life::Live && !field_released_.count(key))
+                field_released_[key] = static_cast<int8_t>(v.freed_as);
+        }
+    }
+
+public:
+    // What the function released through the pointer fields of its
+    // struct parameters (after a walk), for its summary.
+    const std::map<uint64_t, int8_t>& field_releases() const { return field_released_; }
+
+protected:
+    // A callee that releases a field of its struct parameter i, given a
+    // local struct whose field is a name of a block: that block.
+    void field_releases_of_call(const ast::Call& c, std::vector<std::pair<uint32_t, Origin>>& released) const {
+        const Callee& k = s_.callee[c.id];
+        if (k.kind != Callee::Kind::Func) return;
+        auto it = summaries_.find(k.fn);
+        if (it == summaries_.end()) return;
+        for (const auto& [key, kind] : it->second.field_releases) {
+            const size_t i = key >> 32;
+            if (i >= c.args.size() || c.args[i]->kind != ast::ExprKind::Name) continue;
+            const int32_t slot = s_.slot[c.args[i]->id];
+            if (slot < 0) continue;
+            auto fb = field_binding_.find((static_cast<uint64_t>(slot) << 32) | (key & 0xffffffffu));
+            if (fb != field_binding_.end() && fb->second >= 0)
+                released.emplace_back(static_cast<uint32_t>(fb->second), static_cast<Origin>(kind));
+        }
+    }
 
     // `S:s = S{f: p, ...}`: the field s.f is another name of p's block.
     void fields_of(const ast::VarDecl& d, int32_t slot, const ast::StructLit& lit) {
@@ -311,6 +374,8 @@ protected:
     std::unordered_map<uint64_t, int64_t> field_binding_;  // field_key(s.f) → its binding
     std::vector<BlockInfo> blocks_;         // by flow entry
     std::vector<std::pair<uint32_t, uint32_t>> param_binding_;  // parameter index, binding
+    std::vector<std::pair<uint64_t, uint32_t>> param_field_binding_;  // (parameter << 32 | field), binding
+    std::map<uint64_t, int8_t> field_released_;  // for the summary: see Summary::field_releases
     Releases calls_;                        // by parameter: called through as code (1), for summaries
     Flow flow_;
     Diagnostics* diag_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -13,6 +14,11 @@
 #include "analysis/flow_state.h"
 #include "diag/diag.h"
 #include "syntax/ast.h"
+
+namespace npk {
+struct Sema;
+struct ReturnSummaries;
+}
 
 namespace npk::lifecycle {
 
@@ -72,8 +78,17 @@ using Releases = std::vector<int8_t>;
 struct Summary {
     Releases releases;
     Releases calls;
+    // Which parameters it may return (analysis/returns.h; bit i: param i).
+    uint64_t may_return = ~uint64_t{0};
+    // What it releases through a pointer field of a struct parameter
+    // (`free(b.ptr)` with b a parameter): (parameter << 32 | field) →
+    // the kind of release.
+    std::map<uint64_t, int8_t> field_releases;
 };
 using Summaries = std::unordered_map<const ast::FuncDecl*, Summary>;
+
+// Every function's summary (lifecycle.cpp; also read by resources.cpp).
+Summaries release_summaries(const ast::Program& prog, const Sema& sema, const ReturnSummaries& returns);
 
 struct Binding {
     std::string name;

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "analysis/drops.h"
+#include "analysis/scope_exits.h"
 #include "run/drops.h"
 #include "run/externs.h"
 #include "run/interp_p.h"
@@ -91,17 +92,12 @@ public:
     }
 
 private:
-    // What a block releases when it ends, besides its defers (§9.3).
-    struct DropEntry {
-        DropKind kind = DropKind::None;
-        int32_t slot = -1;
-        const VarDecl* decl = nullptr;
-    };
     struct Frame {
         const FuncInfo* fn = nullptr;
         std::vector<Value> slots;
-        std::vector<std::vector<const Block*>> defers;  // one list per active block
-        std::vector<std::vector<DropEntry>> drops;      // likewise, in registration order
+        // What each active block registered (drops and defers), outermost
+        // first; analysis/scope_exits.h says what runs when.
+        std::vector<ScopeRecord> scopes;
         Value ret;
     };
     // Break / Continue travel out of the scopes of a loop body to its
@@ -296,24 +292,28 @@ private:
 public:
     // ---- the scope walker's hooks (syntax/scopes.h) -------------------
     using Outcome = Flow;
-    void enter_scope(const ScopeView&) {
-        frame_->defers.emplace_back();
-        frame_->drops.emplace_back();
-    }
+    void enter_scope(const ScopeView&) { frame_->scopes.emplace_back(); }
     Outcome stmt(const Stmt& st, Outcome) { return exec(st, *frame_); }
     bool stops(Outcome flow) const { return flow != Flow::Normal; }
-    void leave_scope(const ScopeView&, Outcome) { run_defers(*frame_); }
+    void leave_scope(const ScopeView& v, Outcome) { run_defers(*frame_, v.end); }
 
 private:
-    // A block ends: its drops, newest first, then its defers (§9.3).
-    void run_defers(Frame& f) {
-        std::vector<DropEntry> drops = std::move(f.drops.back());
-        f.drops.pop_back();
-        for (auto it = drops.rbegin(); it != drops.rend(); ++it) run_drop(*it, f);
-        std::vector<const Block*> list = std::move(f.defers.back());
-        f.defers.pop_back();
-        for (auto it = list.rbegin(); it != list.rend(); ++it) {
-            Flow inner = exec_block(**it, f);
+    // A block ends: what it registered runs in the order of
+    // exit_schedule (its drops, newest first, then its defers, §9.3).
+    void run_defers(Frame& f, Loc end) {
+        const std::vector<ExitEntry> todo = exit_schedule(f.scopes, ExitHow::ScopeEnd);
+        observe_exit(f.fn->decl, end, ExitHow::ScopeEnd, todo);
+        f.scopes.pop_back();
+        run_schedule(todo, f);
+    }
+
+    void run_schedule(const std::vector<ExitEntry>& todo, Frame& f) {
+        for (const ExitEntry& e : todo) {
+            if (e.what == ExitEntry::What::Drop) {
+                run_drop(e, f);
+                continue;
+            }
+            Flow inner = exec_block(*e.defer, f);
             assert(inner == Flow::Normal && "the checker rejects pass/fail/return in defer");
             (void)inner;
         }
@@ -340,12 +340,12 @@ private:
                     f.ret = ok_result(std::move(v), rt);
                 }
             }
-            leave_function(s.value.get(), f);
+            leave_function(s, f);
             return Flow::Return;
         case LeaveKind::Fail: {
             Value v = eval(*s.value, f);
             f.ret = failed_result(as_signed(v.bits), rt);
-            leave_function(nullptr, f);
+            leave_function(s, f);
             return Flow::Return;
         }
         case LeaveKind::Return:
@@ -357,7 +357,7 @@ private:
                 Value v = eval(*s.value, f);
                 f.ret = v.is_error ? failed_result(v.err, rt) : std::move(v);
             }
-            leave_function(s.value.get(), f);
+            leave_function(s, f);
             return Flow::Return;
         }
         return Flow::Return;
@@ -384,7 +384,7 @@ private:
             } else {
                 f.slots[static_cast<size_t>(sl)] = std::move(v);
             }
-            register_drops(d, sl, si, f);
+            register_decl(f.scopes.back(), d, s_, *f.fn, raii_);
             return Flow::Normal;
         }
         case StmtKind::If: {
@@ -394,7 +394,7 @@ private:
             return Flow::Normal;
         }
         case StmtKind::Defer:
-            f.defers.back().push_back(static_cast<const Defer&>(st).body.get());
+            register_defer(f.scopes.back(), static_cast<const Defer&>(st));
             return Flow::Normal;
         case StmtKind::Block: return exec_block(static_cast<const Block&>(st), f);
         case StmtKind::Leave: return leave(static_cast<const Leave&>(st), f);
@@ -578,29 +578,18 @@ private:
     // ------------------------------------------------------------------
     // Drops (§9.3).
     // ------------------------------------------------------------------
-    void register_drops(const VarDecl& d, int32_t sl, const SlotInfo& si, Frame& f) {
-        const DropKind k = raii_kind(d, raii_);
-        if (k != DropKind::None) f.drops.back().push_back({k, sl, &d});
-        // A struct with an impl:Drop, on the stack or (wild) on the heap:
-        // registered last, so that its drop method runs before a free.
-        if (si.type->kind == TypeKind::Struct && s_.drop_methods.count(si.type->st))
-            f.drops.back().push_back({DropKind::Impl, sl, &d});
+    // pass / fail / return, after the operand was evaluated: everything
+    // every active block registered, in exit_schedule's order (all drops
+    // but the handed-over binding's, then all defers). The blocks are
+    // emptied first, so that nothing runs again as they unwind.
+    void leave_function(const Leave& l, Frame& f) {
+        const std::vector<ExitEntry> todo = exit_schedule(f.scopes, ExitHow::Leave, moved_slot(l, s_));
+        observe_exit(f.fn->decl, l.loc, ExitHow::Leave, todo);
+        for (ScopeRecord& r : f.scopes) r.entries.clear();
+        run_schedule(todo, f);
     }
 
-    // pass / fail / return, after the operand was evaluated: the drops of
-    // every active block, innermost first, then (as the blocks unwind)
-    // the defers. `pass x` / `return x` of a bare name hands x over.
-    void leave_function(const Expr* value, Frame& f) {
-        const int32_t moved = value && value->kind == ExprKind::Name ? s_.slot[value->id] : -1;
-        for (auto block = f.drops.rbegin(); block != f.drops.rend(); ++block) {
-            std::vector<DropEntry> list = std::move(*block);
-            block->clear();
-            for (auto it = list.rbegin(); it != list.rend(); ++it)
-                if (it->slot != moved) run_drop(*it, f);
-        }
-    }
-
-    void run_drop(const DropEntry& e, Frame& f) {
+    void run_drop(const ExitEntry& e, Frame& f) {
         const SlotInfo& si = f.fn->slots[static_cast<size_t>(e.slot)];
         const Value& v = f.slots[static_cast<size_t>(e.slot)];
         if (opts_.trace_drops)

@@ -1,0 +1,402 @@
+// Resources, not names (issue 16, item 4): the use-after-release and
+// double-release rules (ARIA-015, ARIA-022) over may-alias sets of
+// abstract resources, on the dataflow engine over each function's
+// control-flow graph.
+//
+// It runs after the lifecycle check (analyses.cpp: only when that found
+// nothing) and catches what its one-block-per-name model cannot: a name
+// that holds one block on one path and another on the other. An abstract
+// resource is a heap block or W^X page allocated in the function (by
+// `alloc` / `wildx_alloc`, one per call site). Each slot, and each field
+// of a struct local, maps to the set of resources it may hold: a
+// declaration or an assignment replaces the set on its path (a name,
+// `raw` / `drop` / @cast, pointer arithmetic, a field, a struct literal,
+// what a helper may return of its arguments: returns.h; an extern any
+// pointer argument unless #[fresh]); the arms of an `if` join by union. A
+// release (free, wildx_free, a callee's #[releases] / #[consumes] or
+// body summary, a drop.npk drop) through any alias releases what the
+// name may hold; a resource released on one path only is "maybe". A use
+// (`p[i]`, passing p to a function or an extern not #[inspects], `pass
+// p`) of a released resource is ARIA-015, a second release ARIA-022; the
+// message says "may" when only some paths released it or the name only
+// may hold it.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "analysis/analyses.h"
+#include "analysis/attrs.h"
+#include "analysis/cfg.h"
+#include "analysis/checked.h"
+#include "analysis/dataflow.h"
+#include "analysis/drops.h"
+#include "analysis/lifecycle_state.h"
+#include "analysis/returns.h"
+#include "sema/sema.h"
+
+namespace npk {
+namespace {
+
+using ast::Expr;
+using ast::ExprKind;
+using Set = std::vector<uint32_t>;  // resources (allocation call ids), sorted
+
+void unite(Set& into, const Set& from) {
+    Set out;
+    std::set_union(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(out));
+    into = std::move(out);
+}
+
+struct Released {
+    Loc at;
+    bool maybe = false;
+    bool operator==(const Released& o) const { return at.offset == o.at.offset && at.file == o.at.file && maybe == o.maybe; }
+};
+
+struct ResState {
+    std::map<uint64_t, Set> holds;          // slot (or slot << 32 | field + 1) → resources
+    std::map<uint32_t, Released> released;  // resource → where
+    bool operator==(const ResState&) const = default;
+};
+
+uint64_t slot_key(int32_t slot) { return static_cast<uint32_t>(slot); }
+uint64_t field_key(int32_t slot, uint32_t field) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(slot)) << 32) | (field + 1);
+}
+
+class ResourceCheck {
+public:
+    using State = ResState;
+
+    ResourceCheck(const Sema& s, const lifecycle::Summaries& sums, const ReturnSummaries& returns,
+                  Diagnostics& diag, const ast::FuncDecl& fd)
+        : s_(s), sums_(sums), returns_(returns), diag_(diag), fi_(s.func(&fd)) {
+        find_relevant(fd);
+    }
+
+    // Whether any slot needs following (else the function is skipped).
+    bool any_relevant() const { return std::find(relevant_.begin(), relevant_.end(), true) != relevant_.end(); }
+
+    State entry() const { return {}; }
+
+    bool join(State& into, const State& from) const {
+        const State before = into;
+        for (const auto& [k, set] : from.holds) unite(into.holds[k], set);
+        for (auto& [r, rel] : into.released)
+            if (!from.released.count(r)) rel.maybe = true;
+        for (const auto& [r, rel] : from.released) {
+            auto [it, fresh] = into.released.emplace(r, rel);
+            if (fresh || rel.maybe) it->second.maybe = true;
+        }
+        return !(before == into);
+    }
+
+    void transfer(const Event& e, State& st, bool report) {
+        report_ = report;
+        switch (e.kind) {
+        case EventKind::Declare:
+            if (const int32_t slot = s_.slot[e.decl->id]; slot >= 0) bind(slot, e.decl->init.get(), st);
+            return;
+        case EventKind::Eval: eval(*e.expr, st); return;
+        case EventKind::Drop:
+            if (e.entry.kind == DropKind::Wild || e.entry.kind == DropKind::Wildx || e.entry.kind == DropKind::Jit)
+                release(get(st, slot_key(e.entry.slot)), e.at, e.entry.decl->name, st);
+            return;
+        case EventKind::Leave:
+            if (e.leave->transfers() && e.leave->value) use(*e.leave->value, st);
+            return;
+        case EventKind::ScopeEnd:
+        case EventKind::DeferBegin:
+        case EventKind::DeferEnd: return;
+        }
+    }
+
+private:
+    // The slots worth following: those connected, through declarations
+    // and assignments that mention them, to a name or field assigned
+    // after its declaration (a union-find over the body). A name only
+    // ever bound once holds one block on every path, which the lifecycle
+    // check follows exactly; leaving such names out keeps the states
+    // small (npk_scale: 100k pointers and 100k ifs stay linear).
+    void find_relevant(const ast::FuncDecl& fd) {
+        const size_t n = fi_.slots.size();
+        std::vector<size_t> parent(n);
+        for (size_t i = 0; i < n; ++i) parent[i] = i;
+        auto find = [&](size_t x) {
+            while (parent[x] != x) x = parent[x] = parent[parent[x]];
+            return x;
+        };
+        std::vector<bool> assigned(n, false);
+        auto link = [&](int32_t target, const Expr& value) {
+            if (target < 0) return;
+            ast::walk_expr(value, [&](const Expr& x) {
+                if (x.kind == ExprKind::Name && s_.slot[x.id] >= 0)
+                    parent[find(static_cast<size_t>(s_.slot[x.id]))] = find(static_cast<size_t>(target));
+            });
+        };
+        std::vector<const ast::Stmt*> todo{fd.body.get()};
+        while (!todo.empty()) {
+            const ast::Stmt* st = todo.back();
+            todo.pop_back();
+            if (st->kind == ast::StmtKind::VarDecl) {
+                const auto& d = static_cast<const ast::VarDecl&>(*st);
+                if (d.init) link(s_.slot[d.id], *d.init);
+            }
+            ast::for_each_child(
+                *st,
+                [&](const Expr& e) {
+                    ast::walk_expr(e, [&](const Expr& x) {
+                        if (x.kind != ExprKind::Assign) return;
+                        const auto& a = static_cast<const ast::Assign&>(x);
+                        const Expr* t = a.target.get();
+                        if (t->kind == ExprKind::Member) t = static_cast<const ast::Member&>(*t).object.get();
+                        if (t->kind != ExprKind::Name || s_.slot[t->id] < 0) return;
+                        assigned[static_cast<size_t>(s_.slot[t->id])] = true;
+                        link(s_.slot[t->id], *a.value);
+                    });
+                },
+                [&](const ast::Stmt& c) { todo.push_back(&c); });
+        }
+        std::vector<bool> root_relevant(n, false);
+        for (size_t i = 0; i < n; ++i)
+            if (assigned[i]) root_relevant[find(i)] = true;
+        relevant_.assign(n, false);
+        for (size_t i = 0; i < n; ++i) relevant_[i] = root_relevant[find(i)];
+    }
+    bool relevant(int32_t slot) const { return slot >= 0 && relevant_[static_cast<size_t>(slot)]; }
+
+    static Set get(const State& st, uint64_t key) {
+        auto it = st.holds.find(key);
+        return it == st.holds.end() ? Set{} : it->second;
+    }
+    const std::string& name_of(int32_t slot) const { return fi_.slots[static_cast<size_t>(slot)].name; }
+
+    // The resources a value may be.
+    Set value(const Expr& e, const State& st) const {
+        switch (e.kind) {
+        case ExprKind::Name: return relevant(s_.slot[e.id]) ? get(st, slot_key(s_.slot[e.id])) : Set{};
+        case ExprKind::Raw: return value(*static_cast<const ast::Raw&>(e).operand, st);
+        case ExprKind::Drop: return value(*static_cast<const ast::Drop&>(e).operand, st);
+        case ExprKind::Cast: return value(*static_cast<const ast::Cast&>(e).operand, st);
+        case ExprKind::Assign: return value(*static_cast<const ast::Assign&>(e).value, st);
+        case ExprKind::Binary: {
+            const auto& b = static_cast<const ast::Binary&>(e);
+            if (b.op != ast::BinaryOp::Add && b.op != ast::BinaryOp::Sub) return {};
+            Set out = value(*b.lhs, st);
+            unite(out, value(*b.rhs, st));
+            return out;
+        }
+        case ExprKind::Member: {
+            const auto& m = static_cast<const ast::Member&>(e);
+            const int32_t obj = m.object->kind == ExprKind::Name ? s_.slot[m.object->id] : -1;
+            if (obj >= 0 && s_.member[m.id].kind == MemberKind::Field)
+                return get(st, field_key(obj, s_.member[m.id].field));
+            return value(*m.object, st);  // a Result's .val
+        }
+        case ExprKind::Call: return call_value(static_cast<const ast::Call&>(e), st);
+        case ExprKind::IntLit:
+        case ExprKind::StrLit:
+        case ExprKind::BoolLit:
+        case ExprKind::Unary:
+        case ExprKind::StructLit:
+        case ExprKind::Index: return {};
+        }
+        return {};
+    }
+
+    Set call_value(const ast::Call& c, const State& st) const {
+        const Callee& k = s_.callee[c.id];
+        Set out;
+        switch (k.kind) {
+        case Callee::Kind::None: return out;
+        case Callee::Kind::Builtin:
+            if (k.builtin == Builtin::Alloc || k.builtin == Builtin::WildxAlloc) out.push_back(c.id);
+            return out;
+        case Callee::Kind::Func: {
+            const ParamSet may = returns_.of(k.fn);
+            for (size_t i = 0; i < c.args.size(); ++i)
+                if (may & param_bit(i)) unite(out, value(*c.args[i], st));
+            return out;
+        }
+        case Callee::Kind::Extern:
+            for (const AttrInfo& a : s_.attrs_of(k))
+                if (a.name == attrs::kFresh) return out;
+            for (const auto& a : c.args)
+                if (s_.type_of(*a) && s_.type_of(*a)->is_ptr()) unite(out, value(*a, st));
+            return out;
+        }
+        return out;
+    }
+
+    void bind(int32_t slot, const Expr* init, State& st) {
+        if (!relevant(slot)) return;
+        st.holds.erase(slot_key(slot));
+        // The fields of a struct local start again too.
+        auto lo = st.holds.lower_bound(field_key(slot, 0));
+        auto hi = st.holds.lower_bound(field_key(slot + 1, 0));
+        st.holds.erase(lo, hi);
+        if (!init) return;
+        if (init->kind == ExprKind::StructLit) {
+            for (const ast::FieldInit& f : static_cast<const ast::StructLit&>(*init).fields)
+                if (f.value && s_.field_init[f.value->id].kind == MemberKind::Field) {
+                    Set v = value(*f.value, st);
+                    if (!v.empty()) st.holds[field_key(slot, s_.field_init[f.value->id].field)] = v;
+                }
+            return;
+        }
+        Set v = value(*init, st);
+        if (!v.empty()) st.holds[slot_key(slot)] = std::move(v);
+    }
+
+    void eval(const Expr& e, State& st) {
+        switch (e.kind) {
+        case ExprKind::Assign: {
+            const auto& a = static_cast<const ast::Assign&>(e);
+            if (a.target->kind == ExprKind::Name && s_.slot[a.target->id] >= 0) {
+                bind(s_.slot[a.target->id], a.value.get(), st);
+            } else if (a.target->kind == ExprKind::Member) {
+                const auto& m = static_cast<const ast::Member&>(*a.target);
+                const int32_t obj = m.object->kind == ExprKind::Name ? s_.slot[m.object->id] : -1;
+                if (obj >= 0 && s_.member[m.id].kind == MemberKind::Field) {
+                    Set v = value(*a.value, st);
+                    if (v.empty()) st.holds.erase(field_key(obj, s_.member[m.id].field));
+                    else st.holds[field_key(obj, s_.member[m.id].field)] = std::move(v);
+                }
+            }
+            return;
+        }
+        case ExprKind::Index: use(*static_cast<const ast::Index&>(e).object, st); return;
+        case ExprKind::Call: call(static_cast<const ast::Call&>(e), st); return;
+        case ExprKind::IntLit:
+        case ExprKind::StrLit:
+        case ExprKind::BoolLit:
+        case ExprKind::Name:
+        case ExprKind::Unary:
+        case ExprKind::Binary:
+        case ExprKind::Member:
+        case ExprKind::StructLit:
+        case ExprKind::Raw:
+        case ExprKind::Drop:
+        case ExprKind::Cast: return;
+        }
+    }
+
+    // What a call releases, by parameter: builtins, #[releases] /
+    // #[consumes], or the callee's body (lifecycle's summaries).
+    std::vector<bool> releases(const Callee& k, size_t n) const {
+        std::vector<bool> out(n, false);
+        if (k.kind == Callee::Kind::Builtin) {
+            if ((k.builtin == Builtin::Free || k.builtin == Builtin::WildxFree) && n > 0) out[0] = true;
+            return out;
+        }
+        for (const AttrInfo& a : s_.attrs_of(k))
+            if (attr_releases_argument(a.name))
+                for (uint32_t p : a.params)
+                    if (p < n) out[p] = true;
+        if (k.kind == Callee::Kind::Func)
+            if (auto it = sums_.find(k.fn); it != sums_.end())
+                for (size_t i = 0; i < it->second.releases.size() && i < n; ++i)
+                    if (it->second.releases[i] >= 0) out[i] = true;
+        return out;
+    }
+    bool inspects(const Callee& k, size_t param) const {
+        for (const AttrInfo& a : s_.attrs_of(k))
+            if (a.name == attrs::kInspects)
+                for (uint32_t p : a.params)
+                    if (p == param) return true;
+        return false;
+    }
+
+    void call(const ast::Call& c, State& st) {
+        const Callee& k = s_.callee[c.id];
+        // A new allocation at a call site (a loop's next iteration): the
+        // resource of that site is live again. (A name still holding the
+        // previous one is the lifecycle check's business.)
+        if (k.kind == Callee::Kind::Builtin && (k.builtin == Builtin::Alloc || k.builtin == Builtin::WildxAlloc))
+            st.released.erase(c.id);
+        const std::vector<bool> rel = releases(k, c.args.size());
+        for (size_t i = 0; i < c.args.size(); ++i) {
+            if (rel[i] || inspects(k, i) || k.kind == Callee::Kind::Builtin) continue;
+            if (s_.type_of(*c.args[i]) && s_.type_of(*c.args[i])->is_ptr()) use(*c.args[i], st);
+        }
+        for (size_t i = 0; i < c.args.size(); ++i)
+            if (rel[i]) release(value(*c.args[i], st), c.loc, text_of(*c.args[i]), st);
+    }
+
+    std::string text_of(const Expr& e) const {
+        const Expr& x = strip_raw(e);
+        if (x.kind == ExprKind::Name) return static_cast<const ast::Name&>(x).name;
+        return "the pointer";
+    }
+
+    bool first(Loc at) { return report_ && reported_.insert(at.offset).second; }
+
+    // `held` (what a name may hold) is released at `at`.
+    void release(const Set& held, Loc at, const std::string& name, State& st) {
+        if (held.empty()) return;
+        for (uint32_t r : held)
+            if (auto it = st.released.find(r); it != st.released.end()) {
+                const bool maybe = it->second.maybe || held.size() > 1;
+                if (first(at)) {
+                    diag_.error(at, "ARIA-022",
+                                "Double free of '" + name + "': the block it " + (held.size() > 1 ? "may hold " : "holds ") +
+                                    (maybe ? "may have been released already (on some path)" : "was released already"));
+                    diag_.note(it->second.at, "released here");
+                }
+                return;
+            }
+        for (uint32_t r : held) st.released[r] = Released{at, held.size() > 1};
+    }
+
+    void use(const Expr& e, const State& st) {
+        const Set held = value(e, st);
+        for (uint32_t r : held)
+            if (auto it = st.released.find(r); it != st.released.end()) {
+                const bool maybe = it->second.maybe || held.size() > 1;
+                if (first(e.loc)) {
+                    diag_.error(e.loc, "ARIA-015",
+                                "Use after free: '" + text_of(e) + "' " + (held.size() > 1 ? "may hold" : "holds") +
+                                    " a block that " +
+                                    (maybe ? "may have been released (on some path)" : "was released"));
+                    diag_.note(it->second.at, "released here");
+                }
+                return;
+            }
+    }
+
+    const Sema& s_;
+    const lifecycle::Summaries& sums_;
+    const ReturnSummaries& returns_;
+    Diagnostics& diag_;
+    const FuncInfo& fi_;
+    std::vector<bool> relevant_;  // by slot: see find_relevant
+    bool report_ = false;
+    std::unordered_set<uint32_t> reported_;
+};
+
+}  // namespace
+
+void check_resources(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
+                     Shared& shared) {
+    // The summaries are computed only if some function has a name worth
+    // following (most programs have none).
+    std::unique_ptr<lifecycle::Summaries> sums;
+    const lifecycle::Summaries none;
+    const ReturnSummaries no_returns;
+    for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) {
+        if (!f->body) continue;
+        if (!ResourceCheck(sema, none, no_returns, diag, *f).any_relevant()) continue;
+        if (!sums) {
+            sums = std::make_unique<lifecycle::Summaries>(lifecycle::release_summaries(prog, sema, shared.returns()));
+        }
+        ResourceCheck a(sema, *sums, shared.returns(), diag, *f);
+        const Cfg& g = shared.graphs.of(*f);
+        const Solution<ResourceCheck> sol = solve(g, a);
+        report(g, a, sol);
+    }
+}
+
+}  // namespace npk
