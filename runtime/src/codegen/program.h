@@ -126,13 +126,78 @@ struct Program {
     Vec<uint8_t> label_bound;  // per label: 1 once bound
     Vec<int32_t> call_args;  // the argument variables of every call, back to back
     Vec<int32_t> switch_labels;  // the tables of every switch_, back to back
+    size_t labels_bound = 0;     // how many entries of label_bound are 1
+
+    // Empties the record, keeping its buffers for the next function.
+    void clear() {
+        ret = Type::void_;
+        vars.clear();
+        params.clear();
+        insts.clear();
+        label_bound.clear();
+        call_args.clear();
+        switch_labels.clear();
+        labels_bound = 0;
+    }
+    // The bytes its buffers hold.
+    size_t capacity_bytes() const {
+        return vars.capacity() * sizeof(Type) + params.capacity() * sizeof(int32_t) + insts.capacity() * sizeof(Inst) +
+               label_bound.capacity() + (call_args.capacity() + switch_labels.capacity()) * sizeof(int32_t);
+    }
 };
 
 // The variables `in` reads, into out[0..n) (at most kMaxReads; a variable
 // read twice is listed twice); returns n. And the one it writes, or -1.
 inline constexpr int kMaxReads = kMaxParams + 1;
-int reads_of(const Program& p, const Inst& in, int32_t* out);
-int32_t write_of(const Inst& in);
+inline int reads_of(const Program& p, const Inst& in, int32_t* out) {
+    int n = 0;
+    auto read = [&](int32_t v) {
+        if (v >= 0) out[n++] = v;
+    };
+    auto args = [&] {
+        for (int i = 0; i < in.nargs; ++i) read(p.call_args[static_cast<size_t>(in.args + i)]);
+    };
+    switch (in.kind) {
+        case Kind::const_int: case Kind::const_f64: case Kind::bind: case Kind::jump: break;
+        case Kind::mov: case Kind::binop_imm: case Kind::neg: case Kind::not_: case Kind::convert:
+        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret:
+            read(in.a);
+            break;
+        case Kind::binop: case Kind::branch_cmp:
+            read(in.a);
+            read(in.b);
+            break;
+        case Kind::load:
+            read(in.a);
+            read(in.c);
+            break;
+        case Kind::store:
+            read(in.a);
+            read(in.b);
+            read(in.c);
+            break;
+        case Kind::branch: read(in.b); break;
+        case Kind::call: case Kind::call_self: args(); break;
+        case Kind::call_indirect:
+            read(in.a);
+            args();
+            break;
+    }
+    return n;
+}
+
+inline int32_t write_of(const Inst& in) {
+    switch (in.kind) {
+        case Kind::const_int: case Kind::const_f64: case Kind::mov: case Kind::binop: case Kind::binop_imm:
+        case Kind::neg: case Kind::not_: case Kind::convert: case Kind::load: case Kind::call:
+        case Kind::call_indirect: case Kind::call_self:
+            return in.dst;
+        case Kind::store: case Kind::bind: case Kind::jump: case Kind::branch: case Kind::branch_cmp:
+        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret:
+            return -1;
+    }
+    return -1;
+}
 
 // The variables that must hold 0 at entry: those some path from the
 // entry reads before any write (parameters never). Sets (*out)[v] to 1
