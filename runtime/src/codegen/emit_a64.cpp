@@ -20,6 +20,7 @@
 #include "codegen/regalloc.h"
 
 #include <asmjit/arm/a64assembler.h>
+#include <asmjit/arm/a64utils.h>
 
 namespace npk::codegen {
 namespace {
@@ -155,10 +156,16 @@ private:
         if (type(in.a) == Type::f64) {
             const a64::Vec a = in_d(in.a, V30);
             a_.fcmp(a, in_d(in.b, V31));
-        } else {
-            const a64::Gp a = in_gp(in.a, X16);
-            a_.cmp(a, rhs(in, X17));
+            return;
         }
+        const a64::Gp a = in_gp(in.a, X16);
+        // An immediate of 12 bits goes into cmp; a negative one into cmn
+        // (a + n sets the flags as a - (-n) does for 1 <= n <= 4095).
+        if (in.kind == Kind::binop_imm || in.kind == Kind::branch_cmp_imm) {
+            if (in.imm >= 0 && in.imm <= 4095) return void(a_.cmp(a, Imm(in.imm)));
+            if (in.imm < 0 && in.imm >= -4095) return void(a_.cmn(a, Imm(-in.imm)));
+        }
+        a_.cmp(a, rhs(in, X17));
     }
 
     // The right operand of an integer op in a register: b's, or the
@@ -194,6 +201,7 @@ private:
     void emit(const Inst& in, size_t k);
     void copy(int32_t dst, int32_t src);
     void binop(const Inst& in);
+    bool binop_imm(const Inst& in);
     void mixed(const Inst& in);
     void switch_(const Inst& in);
     void convert(const Inst& in);
@@ -372,6 +380,7 @@ void A64Emitter::binop(const Inst& in) {
         }
         return put_d(in.dst, r);
     }
+    if (in.kind == Kind::binop_imm && binop_imm(in)) return;
     const a64::Gp a = in_gp(in.a, X16), b = rhs(in, X17), r = out_gp(in.dst, X16);
     switch (in.op) {
         case BinOp::add: a_.add(r, a, b); break;
@@ -393,6 +402,54 @@ void A64Emitter::binop(const Inst& in) {
         default: break;  // comparisons: above
     }
     put_gp(in.dst, r);
+}
+
+// dst = a op imm with the immediate in the instruction, where AArch64
+// has a form for it: add / sub of 12 bits (or 12 bits shifted by 12; a
+// negative one the other way), a logical bitmask immediate for and / orr
+// / eor, a shift count (taken modulo the width, as the register forms
+// do). False where it has none: binop() loads the immediate (rhs()).
+bool A64Emitter::binop_imm(const Inst& in) {
+    const unsigned width = type(in.a) == Type::i32 ? 32 : 64;
+    const uint64_t bits = width == 32 ? static_cast<uint32_t>(in.imm) : static_cast<uint64_t>(in.imm);
+    const a64::Gp r = out_gp(in.dst, X16);
+    switch (in.op) {
+        case BinOp::add:
+        case BinOp::sub: {
+            const bool neg = in.imm < 0;  // at a's type, sign-extended: INT*_MIN fits no form below
+            const uint64_t m = neg ? 0 - static_cast<uint64_t>(in.imm) : static_cast<uint64_t>(in.imm);
+            const bool low = m <= 4095, high = (m & 0xFFF) == 0 && (m >> 12) <= 4095;
+            if (!low && !high) return false;
+            const a64::Gp a = in_gp(in.a, X16);
+            const bool add = (in.op == BinOp::add) != neg;
+            const Imm v(low ? m : m >> 12), shift(low ? 0 : 12);
+            add ? a_.add(r, a, v, shift) : a_.sub(r, a, v, shift);
+            break;
+        }
+        case BinOp::and_:
+        case BinOp::or_:
+        case BinOp::xor_: {
+            if (!a64::Utils::isLogicalImm(bits, width)) return false;
+            const a64::Gp a = in_gp(in.a, X16);
+            if (in.op == BinOp::and_) a_.and_(r, a, Imm(bits));
+            if (in.op == BinOp::or_) a_.orr(r, a, Imm(bits));
+            if (in.op == BinOp::xor_) a_.eor(r, a, Imm(bits));
+            break;
+        }
+        case BinOp::shl:
+        case BinOp::shr:
+        case BinOp::ushr: {
+            const a64::Gp a = in_gp(in.a, X16);
+            const Imm count(bits & (width - 1));
+            if (in.op == BinOp::shl) a_.lsl(r, a, count);
+            if (in.op == BinOp::shr) a_.asr(r, a, count);
+            if (in.op == BinOp::ushr) a_.lsr(r, a, count);
+            break;
+        }
+        default: return false;  // mul, div, rem: through a register
+    }
+    put_gp(in.dst, r);
+    return true;
 }
 
 // Pointer arithmetic between a PTR and an integer (an I32 sign-extended).
