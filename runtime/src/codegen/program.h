@@ -146,57 +146,57 @@ struct Program {
     }
 };
 
+// Which operand fields each kind reads and writes (program.h's table
+// above, as bits): a, b, c (-1 there: none), the call's arguments, dst.
+enum : uint8_t { kReadsA = 1, kReadsB = 2, kReadsC = 4, kReadsArgs = 8, kWritesDst = 16 };
+constexpr uint8_t operands_of(Kind k) {
+    switch (k) {
+        case Kind::const_int: case Kind::const_f64: return kWritesDst;
+        case Kind::mov: case Kind::binop_imm: case Kind::neg: case Kind::not_: case Kind::convert:
+            return kReadsA | kWritesDst;
+        case Kind::binop: return kReadsA | kReadsB | kWritesDst;
+        case Kind::load: return kReadsA | kReadsC | kWritesDst;
+        case Kind::store: return kReadsA | kReadsB | kReadsC;
+        case Kind::bind: case Kind::jump: return 0;
+        case Kind::branch: return kReadsB;
+        case Kind::branch_cmp: return kReadsA | kReadsB;
+        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret: return kReadsA;
+        case Kind::call: case Kind::call_self: return kReadsArgs | kWritesDst;
+        case Kind::call_indirect: return kReadsA | kReadsArgs | kWritesDst;
+    }
+    return 0;
+}
+// operands_of as a table, for loops over the record.
+struct OperandTable {
+    uint8_t of[kKindCount];
+};
+constexpr OperandTable make_operand_table() {
+    OperandTable t{};
+    for (int k = 0; k < kKindCount; ++k) t.of[k] = operands_of(static_cast<Kind>(k));
+    return t;
+}
+inline constexpr OperandTable kOperands = make_operand_table();
+
 // The variables `in` reads, into out[0..n) (at most kMaxReads; a variable
 // read twice is listed twice); returns n. And the one it writes, or -1.
 inline constexpr int kMaxReads = kMaxParams + 1;
 inline int reads_of(const Program& p, const Inst& in, int32_t* out) {
+    const uint8_t r = kOperands.of[static_cast<int>(in.kind)];
     int n = 0;
     auto read = [&](int32_t v) {
         if (v >= 0) out[n++] = v;
     };
-    auto args = [&] {
+    if (r & kReadsA) read(in.a);
+    if (r & kReadsB) read(in.b);
+    if (r & kReadsC) read(in.c);
+    if (r & kReadsArgs) {
         for (int i = 0; i < in.nargs; ++i) read(p.call_args[static_cast<size_t>(in.args + i)]);
-    };
-    switch (in.kind) {
-        case Kind::const_int: case Kind::const_f64: case Kind::bind: case Kind::jump: break;
-        case Kind::mov: case Kind::binop_imm: case Kind::neg: case Kind::not_: case Kind::convert:
-        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret:
-            read(in.a);
-            break;
-        case Kind::binop: case Kind::branch_cmp:
-            read(in.a);
-            read(in.b);
-            break;
-        case Kind::load:
-            read(in.a);
-            read(in.c);
-            break;
-        case Kind::store:
-            read(in.a);
-            read(in.b);
-            read(in.c);
-            break;
-        case Kind::branch: read(in.b); break;
-        case Kind::call: case Kind::call_self: args(); break;
-        case Kind::call_indirect:
-            read(in.a);
-            args();
-            break;
     }
     return n;
 }
 
 inline int32_t write_of(const Inst& in) {
-    switch (in.kind) {
-        case Kind::const_int: case Kind::const_f64: case Kind::mov: case Kind::binop: case Kind::binop_imm:
-        case Kind::neg: case Kind::not_: case Kind::convert: case Kind::load: case Kind::call:
-        case Kind::call_indirect: case Kind::call_self:
-            return in.dst;
-        case Kind::store: case Kind::bind: case Kind::jump: case Kind::branch: case Kind::branch_cmp:
-        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret:
-            return -1;
-    }
-    return -1;
+    return (kOperands.of[static_cast<int>(in.kind)] & kWritesDst) ? in.dst : -1;
 }
 
 // The variables that must hold 0 at entry: those some path from the

@@ -98,8 +98,7 @@ bool occurrences(const Program& p, Vec<Loop>& loops, Vec<int32_t>& ends, Facts& 
         }
         const auto depth = static_cast<int32_t>(entered - left);
         const uint32_t w = 1u << (3 * (depth < 6 ? depth : 6));
-        auto occur = [&](int32_t v, bool write) {
-            Fact& x = f[v];
+        auto occur = [&](Fact& x, bool write) {
             if (x.first == kNone) {
                 x.first = pos;
                 x.first_is_write = write;
@@ -113,9 +112,9 @@ bool occurrences(const Program& p, Vec<Loop>& loops, Vec<int32_t>& ends, Facts& 
         };
         int32_t reads[kMaxReads];
         const int n = reads_of(p, in, reads);
-        for (int i = 0; i < n; ++i) occur(reads[i], false);
+        for (int i = 0; i < n; ++i) occur(f[reads[i]], false);
         const int32_t dst = write_of(in);
-        if (dst >= 0) occur(dst, true);
+        if (dst >= 0) occur(f[dst], true);
     }
     return true;
 }
