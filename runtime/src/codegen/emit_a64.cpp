@@ -16,7 +16,6 @@
 // count modulo the width, and fcvtzs truncates, saturates and makes NaN 0.
 #include "codegen/emit.h"
 
-#include "codegen/moves.h"
 #include "codegen/regalloc.h"
 
 #include <asmjit/arm/a64assembler.h>
@@ -197,6 +196,7 @@ private:
         if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.mov(a64::x0, a64::xzr);
     }
     void move_params();
+    void move_all(ArgMoves& moves);  // the gathered register moves, at once
     void zero_vars();
     void emit(const Inst& in, size_t k);
     void copy(int32_t dst, int32_t src);
@@ -270,22 +270,23 @@ void A64Emitter::epilogue() {
 // them: slots first, then the register moves all at once.
 void A64Emitter::move_params() {
     const RegFile& rf = a64_regs();
-    RegMove moves[2][kMaxParams];
-    int n_moves[2] = {0, 0}, seen[2] = {0, 0};
-    for (int32_t v : p_.params) {
-        const int c = reg_class(type(v));
-        const int src = rf.cls[c].args[seen[c]++];
-        if (al_.end[static_cast<size_t>(v)] < 0) continue;  // never used
+    ArgMoves moves;
+    by_class(p_, p_.params.data(), p_.params.size(), [&](int32_t v, int c, int k) {
+        const int src = rf.cls[c].args[k];
+        if (al_.end[static_cast<size_t>(v)] < 0) return;  // never used
         if (reg(v) >= 0) {
-            moves[c][n_moves[c]++] = RegMove{static_cast<int8_t>(reg(v)), static_cast<int8_t>(src)};
+            moves.add(c, reg(v), src);
         } else if (c == 0) {
             a_.str(sized(src, type(v)), slot(v));
         } else {
             a_.str(d(src), slot(v));
         }
-    }
-    parallel_move(moves[0], n_moves[0], X16, [&](int dd, int s) { a_.mov(x(dd), x(s)); });
-    parallel_move(moves[1], n_moves[1], V31, [&](int dd, int s) { a_.fmov(d(dd), d(s)); });
+    });
+    move_all(moves);
+}
+
+void A64Emitter::move_all(ArgMoves& moves) {
+    moves.run(X16, V31, [&](int dd, int s) { a_.mov(x(dd), x(s)); }, [&](int dd, int s) { a_.fmov(d(dd), d(s)); });
 }
 
 void A64Emitter::zero_vars() {
@@ -582,16 +583,14 @@ void A64Emitter::memory(const Inst& in) {
 }
 
 void A64Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
-    for (int r = 0; r < 32; ++r) {
-        if (gp_mask & (1u << r)) {
-            const arm::Mem m = arm::ptr(a64::sp, save_base_ + 8 * r);
+    for_each_reg(gp_mask, fp_mask, [&](int c, int r) {
+        const arm::Mem m = arm::ptr(a64::sp, save_base_ + 8 * (32 * c + r));
+        if (c == 0) {
             restore ? a_.ldr(x(r), m) : a_.str(x(r), m);
-        }
-        if (fp_mask & (1u << r)) {
-            const arm::Mem m = arm::ptr(a64::sp, save_base_ + 8 * (32 + r));
+        } else {
             restore ? a_.ldr(d(r), m) : a_.str(d(r), m);
         }
-    }
+    });
 }
 
 // Save what the callee may clobber and is live after, place the arguments
@@ -605,14 +604,11 @@ void A64Emitter::call(const Inst& in) {
     const uint32_t save_gp = al_.saves[call_index_ * 2], save_fp = al_.saves[call_index_ * 2 + 1];
     ++call_index_;
     save_area(save_gp, save_fp, false);
-    RegMove moves[2][kMaxParams];
-    int n_moves[2] = {0, 0}, seen[2] = {0, 0};
-    for (int i = 0; i < in.nargs; ++i) {
-        const int32_t v = p_.call_args[static_cast<size_t>(in.args + i)];
-        const int c = reg_class(type(v));
-        const int k = seen[c]++;
-        if (reg(v) >= 0) moves[c][n_moves[c]++] = RegMove{static_cast<int8_t>(rf.cls[c].args[k]), static_cast<int8_t>(reg(v))};
-    }
+    ArgMoves moves;
+    const int32_t* args = p_.call_args.data() + in.args;
+    by_class(p_, args, in.nargs, [&](int32_t v, int c, int k) {
+        if (reg(v) >= 0) moves.add(c, rf.cls[c].args[k], reg(v));
+    });
     if (in.kind == Kind::call_indirect) {
         if (reg(in.a) >= 0) {
             a_.mov(x(X17), x(reg(in.a)));
@@ -620,20 +616,15 @@ void A64Emitter::call(const Inst& in) {
             a_.ldr(x(X17), slot(in.a));
         }
     }
-    parallel_move(moves[0], n_moves[0], X16, [&](int dd, int s) { a_.mov(x(dd), x(s)); });
-    parallel_move(moves[1], n_moves[1], V31, [&](int dd, int s) { a_.fmov(d(dd), d(s)); });
-    seen[0] = seen[1] = 0;
-    for (int i = 0; i < in.nargs; ++i) {
-        const int32_t v = p_.call_args[static_cast<size_t>(in.args + i)];
-        const int c = reg_class(type(v));
-        const int k = seen[c]++;
-        if (reg(v) >= 0) continue;
+    move_all(moves);
+    by_class(p_, args, in.nargs, [&](int32_t v, int c, int k) {
+        if (reg(v) >= 0) return;
         if (c == 0) {
             a_.ldr(sized(rf.cls[c].args[k], type(v)), slot(v));
         } else {
             a_.ldr(d(rf.cls[c].args[k]), slot(v));
         }
-    }
+    });
     if (in.kind == Kind::call) {
         load_imm(x(X17), static_cast<uint64_t>(in.imm));
         a_.blr(x(X17));

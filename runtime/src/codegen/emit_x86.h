@@ -96,6 +96,7 @@ private:
         if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.xor_(x86::eax, x86::eax);
     }
     void move_params();
+    void move_all(ArgMoves& moves);  // the gathered register moves, at once
     void zero_vars();
     void emit(const Inst& in, size_t k);
     void copy(int32_t dst, int32_t src);
