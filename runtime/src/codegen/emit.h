@@ -119,6 +119,17 @@ protected:
         uint32_t at;  // its label's id (Vec keeps trivially copyable things)
     };
     Vec<Table> tables_;
+    size_t call_index_ = 0;
+
+    // The caller-saved registers to save around the next call (integer,
+    // F64), the calls taken in program order.
+    struct Saves {
+        uint32_t gp, fp;
+    };
+    Saves next_saves() {
+        const size_t i = call_index_++;
+        return Saves{al_.saves[2 * i], al_.saves[2 * i + 1]};
+    }
 
     Arch& arch() { return static_cast<Arch&>(*this); }
     asmjit::Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }

@@ -59,7 +59,6 @@ private:
     int32_t slot_base_ = 0;  // offset from sp of slot 0
     uint8_t saved_[2][32];
     int n_saved_[2] = {0, 0};
-    size_t call_index_ = 0;
 
 
     static a64::Gp sized(int id, Type t) {
@@ -601,8 +600,7 @@ void A64Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
 // give it to dst.
 void A64Emitter::call(const Inst& in) {
     const RegFile& rf = a64_regs();
-    const uint32_t save_gp = al_.saves[call_index_ * 2], save_fp = al_.saves[call_index_ * 2 + 1];
-    ++call_index_;
+    const auto [save_gp, save_fp] = next_saves();
     save_area(save_gp, save_fp, false);
     ArgMoves moves;
     const int32_t* args = p_.call_args.data() + in.args;

@@ -245,8 +245,7 @@ void X86Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
 // saved registers come back, then give it to dst.
 void X86Emitter::call(const Inst& in) {
     const RegFile& rf = x86_regs();
-    const uint32_t save_gp = al_.saves[call_index_ * 2], save_fp = al_.saves[call_index_ * 2 + 1];
-    ++call_index_;
+    const auto [save_gp, save_fp] = next_saves();
     save_area(save_gp, save_fp, false);
     ArgMoves moves;
     const int32_t* args = p_.call_args.data() + in.args;

@@ -28,7 +28,6 @@ private:
     int32_t save_base_ = 0;  // offset from rsp of the call-save area
     uint8_t pushed_[8];
     int n_pushed_ = 0;
-    size_t call_index_ = 0;
 
 
     static x86::Gp sized(int id, Type t) {
