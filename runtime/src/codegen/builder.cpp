@@ -387,11 +387,7 @@ constexpr bool kKeepSpare = true;
 void destroy(npk_jit_builder* b) {
     if (b == nullptr) return;
     if (kKeepSpare && t_spare.b == nullptr && b->prog.capacity_bytes() <= kSpareBytes) {
-        b->prog.clear();
-        b->error = 0;
-        b->first[0] = '\0';
-        b->name[0] = '\0';
-        t_spare.b = b;
+        t_spare.b = b;  // emptied when it is handed out again
         return;
     }
     b->~npk_jit_builder();
@@ -411,7 +407,11 @@ npk_jit_builder* npk_jit_builder_new(int32_t ret_type) {
     }
     if (npk_jit_builder* spare = t_spare.b) {
         t_spare.b = nullptr;
+        spare->prog.clear();
         spare->prog.ret = static_cast<Type>(ret_type);
+        spare->error = 0;
+        spare->first[0] = '\0';
+        spare->name[0] = '\0';
         return spare;
     }
     void* mem = std::calloc(1, sizeof(npk_jit_builder));
