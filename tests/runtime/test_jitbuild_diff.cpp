@@ -6,6 +6,7 @@
 // interpreter of the same program, written from npk/jitbuild.h's text.
 //
 // NPK_DIFF_SEED and NPK_DIFF_COUNT (environment) replay or widen a run.
+#include "jitbuild_random.h"
 #include "jitbuild_support.h"
 
 #include <cstdlib>
@@ -57,13 +58,14 @@ std::string dump(const Prog& p) {
     return o.str();
 }
 
-class Gen {
+class Gen : RandomChoices {
 public:
-    explicit Gen(uint64_t seed) : rng_(seed) {}
+    explicit Gen(uint64_t seed) : RandomChoices(seed) {}
 
     Prog make() {
         Prog p;
         p_ = &p;
+        types_ = &p.types;
         static constexpr int kRet[] = {NPK_JIT_I32, NPK_JIT_I64, NPK_JIT_F64};
         p.ret = kRet[pick(3)];
         add_var(NPK_JIT_PTR);
@@ -81,28 +83,8 @@ public:
     }
 
 private:
-    std::mt19937_64 rng_;
     Prog* p_ = nullptr;
-    int general_ = 0;
 
-    int pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
-    int add_var(int t) {
-        p_->types.push_back(t);
-        return static_cast<int>(p_->types.size()) - 1;
-    }
-    // A random general variable (not the buffer pointer) of type t.
-    int any_of(int t) {
-        std::vector<int> c;
-        for (int v = 1; v < general_; ++v) {
-            if (p_->types[static_cast<size_t>(v)] == t) c.push_back(v);
-        }
-        return c[static_cast<size_t>(pick(static_cast<int>(c.size())))];
-    }
-    int int_type() { return pick(2) ? NPK_JIT_I32 : NPK_JIT_I64; }
-    int64_t interesting() {
-        static constexpr int64_t kVals[] = {0, 1, -1, 2, 31, 32, 63, 64, INT32_MIN, INT32_MAX, INT64_MIN, INT64_MAX};
-        return pick(3) ? kVals[pick(12)] : static_cast<int64_t>(rng_()) >> pick(64);
-    }
     double interesting_f() {
         static constexpr double kVals[] = {0.0, -0.0, 1.0, -1.5, 1e300, 3e9, -9.3e18, 0.1};
         const int c = pick(10);
@@ -330,13 +312,6 @@ private:
 
 // --- the reference interpreter ---------------------------------------
 
-struct Slot {
-    int64_t i = 0;  // I32 (sign-extended), I64, PTR
-    double f = 0;
-};
-
-int64_t as_type(int t, int64_t v) { return t == NPK_JIT_I32 ? static_cast<int32_t>(static_cast<uint64_t>(v)) : v; }
-
 // An integer operation on two values of type t (the result as the
 // interpreter keeps it: I32 sign-extended, comparisons 0 / 1).
 int64_t int_op(int t, int td, int op, int64_t a, int64_t b) {
@@ -347,20 +322,14 @@ int64_t int_op(int t, int td, int op, int64_t a, int64_t b) {
 // The bytes a load or store of `mem` (0: the type's own) moves.
 int width(int mem, int t) {
     if (mem == 0) return t == NPK_JIT_I32 ? 4 : 8;
-    return mem == NPK_JIT_MEM_64 ? 8 : 1 << ((mem - 1) / 2);
+    return mem_bytes(mem);
 }
 
-// mem's value read at `at`, as the interpreter keeps a variable of type t.
+// mem's value (0: the type's own width) read at `at`, as the interpreter
+// keeps a variable of type t.
 int64_t load_int(const unsigned char* at, int mem, int t) {
-    const int w = width(mem, t);
-    uint64_t x = 0;
-    std::memcpy(&x, at, static_cast<size_t>(w));  // little-endian hosts only, as the code generator
-    const bool sign = mem == 0 || mem == NPK_JIT_MEM_I8 || mem == NPK_JIT_MEM_I16 || mem == NPK_JIT_MEM_I32;
-    if (w < 8) {
-        const unsigned sh = 64 - 8 * static_cast<unsigned>(w);
-        x = sign ? static_cast<uint64_t>(static_cast<int64_t>(x << sh) >> sh) : x;
-    }
-    return as_type(t, static_cast<int64_t>(x));
+    if (mem == 0) mem = t == NPK_JIT_I32 ? NPK_JIT_MEM_I32 : NPK_JIT_MEM_64;
+    return as_type(t, load_extended(at, mem));
 }
 
 Slot interpret(const Prog& p, const std::vector<Slot>& args, unsigned char* buf) {
@@ -522,11 +491,6 @@ npk_jit_builder* to_builder(const Prog& p) {
         REQUIRE(rc == 0);
     }
     return b;
-}
-
-uint64_t env_u64(const char* name, uint64_t dflt) {
-    const char* s = std::getenv(name);
-    return s != nullptr && *s != '\0' ? std::strtoull(s, nullptr, 0) : dflt;
 }
 
 }  // namespace

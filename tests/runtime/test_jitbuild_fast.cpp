@@ -10,6 +10,7 @@
 // many cases, 5,000 live variables.
 //
 // NPK_FAST_SEED and NPK_FAST_COUNT (environment) replay or widen a run.
+#include "jitbuild_random.h"
 #include "jitbuild_support.h"
 
 #include <sys/mman.h>
@@ -94,19 +95,20 @@ std::string dump(const Prog& p) {
     return o.str();
 }
 
-class Gen {
+class Gen : RandomChoices {
 public:
-    explicit Gen(uint64_t seed) : rng_(seed) {}
+    explicit Gen(uint64_t seed) : RandomChoices(seed) {}
 
     Prog make() {
         Prog p;
         p_ = &p;
+        types_ = &p.types;
         p.types = {NPK_JIT_PTR, NPK_JIT_I64, NPK_JIT_I32, NPK_JIT_F64};
         p.ret = pick(2) ? NPK_JIT_I64 : NPK_JIT_I32;
         const int ni = 4 + pick(36), nf = 1 + pick(6);  // often more than the registers
         for (int i = 0; i < ni; ++i) p.types.push_back(pick(2) ? NPK_JIT_I32 : NPK_JIT_I64);
         for (int i = 0; i < nf; ++i) p.types.push_back(NPK_JIT_F64);
-        ptr_ = add(NPK_JIT_PTR);
+        ptr_ = add_var(NPK_JIT_PTR);
         general_ = static_cast<int>(p.types.size());
         p.ops.push_back({Op::konst, 0, ptr_, -1, -1, -1, 0});
         p.ops.push_back({Op::bin, NPK_JIT_ADD, ptr_, 0, ptr_});  // ptr = buf + 0 (pointer arithmetic)
@@ -127,28 +129,9 @@ public:
     }
 
 private:
-    std::mt19937_64 rng_;
     Prog* p_ = nullptr;
-    int general_ = 0, ptr_ = -1;
+    int ptr_ = -1;
 
-    int pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
-    int add(int t) {
-        p_->types.push_back(t);
-        return static_cast<int>(p_->types.size()) - 1;
-    }
-    int any_of(int t) {
-        std::vector<int> c;
-        for (int v = 1; v < general_; ++v) {
-            if (p_->types[static_cast<size_t>(v)] == t) c.push_back(v);
-        }
-        return c[static_cast<size_t>(pick(static_cast<int>(c.size())))];
-    }
-    int int_type() { return pick(2) ? NPK_JIT_I32 : NPK_JIT_I64; }
-    int64_t interesting() {
-        static constexpr int64_t kVals[] = {0, 1, -1, 2, 7, 31, 32, 63, 64, 255, 256, -128, INT32_MIN, INT32_MAX,
-                                            INT64_C(0x123456789), INT64_MIN, INT64_MAX};
-        return pick(3) ? kVals[pick(17)] : static_cast<int64_t>(rng_()) >> pick(64);
-    }
     int64_t imm_for(int t) {
         const int64_t v = interesting();
         return t == NPK_JIT_I32 ? static_cast<int32_t>(v) : v;
@@ -158,8 +141,7 @@ private:
         Prog& p = *p_;
         const int t = int_type();
         const int mem = 1 + pick(t == NPK_JIT_I32 ? 6 : 7);
-        static constexpr int kBytes[] = {0, 1, 1, 2, 2, 4, 4, 8};
-        const int bytes = kBytes[mem];
+        const int bytes = mem_bytes(mem);
         Op o{pick(2) ? Op::load : Op::store};
         o.mem = mem;
         o.a = pick(2) ? 0 : ptr_;
@@ -185,14 +167,13 @@ private:
     // writes it (x86 turns it into one instruction on memory).
     void read_modify_write() {
         Prog& p = *p_;
-        const int t = add(int_type());
+        const int t = add_var(int_type());
         const int mem = 1 + pick(p.types[static_cast<size_t>(t)] == NPK_JIT_I32 ? 6 : 7);
-        static constexpr int kBytes[] = {0, 1, 1, 2, 2, 4, 4, 8};
         static constexpr int kOps[] = {NPK_JIT_ADD, NPK_JIT_SUB, NPK_JIT_AND, NPK_JIT_OR, NPK_JIT_XOR, NPK_JIT_MUL};
         Op ld{Op::load};
         ld.mem = mem;
         ld.a = pick(2) ? 0 : ptr_;
-        ld.imm = pick(kBuf - kBytes[mem] + 1);
+        ld.imm = pick(kBuf - mem_bytes(mem) + 1);
         ld.dst = t;
         Op st = ld;
         st.k = Op::store;
@@ -269,7 +250,7 @@ private:
                 Op o{pick(2) ? Op::br_cmp : Op::br_cmp_imm, NPK_JIT_EQ + pick(10)};
                 o.a = any_of(t);
                 if (pick(3) == 0) {  // a cell tested straight from memory, through a fresh temporary
-                    o.a = add(t);
+                    o.a = add_var(t);
                     Op ld{Op::load};
                     ld.mem = 1 + pick(t == NPK_JIT_I32 ? 6 : 7);
                     ld.a = 0;
@@ -277,7 +258,7 @@ private:
                     ld.dst = o.a;
                     const int64_t known = pick(3) - 1;  // -1, 0 or 1: stored first half of the time
                     if (pick(2)) {
-                        const int z = add(t);
+                        const int z = add_var(t);
                         Op st = ld;
                         st.k = Op::store;
                         st.dst = -1;
@@ -303,7 +284,7 @@ private:
                 block(depth + 1, 1 + pick(4));
                 p.ops.push_back({Op::bind, 0, -1, l});
             } else if (c == 1 && depth < 2) {  // k = 1..4; top: body; k -= 1; if (k > 0) goto top
-                const int k = add(NPK_JIT_I32), top = p.labels++;
+                const int k = add_var(NPK_JIT_I32), top = p.labels++;
                 p.ops.push_back({Op::konst, 0, k, -1, -1, -1, 1 + pick(4)});
                 p.ops.push_back({Op::bind, 0, -1, top});
                 block(depth + 1, 1 + pick(5));
@@ -336,25 +317,6 @@ private:
 };
 
 // --- the reference interpreter ---------------------------------------
-
-struct Slot {
-    int64_t i = 0;
-    double f = 0;
-};
-
-int64_t as_type(int t, int64_t v) { return t == NPK_JIT_I32 ? static_cast<int32_t>(static_cast<uint64_t>(v)) : v; }
-
-int64_t load_bytes(const unsigned char* at, int mem) {
-    static constexpr int kBytes[] = {0, 1, 1, 2, 2, 4, 4, 8};
-    uint64_t u = 0;
-    std::memcpy(&u, at, static_cast<size_t>(kBytes[mem]));  // little-endian hosts
-    switch (mem) {
-        case NPK_JIT_MEM_I8: return static_cast<int8_t>(u);
-        case NPK_JIT_MEM_I16: return static_cast<int16_t>(u);
-        case NPK_JIT_MEM_I32: return static_cast<int32_t>(u);
-        default: return static_cast<int64_t>(u);
-    }
-}
 
 int64_t interpret(const Prog& p, const std::vector<Slot>& args, unsigned char* buf) {
     std::vector<Slot> v(p.types.size());
@@ -404,10 +366,9 @@ int64_t interpret(const Prog& p, const std::vector<Slot>& args, unsigned char* b
                 const int64_t addr = S(o.a).i + index * o.scale + o.imm;
                 unsigned char* m = buf + (addr - base);
                 if (o.k == Op::load) {
-                    S(o.dst).i = as_type(T(o.dst), load_bytes(m, o.mem));
+                    S(o.dst).i = as_type(T(o.dst), load_extended(m, o.mem));
                 } else {
-                    static constexpr int kBytes[] = {0, 1, 1, 2, 2, 4, 4, 8};
-                    std::memcpy(m, &S(o.b).i, static_cast<size_t>(kBytes[o.mem]));
+                    std::memcpy(m, &S(o.b).i, static_cast<size_t>(mem_bytes(o.mem)));
                 }
                 break;
             }
@@ -480,11 +441,6 @@ npk_jit_builder* to_builder(const Prog& p, void* clobber) {
         REQUIRE(rc == 0);
     }
     return b;
-}
-
-uint64_t env_u64(const char* name, uint64_t dflt) {
-    const char* s = std::getenv(name);
-    return s != nullptr && *s != '\0' ? std::strtoull(s, nullptr, 0) : dflt;
 }
 
 }  // namespace

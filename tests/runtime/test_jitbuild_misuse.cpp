@@ -434,3 +434,41 @@ TEST_CASE("builder errors name the failing op's position and kind", "[jitbuild][
         CHECK(msg.find("label 1") != std::string::npos);
     }
 }
+
+// A thread keeps the buffers of the last builder it freed for its next
+// one: that builder must start as new (no error, no name, no variables,
+// labels or instructions of the one before).
+TEST_CASE("builder misuse: a builder made after a failed, named one starts clean", "[jitbuild][misuse]") {
+    Quiet q;
+    for (int round = 0; round < 3; ++round) {
+        npk_jit_builder* old = npk_jit_builder_new(NPK_JIT_I32);
+        REQUIRE(old != nullptr);
+        REQUIRE(npk_jit_builder_name(old, "stale_name") == 0);
+        const int32_t p = npk_jit_param(old, NPK_JIT_I32);
+        REQUIRE(npk_jit_label(old) == 0);
+        REQUIRE(npk_jit_op_imm(old, NPK_JIT_ADD, p, p, 1) == 0);
+        CHECK(npk_jit_op(old, NPK_JIT_ADD, p, p, 99) == -1);  // no variable 99: the error sticks
+        REQUIRE(npk_jit_builder_error(old) == NPK_ERR_JIT_BAD_VAR);
+        npk_jit_builder_free(old);
+
+        npk_jit_builder* b = npk_jit_builder_new(NPK_JIT_I64);
+        REQUIRE(b != nullptr);
+        CHECK(npk_jit_builder_error(b) == NPK_OK);
+        CHECK(npk_jit_var_type(b, 0) == -1);  // no variables yet
+        const int32_t x = npk_jit_param(b, NPK_JIT_I64);  // parameters only before the first instruction
+        REQUIRE(x == 0);
+        REQUIRE(npk_jit_label(b) == 0);  // labels count from 0 again
+        REQUIRE(npk_jit_bind(b, 0) == 0);
+        REQUIRE(npk_jit_op_imm(b, NPK_JIT_MUL, x, x, 3) == 0);
+        REQUIRE(npk_jit_ret(b, x) == 0);
+        Fn f(npk_jit_build(b));
+        REQUIRE(f.p != nullptr);
+        CHECK(f.as<int64_t (*)(int64_t)>()(14) == 42);
+        char name[64];
+        REQUIRE(npk_jit_name(f.p, name, sizeof name) >= 0);
+        CHECK(std::string(name).find("stale_name") == std::string::npos);
+        char sig[64];
+        REQUIRE(npk_jit_signature(f.p, sig, sizeof sig) >= 0);
+        CHECK(std::string(sig) == "i64(i64)");
+    }
+}

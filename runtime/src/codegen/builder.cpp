@@ -17,7 +17,6 @@ namespace {
 // Far beyond any real function, small enough that ids never overflow.
 constexpr size_t kMaxVars = size_t{1} << 20;
 constexpr size_t kMaxLabels = size_t{1} << 20;
-constexpr size_t kMaxInsts = size_t{1} << 24;
 
 int32_t vstick(npk_jit_builder* b, const char* op, int32_t code, bool at, const char* fmt, va_list ap) {
     char detail[400];
@@ -145,24 +144,12 @@ bool call_result(npk_jit_builder* b, const char* op, int32_t dst, Type rt) {
 
 }  // namespace check
 
-int32_t emit(npk_jit_builder* b, const char* op, const Inst& in) {
-    if (b->prog.insts.size() >= kMaxInsts) {
-        return stick(b, op, NPK_ERR_OUT_OF_MEMORY, "more than %zu instructions", kMaxInsts);
-    }
-    if (!b->prog.insts.push(in)) return check::out_of_memory(b, op);
+int32_t make_room(npk_jit_builder* b, const char* op) {
+    Vec<Inst>& v = b->prog.insts;
+    if (v.size() >= kMaxInsts) return stick(b, op, NPK_ERR_OUT_OF_MEMORY, "more than %zu instructions", kMaxInsts);
+    // Capacity doubles from 8, and kMaxInsts is a power of 2: it is never passed.
+    if (!v.reserve(v.size() + 1)) return check::out_of_memory(b, op);
     return 0;
-}
-
-Inst make(Kind k, int32_t dst, int32_t a, int32_t bb, int64_t imm) {
-    Inst in{};
-    in.kind = k;
-    in.dst = dst;
-    in.a = a;
-    in.b = bb;
-    in.c = -1;
-    in.scale = 1;
-    in.imm = imm;
-    return in;
 }
 
 namespace {
@@ -334,6 +321,7 @@ int32_t check_complete(npk_jit_builder* b, const char* op) {
     }
     if (!usable(b, op)) return -1;
     const Program& p = b->prog;
+    if (p.labels_bound == p.label_bound.size()) return 0;  // every label bound: nothing to look for
     auto unbound = [&](int32_t label) { return !p.label_bound[static_cast<size_t>(label)]; };
     for (size_t i = 0; i < p.insts.size(); ++i) {
         const Inst& in = p.insts[i];
@@ -365,8 +353,43 @@ int32_t check_complete(npk_jit_builder* b, const char* op) {
     return 0;
 }
 
+namespace {
+
+// Each thread keeps the last builder it freed, emptied: the next builder
+// it makes records into the same buffers (warm in the cache, no growth by
+// realloc, no fresh pages), unless they grew beyond kSpareBytes. Not under
+// AddressSanitizer, which should see a freed builder's use as one.
+constexpr size_t kSpareBytes = size_t{4} << 20;
+struct SpareBuilder {
+    npk_jit_builder* b = nullptr;
+    ~SpareBuilder() {
+        if (b == nullptr) return;
+        b->~npk_jit_builder();
+        std::free(b);
+    }
+};
+thread_local SpareBuilder t_spare;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kKeepSpare = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kKeepSpare = false;
+#else
+constexpr bool kKeepSpare = true;
+#endif
+#else
+constexpr bool kKeepSpare = true;
+#endif
+
+}  // namespace
+
 void destroy(npk_jit_builder* b) {
     if (b == nullptr) return;
+    if (kKeepSpare && t_spare.b == nullptr && b->prog.capacity_bytes() <= kSpareBytes) {
+        t_spare.b = b;  // emptied when it is handed out again
+        return;
+    }
     b->~npk_jit_builder();
     std::free(b);
 }
@@ -381,6 +404,15 @@ npk_jit_builder* npk_jit_builder_new(int32_t ret_type) {
     if (!valid_type(ret_type)) {
         fail("npk_jit_builder_new", nullptr, NPK_ERR_JIT_BAD_TYPE, "type %d is not a result type", ret_type);
         return nullptr;
+    }
+    if (npk_jit_builder* spare = t_spare.b) {
+        t_spare.b = nullptr;
+        spare->prog.clear();
+        spare->prog.ret = static_cast<Type>(ret_type);
+        spare->error = 0;
+        spare->first[0] = '\0';
+        spare->name[0] = '\0';
+        return spare;
     }
     void* mem = std::calloc(1, sizeof(npk_jit_builder));
     if (mem == nullptr) {
@@ -465,7 +497,7 @@ int32_t npk_jit_mov(npk_jit_builder* b, int32_t dst, int32_t src) {
 int32_t npk_jit_op(npk_jit_builder* b, int32_t op_code, int32_t dst, int32_t lhs, int32_t rhs) {
     constexpr const char* op = "npk_jit_op";
     if (!usable(b, op)) return -1;
-    Inst in;
+    Inst in{};
     if (!check_binop(b, op, op_code, dst, lhs, rhs, false, &in)) return -1;
     return emit(b, op, in);
 }
@@ -473,7 +505,7 @@ int32_t npk_jit_op(npk_jit_builder* b, int32_t op_code, int32_t dst, int32_t lhs
 int32_t npk_jit_op_imm(npk_jit_builder* b, int32_t op_code, int32_t dst, int32_t lhs, int64_t imm) {
     constexpr const char* op = "npk_jit_op_imm";
     if (!usable(b, op)) return -1;
-    Inst in;
+    Inst in{};
     if (!check_binop(b, op, op_code, dst, lhs, -1, true, &in)) return -1;
     if (!imm_at(b, op, b->prog.vars[static_cast<size_t>(lhs)], &imm)) return -1;
     in.imm = imm;

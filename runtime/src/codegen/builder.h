@@ -52,8 +52,50 @@ int32_t out_of_memory(npk_jit_builder* b, const char* op);
 
 }  // namespace check
 
-// Appends one instruction (checking the record's size). 0 or -1.
-int32_t emit(npk_jit_builder* b, const char* op, const Inst& in);
-Inst make(Kind k, int32_t dst = -1, int32_t a = -1, int32_t bb = -1, int64_t imm = 0);
+// Far beyond any real function, small enough that ids never overflow.
+inline constexpr size_t kMaxInsts = size_t{1} << 24;
+
+// Room for one more instruction, when the record has none (it grows, or
+// is full: the error sticks). 0 or -1.
+int32_t make_room(npk_jit_builder* b, const char* op);
+
+// Appends one instruction (checking the record's size). 0 or -1. Inline,
+// with make(), so that a builder call writes its Inst straight into the
+// record (a copy through the stack stalls on store forwarding).
+inline int32_t emit(npk_jit_builder* b, const char* op, const Inst& in) {
+    Vec<Inst>& v = b->prog.insts;
+    if (!v.has_room() && make_room(b, op) != 0) return -1;
+    // Field by field, and `in` never escapes: once inlined, each field is
+    // a store of its own value, with no Inst built on the stack and read
+    // back whole.
+    Inst& d = v.push_slot();
+    d.kind = in.kind;
+    d.op = in.op;
+    d.ret = in.ret;
+    d.nargs = in.nargs;
+    d.mem = in.mem;
+    d.scale = in.scale;
+    d.mixed = in.mixed;
+    d.spare = in.spare;
+    d.dst = in.dst;
+    d.a = in.a;
+    d.b = in.b;
+    d.c = in.c;
+    d.args = in.args;
+    d.imm = in.imm;
+    return 0;
+}
+
+inline Inst make(Kind k, int32_t dst = -1, int32_t a = -1, int32_t bb = -1, int64_t imm = 0) {
+    Inst in{};
+    in.kind = k;
+    in.dst = dst;
+    in.a = a;
+    in.b = bb;
+    in.c = -1;
+    in.scale = 1;
+    in.imm = imm;
+    return in;
+}
 
 }  // namespace npk::codegen

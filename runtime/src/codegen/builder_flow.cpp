@@ -36,6 +36,7 @@ int32_t npk_jit_bind(npk_jit_builder* b, int32_t label) {
     if (bound) return stick(b, op, NPK_ERR_JIT_LABEL_BOUND, "label %d is bound already", label);
     if (emit(b, op, make(Kind::bind, -1, label)) != 0) return -1;
     bound = 1;
+    ++b->prog.labels_bound;
     return 0;
 }
 

@@ -4,6 +4,7 @@
 // code generator's .cpp files and its private headers.
 #pragma once
 
+#include "codegen/moves.h"
 #include "codegen/program.h"
 #include "codegen/regalloc.h"
 
@@ -38,6 +39,43 @@ private:
     T* p_ = nullptr;
     size_t n_ = 0;
 };
+
+// Each of n values (a call's arguments, or the parameters) with its
+// register class c and its index k among the values of that class, as
+// both calling conventions count them: f(v, c, k), in order.
+template <class F>
+void by_class(const Program& p, const int32_t* vars, size_t n, F&& f) {
+    int seen[2] = {0, 0};
+    for (size_t i = 0; i < n; ++i) {
+        const int32_t v = vars[i];
+        const int c = reg_class(p.vars[static_cast<size_t>(v)]);
+        f(v, c, seen[c]++);
+    }
+}
+
+// Register-to-register moves of both classes, gathered, then done at
+// once (parallel_move): parameters arriving, arguments leaving.
+struct ArgMoves {
+    RegMove m[2][kMaxParams];
+    int n[2] = {0, 0};
+    void add(int c, int dst, int src) { m[c][n[c]++] = RegMove{static_cast<int8_t>(dst), static_cast<int8_t>(src)}; }
+    // mov_gp / mov_fp(dst, src) emit one move; the scratch registers break cycles.
+    template <class MovGp, class MovFp>
+    void run(int gp_scratch, int fp_scratch, MovGp&& mov_gp, MovFp&& mov_fp) {
+        parallel_move(m[0], n[0], gp_scratch, mov_gp);
+        parallel_move(m[1], n[1], fp_scratch, mov_fp);
+    }
+};
+
+// Every register of the two masks (class 0: integers, 1: F64), in id
+// order: f(c, id). The call-save areas of both emitters.
+template <class F>
+void for_each_reg(uint32_t gp_mask, uint32_t fp_mask, F&& f) {
+    for (int r = 0; r < 32; ++r) {
+        if (gp_mask & (1u << r)) f(0, r);
+        if (fp_mask & (1u << r)) f(1, r);
+    }
+}
 
 // What both emitters share (CRTP: `Arch` supplies prologue(), epilogue(),
 // fused(k) (instructions k.. done as one, or 0), emit(inst, k) and
@@ -81,6 +119,17 @@ protected:
         uint32_t at;  // its label's id (Vec keeps trivially copyable things)
     };
     Vec<Table> tables_;
+    size_t call_index_ = 0;
+
+    // The caller-saved registers to save around the next call (integer,
+    // F64), the calls taken in program order.
+    struct Saves {
+        uint32_t gp, fp;
+    };
+    Saves next_saves() {
+        const size_t i = call_index_++;
+        return Saves{al_.saves[2 * i], al_.saves[2 * i + 1]};
+    }
 
     Arch& arch() { return static_cast<Arch&>(*this); }
     asmjit::Label label(int32_t l) { return labels_[static_cast<size_t>(l)]; }

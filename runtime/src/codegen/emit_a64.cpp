@@ -16,10 +16,10 @@
 // count modulo the width, and fcvtzs truncates, saturates and makes NaN 0.
 #include "codegen/emit.h"
 
-#include "codegen/moves.h"
 #include "codegen/regalloc.h"
 
 #include <asmjit/arm/a64assembler.h>
+#include <asmjit/arm/a64utils.h>
 
 namespace npk::codegen {
 namespace {
@@ -59,7 +59,6 @@ private:
     int32_t slot_base_ = 0;  // offset from sp of slot 0
     uint8_t saved_[2][32];
     int n_saved_[2] = {0, 0};
-    size_t call_index_ = 0;
 
 
     static a64::Gp sized(int id, Type t) {
@@ -155,10 +154,16 @@ private:
         if (type(in.a) == Type::f64) {
             const a64::Vec a = in_d(in.a, V30);
             a_.fcmp(a, in_d(in.b, V31));
-        } else {
-            const a64::Gp a = in_gp(in.a, X16);
-            a_.cmp(a, rhs(in, X17));
+            return;
         }
+        const a64::Gp a = in_gp(in.a, X16);
+        // An immediate of 12 bits goes into cmp; a negative one into cmn
+        // (a + n sets the flags as a - (-n) does for 1 <= n <= 4095).
+        if (in.kind == Kind::binop_imm || in.kind == Kind::branch_cmp_imm) {
+            if (in.imm >= 0 && in.imm <= 4095) return void(a_.cmp(a, Imm(in.imm)));
+            if (in.imm < 0 && in.imm >= -4095) return void(a_.cmn(a, Imm(-in.imm)));
+        }
+        a_.cmp(a, rhs(in, X17));
     }
 
     // The right operand of an integer op in a register: b's, or the
@@ -190,10 +195,12 @@ private:
         if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.mov(a64::x0, a64::xzr);
     }
     void move_params();
+    void move_all(ArgMoves& moves);  // the gathered register moves, at once
     void zero_vars();
     void emit(const Inst& in, size_t k);
     void copy(int32_t dst, int32_t src);
     void binop(const Inst& in);
+    bool binop_imm(const Inst& in);
     void mixed(const Inst& in);
     void switch_(const Inst& in);
     void convert(const Inst& in);
@@ -262,22 +269,23 @@ void A64Emitter::epilogue() {
 // them: slots first, then the register moves all at once.
 void A64Emitter::move_params() {
     const RegFile& rf = a64_regs();
-    RegMove moves[2][kMaxParams];
-    int n_moves[2] = {0, 0}, seen[2] = {0, 0};
-    for (int32_t v : p_.params) {
-        const int c = reg_class(type(v));
-        const int src = rf.cls[c].args[seen[c]++];
-        if (al_.end[static_cast<size_t>(v)] < 0) continue;  // never used
+    ArgMoves moves;
+    by_class(p_, p_.params.data(), p_.params.size(), [&](int32_t v, int c, int k) {
+        const int src = rf.cls[c].args[k];
+        if (al_.end[static_cast<size_t>(v)] < 0) return;  // never used
         if (reg(v) >= 0) {
-            moves[c][n_moves[c]++] = RegMove{static_cast<int8_t>(reg(v)), static_cast<int8_t>(src)};
+            moves.add(c, reg(v), src);
         } else if (c == 0) {
             a_.str(sized(src, type(v)), slot(v));
         } else {
             a_.str(d(src), slot(v));
         }
-    }
-    parallel_move(moves[0], n_moves[0], X16, [&](int dd, int s) { a_.mov(x(dd), x(s)); });
-    parallel_move(moves[1], n_moves[1], V31, [&](int dd, int s) { a_.fmov(d(dd), d(s)); });
+    });
+    move_all(moves);
+}
+
+void A64Emitter::move_all(ArgMoves& moves) {
+    moves.run(X16, V31, [&](int dd, int s) { a_.mov(x(dd), x(s)); }, [&](int dd, int s) { a_.fmov(d(dd), d(s)); });
 }
 
 void A64Emitter::zero_vars() {
@@ -372,6 +380,7 @@ void A64Emitter::binop(const Inst& in) {
         }
         return put_d(in.dst, r);
     }
+    if (in.kind == Kind::binop_imm && binop_imm(in)) return;
     const a64::Gp a = in_gp(in.a, X16), b = rhs(in, X17), r = out_gp(in.dst, X16);
     switch (in.op) {
         case BinOp::add: a_.add(r, a, b); break;
@@ -393,6 +402,54 @@ void A64Emitter::binop(const Inst& in) {
         default: break;  // comparisons: above
     }
     put_gp(in.dst, r);
+}
+
+// dst = a op imm with the immediate in the instruction, where AArch64
+// has a form for it: add / sub of 12 bits (or 12 bits shifted by 12; a
+// negative one the other way), a logical bitmask immediate for and / orr
+// / eor, a shift count (taken modulo the width, as the register forms
+// do). False where it has none: binop() loads the immediate (rhs()).
+bool A64Emitter::binop_imm(const Inst& in) {
+    const unsigned width = type(in.a) == Type::i32 ? 32 : 64;
+    const uint64_t bits = width == 32 ? static_cast<uint32_t>(in.imm) : static_cast<uint64_t>(in.imm);
+    const a64::Gp r = out_gp(in.dst, X16);
+    switch (in.op) {
+        case BinOp::add:
+        case BinOp::sub: {
+            const bool neg = in.imm < 0;  // at a's type, sign-extended: INT*_MIN fits no form below
+            const uint64_t m = neg ? 0 - static_cast<uint64_t>(in.imm) : static_cast<uint64_t>(in.imm);
+            const bool low = m <= 4095, high = (m & 0xFFF) == 0 && (m >> 12) <= 4095;
+            if (!low && !high) return false;
+            const a64::Gp a = in_gp(in.a, X16);
+            const bool add = (in.op == BinOp::add) != neg;
+            const Imm v(low ? m : m >> 12), shift(low ? 0 : 12);
+            add ? a_.add(r, a, v, shift) : a_.sub(r, a, v, shift);
+            break;
+        }
+        case BinOp::and_:
+        case BinOp::or_:
+        case BinOp::xor_: {
+            if (!a64::Utils::isLogicalImm(bits, width)) return false;
+            const a64::Gp a = in_gp(in.a, X16);
+            if (in.op == BinOp::and_) a_.and_(r, a, Imm(bits));
+            if (in.op == BinOp::or_) a_.orr(r, a, Imm(bits));
+            if (in.op == BinOp::xor_) a_.eor(r, a, Imm(bits));
+            break;
+        }
+        case BinOp::shl:
+        case BinOp::shr:
+        case BinOp::ushr: {
+            const a64::Gp a = in_gp(in.a, X16);
+            const Imm count(bits & (width - 1));
+            if (in.op == BinOp::shl) a_.lsl(r, a, count);
+            if (in.op == BinOp::shr) a_.asr(r, a, count);
+            if (in.op == BinOp::ushr) a_.lsr(r, a, count);
+            break;
+        }
+        default: return false;  // mul, div, rem: through a register
+    }
+    put_gp(in.dst, r);
+    return true;
 }
 
 // Pointer arithmetic between a PTR and an integer (an I32 sign-extended).
@@ -525,16 +582,14 @@ void A64Emitter::memory(const Inst& in) {
 }
 
 void A64Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
-    for (int r = 0; r < 32; ++r) {
-        if (gp_mask & (1u << r)) {
-            const arm::Mem m = arm::ptr(a64::sp, save_base_ + 8 * r);
+    for_each_reg(gp_mask, fp_mask, [&](int c, int r) {
+        const arm::Mem m = arm::ptr(a64::sp, save_base_ + 8 * (32 * c + r));
+        if (c == 0) {
             restore ? a_.ldr(x(r), m) : a_.str(x(r), m);
-        }
-        if (fp_mask & (1u << r)) {
-            const arm::Mem m = arm::ptr(a64::sp, save_base_ + 8 * (32 + r));
+        } else {
             restore ? a_.ldr(d(r), m) : a_.str(d(r), m);
         }
-    }
+    });
 }
 
 // Save what the callee may clobber and is live after, place the arguments
@@ -545,17 +600,13 @@ void A64Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
 // give it to dst.
 void A64Emitter::call(const Inst& in) {
     const RegFile& rf = a64_regs();
-    const uint32_t save_gp = al_.saves[call_index_ * 2], save_fp = al_.saves[call_index_ * 2 + 1];
-    ++call_index_;
+    const auto [save_gp, save_fp] = next_saves();
     save_area(save_gp, save_fp, false);
-    RegMove moves[2][kMaxParams];
-    int n_moves[2] = {0, 0}, seen[2] = {0, 0};
-    for (int i = 0; i < in.nargs; ++i) {
-        const int32_t v = p_.call_args[static_cast<size_t>(in.args + i)];
-        const int c = reg_class(type(v));
-        const int k = seen[c]++;
-        if (reg(v) >= 0) moves[c][n_moves[c]++] = RegMove{static_cast<int8_t>(rf.cls[c].args[k]), static_cast<int8_t>(reg(v))};
-    }
+    ArgMoves moves;
+    const int32_t* args = p_.call_args.data() + in.args;
+    by_class(p_, args, in.nargs, [&](int32_t v, int c, int k) {
+        if (reg(v) >= 0) moves.add(c, rf.cls[c].args[k], reg(v));
+    });
     if (in.kind == Kind::call_indirect) {
         if (reg(in.a) >= 0) {
             a_.mov(x(X17), x(reg(in.a)));
@@ -563,20 +614,15 @@ void A64Emitter::call(const Inst& in) {
             a_.ldr(x(X17), slot(in.a));
         }
     }
-    parallel_move(moves[0], n_moves[0], X16, [&](int dd, int s) { a_.mov(x(dd), x(s)); });
-    parallel_move(moves[1], n_moves[1], V31, [&](int dd, int s) { a_.fmov(d(dd), d(s)); });
-    seen[0] = seen[1] = 0;
-    for (int i = 0; i < in.nargs; ++i) {
-        const int32_t v = p_.call_args[static_cast<size_t>(in.args + i)];
-        const int c = reg_class(type(v));
-        const int k = seen[c]++;
-        if (reg(v) >= 0) continue;
+    move_all(moves);
+    by_class(p_, args, in.nargs, [&](int32_t v, int c, int k) {
+        if (reg(v) >= 0) return;
         if (c == 0) {
             a_.ldr(sized(rf.cls[c].args[k], type(v)), slot(v));
         } else {
             a_.ldr(d(rf.cls[c].args[k]), slot(v));
         }
-    }
+    });
     if (in.kind == Kind::call) {
         load_imm(x(X17), static_cast<uint64_t>(in.imm));
         a_.blr(x(X17));

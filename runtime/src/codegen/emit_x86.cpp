@@ -17,7 +17,6 @@
 // flow and calls, emit_x86_ops.cpp the arithmetic, conversions and memory.
 #include "codegen/emit_x86.h"
 
-#include "codegen/moves.h"
 
 namespace npk::codegen {
 namespace {
@@ -90,16 +89,13 @@ void X86Emitter::epilogue() {
 // register-to-register moves all at once, then loads of stack arguments.
 void X86Emitter::move_params() {
     const RegFile& rf = x86_regs();
-    RegMove moves[2][kMaxParams];
-    int n_moves[2] = {0, 0}, seen[2] = {0, 0};
+    ArgMoves moves;
     struct Late {
         int32_t v, off;
     } late[kMaxParams];
     int n_late = 0;
-    for (int32_t v : p_.params) {
-        const int c = reg_class(type(v));
-        const int k = seen[c]++;
-        if (al_.end[static_cast<size_t>(v)] < 0) continue;  // never used
+    by_class(p_, p_.params.data(), p_.params.size(), [&](int32_t v, int c, int k) {
+        if (al_.end[static_cast<size_t>(v)] < 0) return;  // never used
         if (k >= rf.cls[c].n_args) {  // the stack, above the return address and rbp
             const int32_t off = 16 + 8 * (k - rf.cls[c].n_args);
             if (reg(v) >= 0) {
@@ -108,20 +104,25 @@ void X86Emitter::move_params() {
                 a_.mov(x86::rax, x86::qword_ptr(x86::rbp, off));
                 a_.mov(mem(v), sized(RAX, type(v)));
             }
-            continue;
+            return;
         }
         const int src = rf.cls[c].args[k];
         if (reg(v) >= 0) {
-            moves[c][n_moves[c]++] = RegMove{static_cast<int8_t>(reg(v)), static_cast<int8_t>(src)};
+            moves.add(c, reg(v), src);
         } else if (c == 0) {
             a_.mov(mem(v), sized(src, type(v)));
         } else {
             a_.movsd(mem(v), xmm(src));
         }
-    }
-    parallel_move(moves[0], n_moves[0], R11, [&](int d, int s) { a_.mov(x86::gpq(static_cast<uint32_t>(d)), x86::gpq(static_cast<uint32_t>(s))); });
-    parallel_move(moves[1], n_moves[1], XMM15, [&](int d, int s) { a_.movapd(xmm(d), xmm(s)); });
+    });
+    move_all(moves);
     for (int i = 0; i < n_late; ++i) a_.mov(gp(late[i].v), x86::ptr(x86::rbp, late[i].off, type(late[i].v) == Type::i32 ? 4 : 8));
+}
+
+void X86Emitter::move_all(ArgMoves& moves) {
+    moves.run(
+        R11, XMM15, [&](int d, int s) { a_.mov(x86::gpq(static_cast<uint32_t>(d)), x86::gpq(static_cast<uint32_t>(s))); },
+        [&](int d, int s) { a_.movapd(xmm(d), xmm(s)); });
 }
 
 // The variables some path reads before writing hold 0 (or 0.0) from entry.
@@ -227,22 +228,14 @@ void X86Emitter::switch_(const Inst& in) {
 }
 
 void X86Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
-    for (int r = 0; r < 16; ++r) {
-        if (gp_mask & (1u << r)) {
-            if (restore) {
-                a_.mov(x86::gpq(static_cast<uint32_t>(r)), save_slot(0, r));
-            } else {
-                a_.mov(save_slot(0, r), x86::gpq(static_cast<uint32_t>(r)));
-            }
+    for_each_reg(gp_mask, fp_mask, [&](int c, int r) {
+        const x86::Mem m = save_slot(c, r);
+        if (c == 0) {
+            restore ? a_.mov(x86::gpq(static_cast<uint32_t>(r)), m) : a_.mov(m, x86::gpq(static_cast<uint32_t>(r)));
+        } else {
+            restore ? a_.movsd(xmm(r), m) : a_.movsd(m, xmm(r));
         }
-        if (fp_mask & (1u << r)) {
-            if (restore) {
-                a_.movsd(xmm(r), save_slot(1, r));
-            } else {
-                a_.movsd(save_slot(1, r), xmm(r));
-            }
-        }
-    }
+    });
 }
 
 // Save what the callee may clobber and is live after, place the arguments
@@ -252,37 +245,28 @@ void X86Emitter::save_area(uint32_t gp_mask, uint32_t fp_mask, bool restore) {
 // saved registers come back, then give it to dst.
 void X86Emitter::call(const Inst& in) {
     const RegFile& rf = x86_regs();
-    const uint32_t save_gp = al_.saves[call_index_ * 2], save_fp = al_.saves[call_index_ * 2 + 1];
-    ++call_index_;
+    const auto [save_gp, save_fp] = next_saves();
     save_area(save_gp, save_fp, false);
-    RegMove moves[2][kMaxParams];
-    int n_moves[2] = {0, 0}, seen[2] = {0, 0};
-    for (int i = 0; i < in.nargs; ++i) {
-        const int32_t v = p_.call_args[static_cast<size_t>(in.args + i)];
-        const int c = reg_class(type(v));
-        const int k = seen[c]++;
+    ArgMoves moves;
+    const int32_t* args = p_.call_args.data() + in.args;
+    by_class(p_, args, in.nargs, [&](int32_t v, int c, int k) {
         if (k >= rf.cls[c].n_args) {
             const x86::Gp r = in_gp(v, R11);
             a_.mov(x86::qword_ptr(x86::rsp, 8 * (k - rf.cls[c].n_args)), r.r64());
         } else if (reg(v) >= 0) {
-            moves[c][n_moves[c]++] = RegMove{static_cast<int8_t>(rf.cls[c].args[k]), static_cast<int8_t>(reg(v))};
+            moves.add(c, rf.cls[c].args[k], reg(v));
         }
-    }
+    });
     if (in.kind == Kind::call_indirect) a_.emit(x86::Inst::kIdMov, x86::rax, rm(in.a));
-    parallel_move(moves[0], n_moves[0], R11, [&](int d, int s) { a_.mov(x86::gpq(static_cast<uint32_t>(d)), x86::gpq(static_cast<uint32_t>(s))); });
-    parallel_move(moves[1], n_moves[1], XMM15, [&](int d, int s) { a_.movapd(xmm(d), xmm(s)); });
-    seen[0] = seen[1] = 0;
-    for (int i = 0; i < in.nargs; ++i) {
-        const int32_t v = p_.call_args[static_cast<size_t>(in.args + i)];
-        const int c = reg_class(type(v));
-        const int k = seen[c]++;
-        if (k >= rf.cls[c].n_args || reg(v) >= 0) continue;
+    move_all(moves);
+    by_class(p_, args, in.nargs, [&](int32_t v, int c, int k) {
+        if (k >= rf.cls[c].n_args || reg(v) >= 0) return;
         if (c == 0) {
             a_.mov(sized(rf.cls[c].args[k], type(v)), mem(v));
         } else {
             a_.movsd(xmm(rf.cls[c].args[k]), mem(v));
         }
-    }
+    });
     if (in.kind == Kind::call) a_.mov(x86::rax, Imm(in.imm));
     if (in.kind == Kind::call_self) {
         a_.call(entry_);

@@ -28,7 +28,6 @@ private:
     int32_t save_base_ = 0;  // offset from rsp of the call-save area
     uint8_t pushed_[8];
     int n_pushed_ = 0;
-    size_t call_index_ = 0;
 
 
     static x86::Gp sized(int id, Type t) {
@@ -96,6 +95,7 @@ private:
         if (p_.ret != Type::f64 && p_.ret != Type::void_) a_.xor_(x86::eax, x86::eax);
     }
     void move_params();
+    void move_all(ArgMoves& moves);  // the gathered register moves, at once
     void zero_vars();
     void emit(const Inst& in, size_t k);
     void copy(int32_t dst, int32_t src);

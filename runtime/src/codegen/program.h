@@ -126,13 +126,78 @@ struct Program {
     Vec<uint8_t> label_bound;  // per label: 1 once bound
     Vec<int32_t> call_args;  // the argument variables of every call, back to back
     Vec<int32_t> switch_labels;  // the tables of every switch_, back to back
+    size_t labels_bound = 0;     // how many entries of label_bound are 1
+
+    // Empties the record, keeping its buffers for the next function.
+    void clear() {
+        ret = Type::void_;
+        vars.clear();
+        params.clear();
+        insts.clear();
+        label_bound.clear();
+        call_args.clear();
+        switch_labels.clear();
+        labels_bound = 0;
+    }
+    // The bytes its buffers hold.
+    size_t capacity_bytes() const {
+        return vars.capacity() * sizeof(Type) + params.capacity() * sizeof(int32_t) + insts.capacity() * sizeof(Inst) +
+               label_bound.capacity() + (call_args.capacity() + switch_labels.capacity()) * sizeof(int32_t);
+    }
 };
+
+// Which operand fields each kind reads and writes (program.h's table
+// above, as bits): a, b, c (-1 there: none), the call's arguments, dst.
+enum : uint8_t { kReadsA = 1, kReadsB = 2, kReadsC = 4, kReadsArgs = 8, kWritesDst = 16 };
+constexpr uint8_t operands_of(Kind k) {
+    switch (k) {
+        case Kind::const_int: case Kind::const_f64: return kWritesDst;
+        case Kind::mov: case Kind::binop_imm: case Kind::neg: case Kind::not_: case Kind::convert:
+            return kReadsA | kWritesDst;
+        case Kind::binop: return kReadsA | kReadsB | kWritesDst;
+        case Kind::load: return kReadsA | kReadsC | kWritesDst;
+        case Kind::store: return kReadsA | kReadsB | kReadsC;
+        case Kind::bind: case Kind::jump: return 0;
+        case Kind::branch: return kReadsB;
+        case Kind::branch_cmp: return kReadsA | kReadsB;
+        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret: return kReadsA;
+        case Kind::call: case Kind::call_self: return kReadsArgs | kWritesDst;
+        case Kind::call_indirect: return kReadsA | kReadsArgs | kWritesDst;
+    }
+    return 0;
+}
+// operands_of as a table, for loops over the record.
+struct OperandTable {
+    uint8_t of[kKindCount];
+};
+constexpr OperandTable make_operand_table() {
+    OperandTable t{};
+    for (int k = 0; k < kKindCount; ++k) t.of[k] = operands_of(static_cast<Kind>(k));
+    return t;
+}
+inline constexpr OperandTable kOperands = make_operand_table();
 
 // The variables `in` reads, into out[0..n) (at most kMaxReads; a variable
 // read twice is listed twice); returns n. And the one it writes, or -1.
 inline constexpr int kMaxReads = kMaxParams + 1;
-int reads_of(const Program& p, const Inst& in, int32_t* out);
-int32_t write_of(const Inst& in);
+inline int reads_of(const Program& p, const Inst& in, int32_t* out) {
+    const uint8_t r = kOperands.of[static_cast<int>(in.kind)];
+    int n = 0;
+    auto read = [&](int32_t v) {
+        if (v >= 0) out[n++] = v;
+    };
+    if (r & kReadsA) read(in.a);
+    if (r & kReadsB) read(in.b);
+    if (r & kReadsC) read(in.c);
+    if (r & kReadsArgs) {
+        for (int i = 0; i < in.nargs; ++i) read(p.call_args[static_cast<size_t>(in.args + i)]);
+    }
+    return n;
+}
+
+inline int32_t write_of(const Inst& in) {
+    return (kOperands.of[static_cast<int>(in.kind)] & kWritesDst) ? in.dst : -1;
+}
 
 // The variables that must hold 0 at entry: those some path from the
 // entry reads before any write (parameters never). Sets (*out)[v] to 1

@@ -15,56 +15,6 @@ const char* kind_name(Kind k) {
     return i < kKindCount ? kName[i] : "?";
 }
 
-int reads_of(const Program& p, const Inst& in, int32_t* out) {
-    int n = 0;
-    auto read = [&](int32_t v) {
-        if (v >= 0) out[n++] = v;
-    };
-    auto args = [&] {
-        for (int i = 0; i < in.nargs; ++i) read(p.call_args[static_cast<size_t>(in.args + i)]);
-    };
-    switch (in.kind) {
-        case Kind::const_int: case Kind::const_f64: case Kind::bind: case Kind::jump: break;
-        case Kind::mov: case Kind::binop_imm: case Kind::neg: case Kind::not_: case Kind::convert:
-        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret:
-            read(in.a);
-            break;
-        case Kind::binop: case Kind::branch_cmp:
-            read(in.a);
-            read(in.b);
-            break;
-        case Kind::load:
-            read(in.a);
-            read(in.c);
-            break;
-        case Kind::store:
-            read(in.a);
-            read(in.b);
-            read(in.c);
-            break;
-        case Kind::branch: read(in.b); break;
-        case Kind::call: case Kind::call_self: args(); break;
-        case Kind::call_indirect:
-            read(in.a);
-            args();
-            break;
-    }
-    return n;
-}
-
-int32_t write_of(const Inst& in) {
-    switch (in.kind) {
-        case Kind::const_int: case Kind::const_f64: case Kind::mov: case Kind::binop: case Kind::binop_imm:
-        case Kind::neg: case Kind::not_: case Kind::convert: case Kind::load: case Kind::call:
-        case Kind::call_indirect: case Kind::call_self:
-            return in.dst;
-        case Kind::store: case Kind::bind: case Kind::jump: case Kind::branch: case Kind::branch_cmp:
-        case Kind::branch_cmp_imm: case Kind::switch_: case Kind::ret:
-            return -1;
-    }
-    return -1;
-}
-
 namespace {
 
 // Whether control may run from `in` into the next instruction, and

@@ -4,108 +4,117 @@
 // it is enough.
 #include "codegen/regalloc.h"
 
+#include <algorithm>
+
 namespace npk::codegen {
 namespace {
 
 constexpr int32_t kNone = -1;
 
 struct Loop {
-    int32_t head;  // position of the label's bind
-    int32_t tail;  // position of the last jump back to it
+    int32_t head;   // position of the label's bind
+    int32_t tail;   // position of the last jump back to it
+    int32_t outer;  // the outermost loop around its head (an index into the loops), or kNone
 };
 
-// Per variable, what the scan of the record found.
-struct Facts {
-    Vec<int32_t> first, last;
-    Vec<uint8_t> first_is_write;
-    Vec<uint32_t> weight;
+// Per variable, what the scan of the record found (first kNone: never
+// used; the rest is written at the first occurrence).
+struct Fact {
+    int32_t first, last;             // positions of the first and last occurrence
+    int32_t binds_first, binds_last;  // binds at or before them
+    int32_t outer_first;             // the outermost loop around the first occurrence, or kNone
+    uint32_t weight;                 // 8^depth summed over the occurrences
+    bool first_is_write;
 };
+using Facts = Vec<Fact>;
 
 template <class T>
 bool filled(Vec<T>& v, size_t n, T x) {
     return v.assign(n, x);
 }
 
-// Where each label is bound (its bind's position).
-bool label_positions(const Program& p, Vec<int32_t>& at) {
-    if (!filled(at, p.label_bound.size(), kNone)) return false;
-    for (size_t k = 0; k < p.insts.size(); ++k) {
-        if (p.insts[k].kind == Kind::bind) at[static_cast<size_t>(p.insts[k].a)] = static_cast<int32_t>(k + 1);
-    }
-    return true;
-}
-
-// Loops (sorted by head), loop depth, the binds up to each position, and
-// per position the head of the outermost loop around it (kNone: none).
-bool control_facts(const Program& p, const Vec<int32_t>& label_at, Vec<Loop>& loops, Vec<int32_t>& depth,
-                   Vec<int32_t>& binds, Vec<int32_t>& outer) {
-    const size_t n = p.insts.size() + 2;
-    Vec<int32_t> tail_of;  // per label: its last back edge's position
-    if (!filled(tail_of, p.label_bound.size(), kNone) || !filled(depth, n, 0) || !filled(binds, n, 0) ||
-        !filled(outer, n, kNone)) {
-        return false;
-    }
-    for (size_t k = 0; k < p.insts.size(); ++k) {
-        const auto from = static_cast<int32_t>(k + 1);
-        if (p.insts[k].kind == Kind::bind) binds[k + 1] = 1;
-        for_each_target(p, p.insts[k], [&](int32_t l) {
-            const int32_t to = label_at[static_cast<size_t>(l)];
-            int32_t& t = tail_of[static_cast<size_t>(l)];
-            if (to <= from && t < from) t = from;
-        });
-    }
+// Pass 1 over the record: where each label is bound, the loops (a jump
+// or branch to a label bound earlier is a back edge; the loop runs from
+// the bind to its last back edge), sorted by head, and the calls.
+bool control_facts(const Program& p, Vec<int32_t>& label_at, Vec<int32_t>& tail_of, Vec<int32_t>& bind_pos,
+                   Vec<Loop>& loops, Vec<int32_t>& call_pos) {
+    if (!filled(label_at, p.label_bound.size(), kNone) || !filled(tail_of, p.label_bound.size(), kNone)) return false;
+    bind_pos.clear();
+    call_pos.clear();
     loops.clear();
     for (size_t k = 0; k < p.insts.size(); ++k) {
         const Inst& in = p.insts[k];
-        if (in.kind != Kind::bind) continue;
-        const int32_t t = tail_of[static_cast<size_t>(in.a)];
-        if (t == kNone) continue;
-        if (!loops.push(Loop{static_cast<int32_t>(k + 1), t})) return false;
-        ++depth[k + 1];
-        --depth[static_cast<size_t>(t + 1)];
+        const auto pos = static_cast<int32_t>(k + 1);
+        if (in.kind == Kind::bind) {
+            label_at[static_cast<size_t>(in.a)] = pos;
+            if (!bind_pos.push(pos)) return false;
+            continue;
+        }
+        if (is_call(in) && !call_pos.push(pos)) return false;
+        for_each_target(p, in, [&](int32_t l) {
+            // Bound already: a back edge, and positions only grow.
+            if (label_at[static_cast<size_t>(l)] != kNone) tail_of[static_cast<size_t>(l)] = pos;
+        });
     }
-    for (size_t i = 1; i < n; ++i) {
-        depth[i] += depth[i - 1];
-        binds[i] += binds[i - 1];
-    }
-    // The outermost loop around each position: a sweep with the loops in
-    // order of their heads as a queue, whose front (the smallest head) is
-    // dropped once it ends; each loop enters and leaves once.
-    size_t next = 0, front = 0;
-    for (size_t x = 1; x < n; ++x) {
-        while (next < loops.size() && loops[next].head < static_cast<int32_t>(x)) ++next;
-        while (front < next && loops[front].tail < static_cast<int32_t>(x)) ++front;
-        if (front < next) outer[x] = loops[front].head;
+    for (int32_t h : bind_pos) {
+        const int32_t t = tail_of[static_cast<size_t>(p.insts[static_cast<size_t>(h - 1)].a)];
+        if (t != kNone && !loops.push(Loop{h, t, kNone})) return false;
     }
     return true;
 }
 
-bool scan(const Program& p, const Vec<int32_t>& depth, Facts& f, Vec<int32_t>& call_pos) {
-    const size_t nv = p.vars.size();
-    if (!filled(f.first, nv, kNone) || !filled(f.last, nv, kNone) || !filled(f.first_is_write, nv, uint8_t{0}) ||
-        !filled(f.weight, nv, 0u)) {
-        return false;
-    }
+// Pass 2 over the record: each variable's occurrences, weighed by the
+// loop depth there, with the loop facts the intervals need. The depth
+// and the outermost loop around each position come from a sweep with
+// the loops in order of their heads and (`ends`) of their tails.
+bool occurrences(const Program& p, Vec<Loop>& loops, Vec<int32_t>& ends, Facts& facts) {
+    Fact unused{};
+    unused.first = kNone;
+    if (!facts.assign(p.vars.size(), unused) || !ends.resize(loops.size())) return false;
+    // Raw pointers: the stores below would otherwise make the compiler
+    // reload every table's address from the thread's tables each time.
+    Fact* const f = facts.data();
+    Loop* const L = loops.data();
+    const size_t nl = loops.size();
+    for (size_t i = 0; i < nl; ++i) ends[i] = L[i].tail + 1;
+    std::sort(ends.begin(), ends.end());
+    const int32_t* const E = ends.data();
+    size_t entered = 0, left = 0;  // loops with head <= pos, with tail + 1 <= pos
+    size_t next = 0, front = 0;    // loops with head < pos; the first of them not ended before pos
+    int32_t binds = 0;
+    const Inst* const insts = p.insts.data();
     for (size_t k = 0; k < p.insts.size(); ++k) {
         const auto pos = static_cast<int32_t>(k + 1);
-        const int32_t d = depth[k + 1] < 6 ? depth[k + 1] : 6;
-        const uint32_t w = 1u << (3 * d);
-        auto occur = [&](int32_t v, bool write) {
-            const auto i = static_cast<size_t>(v);
-            if (f.first[i] == kNone) {
-                f.first[i] = pos;
-                f.first_is_write[i] = write;
+        while (next < nl && L[next].head < pos) ++next;
+        while (front < next && L[front].tail < pos) ++front;
+        const int32_t outer = front < next ? static_cast<int32_t>(front) : kNone;
+        while (entered < nl && L[entered].head <= pos) ++entered;
+        while (left < nl && E[left] <= pos) ++left;
+        const Inst& in = insts[k];
+        if (in.kind == Kind::bind) {
+            ++binds;
+            if (entered > 0 && L[entered - 1].head == pos) L[entered - 1].outer = outer;
+            continue;
+        }
+        const auto depth = static_cast<int32_t>(entered - left);
+        const uint32_t w = 1u << (3 * (depth < 6 ? depth : 6));
+        auto occur = [&](Fact& x, bool write) {
+            if (x.first == kNone) {
+                x.first = pos;
+                x.first_is_write = write;
+                x.binds_first = binds;
+                x.outer_first = outer;
+                x.weight = 0;
             }
-            f.last[i] = pos;
-            f.weight[i] += w;
+            x.last = pos;
+            x.binds_last = binds;
+            x.weight += w;
         };
-        const Inst& in = p.insts[k];
         int32_t reads[kMaxReads];
         const int n = reads_of(p, in, reads);
-        for (int i = 0; i < n; ++i) occur(reads[i], false);
+        for (int i = 0; i < n; ++i) occur(f[reads[i]], false);
         const int32_t dst = write_of(in);
-        if (dst >= 0) occur(dst, true);
-        if (is_call(in) && !call_pos.push(pos)) return false;
+        if (dst >= 0) occur(f[dst], true);
     }
     return true;
 }
@@ -164,32 +173,24 @@ class Scan {
 public:
     Scan(const Program& p, const RegFile& rf, Allocation& al) : p_(p), rf_(rf), al_(al) {}
 
-    bool run(const Vec<int32_t>& start, const Facts& f, const Vec<int32_t>& call_pos, Vec<int32_t>& count,
-             Vec<int32_t>& order, Vec<int32_t>& calls_upto) {
+    // count[s + 1]: how many used variables start at position s (for
+    // s in 0 .. insts + 2), `used` their sum.
+    bool run(const Vec<int32_t>& start, const Facts& f, const Vec<uint8_t>& param, const Vec<int32_t>& call_pos,
+             Vec<int32_t>& count, size_t used, Vec<int32_t>& order) {
         const size_t nv = p_.vars.size();
         const size_t np = p_.insts.size() + 2;
         // Counting sort of the used variables by start (parameters first at 0).
-        if (!filled(count, np + 1, 0) || !filled(order, nv, 0)) return false;
-        size_t used = 0;
-        for (size_t v = 0; v < nv; ++v) {
-            if (al_.end[v] == kNone) continue;
-            ++count[static_cast<size_t>(start[v]) + 1];
-            ++used;
-        }
+        if (!order.resize(used) || !filled(al_.saves, call_pos.size() * 2, 0u)) return false;
         for (size_t i = 1; i <= np; ++i) count[i] += count[i - 1];
         for (int32_t v : p_.params) {
             if (al_.end[static_cast<size_t>(v)] != kNone) order[static_cast<size_t>(count[0]++)] = v;
         }
         for (size_t v = 0; v < nv; ++v) {
-            if (al_.end[v] == kNone || is_param(static_cast<int32_t>(v))) continue;
+            if (al_.end[v] == kNone || param[v]) continue;
             order[static_cast<size_t>(count[static_cast<size_t>(start[v])]++)] = static_cast<int32_t>(v);
         }
-        // Calls crossed: a prefix count over positions.
-        if (!filled(calls_upto, np, 0)) return false;
-        for (int32_t c : call_pos) ++calls_upto[static_cast<size_t>(c)];
-        for (size_t i = 1; i < np; ++i) calls_upto[i] += calls_upto[i - 1];
-        if (!filled(al_.saves, call_pos.size() * 2, 0u)) return false;
-
+        // Calls before each start are passed on the way; the next one is
+        // then the first after it: the interval crosses it if it ends later.
         size_t next_call = 0;
         for (size_t i = 0; i < used; ++i) {
             const int32_t v = order[i];
@@ -198,8 +199,8 @@ public:
                 at_call(call_pos[next_call], next_call);
                 ++next_call;
             }
-            const bool crosses = e > s + 1 && calls_upto[static_cast<size_t>(e - 1)] - calls_upto[static_cast<size_t>(s)] > 0;
-            assign(v, s, e, f.weight[static_cast<size_t>(v)], crosses);
+            const bool crosses = next_call < call_pos.size() && call_pos[next_call] < e;
+            assign(v, s, e, f[static_cast<size_t>(v)].weight, crosses);
         }
         while (next_call < call_pos.size()) {
             at_call(call_pos[next_call], next_call);
@@ -219,13 +220,6 @@ private:
     Allocation& al_;
     Active active_[2][32];
     int n_active_[2] = {0, 0};
-
-    bool is_param(int32_t v) const {
-        for (int32_t q : p_.params) {
-            if (q == v) return true;
-        }
-        return false;
-    }
 
     void expire(int c, int32_t pos) {
         int k = 0;
@@ -314,11 +308,11 @@ private:
 // Each thread keeps its tables from one function to the next: a build
 // reuses their memory instead of faulting fresh pages in.
 struct Tables {
-    Vec<int32_t> label_at, depth, binds, outer, best, start, call_pos;
+    Vec<int32_t> label_at, tail_of, bind_pos, ends, best, start, call_pos;
     Vec<Loop> loops;
     Facts f;
     Vec<uint8_t> param;
-    Vec<int32_t> count, order, calls_upto;
+    Vec<int32_t> count, order;
 };
 thread_local Tables t_tables;
 
@@ -328,53 +322,55 @@ bool allocate(const Program& p, const RegFile& rf, Allocation* out) {
     Allocation& al = *out;
     const size_t nv = p.vars.size();
     Tables& tt = t_tables;
-    Vec<int32_t>&label_at = tt.label_at, &depth = tt.depth, &binds = tt.binds, &outer = tt.outer, &best = tt.best,
-    &start = tt.start, &call_pos = tt.call_pos;
-    Vec<Loop>& loops = tt.loops;
+    Vec<int32_t>& start = tt.start;
     Facts& f = tt.f;
-    call_pos.clear();
-    if (!label_positions(p, label_at) || !control_facts(p, label_at, loops, depth, binds, outer) ||
-        !scan(p, depth, f, call_pos) || !sparse_table(loops, best) || !filled(al.loc, nv, Loc{}) ||
-        !filled(al.end, nv, kNone) || !filled(start, nv, kNone)) {
+    if (!control_facts(p, tt.label_at, tt.tail_of, tt.bind_pos, tt.loops, tt.call_pos) ||
+        !occurrences(p, tt.loops, tt.ends, f) || !sparse_table(tt.loops, tt.best) || !filled(al.loc, nv, Loc{}) ||
+        !filled(al.end, nv, kNone) || !start.resize(nv) || !filled(tt.param, nv, uint8_t{0}) ||
+        !filled(tt.count, p.insts.size() + 3, 0)) {
         return false;
     }
     Vec<uint8_t>& param = tt.param;
-    if (!filled(param, nv, uint8_t{0})) return false;
     for (int32_t v : p.params) param[static_cast<size_t>(v)] = 1;
     // A temporary of one basic block (first written, then used before any
     // label) is never read unwritten. When every variable is one, nothing
     // is zeroed and the program's paths need no walk.
-    auto temporary = [&](size_t v) {
-        return f.first_is_write[v] && binds[static_cast<size_t>(f.last[v])] == binds[static_cast<size_t>(f.first[v])];
-    };
+    auto temporary = [&](const Fact& x) { return x.first_is_write && x.binds_last == x.binds_first; };
     bool all_temporaries = true;
     for (size_t v = 0; v < nv && all_temporaries; ++v) {
-        all_temporaries = param[v] || f.first[v] == kNone || temporary(v);
+        all_temporaries = param[v] || f[v].first == kNone || temporary(f[v]);
     }
     if (!(all_temporaries ? filled(al.zero, nv, uint8_t{0}) : entry_zeroed(p, &al.zero))) return false;
+    size_t used = 0;
     for (size_t v = 0; v < nv; ++v) {
-        if (f.first[v] == kNone) {  // never used: no place at all
+        const Fact& x = f[v];
+        if (x.first == kNone) {  // never used: no place at all
             al.zero[v] = 0;
             continue;
         }
-        const int32_t first = f.first[v], last = f.last[v];
+        ++used;
         if (param[v] || al.zero[v]) {
             start[v] = 0;
-        } else if (temporary(v)) {
-            start[v] = first;  // a temporary of one basic block
-            al.end[v] = last;
+        } else if (temporary(x)) {
+            start[v] = x.first;  // a temporary of one basic block
+            al.end[v] = x.last;
+            ++tt.count[static_cast<size_t>(x.first) + 1];
             continue;
         } else {
-            int32_t s = first;
-            while (outer[static_cast<size_t>(s)] != kNone) s = outer[static_cast<size_t>(s)];
-            start[v] = s;
+            // From the head of the outermost loop around its first occurrence.
+            int32_t i = x.outer_first;
+            if (i != kNone) {
+                while (tt.loops[static_cast<size_t>(i)].outer != kNone) i = tt.loops[static_cast<size_t>(i)].outer;
+            }
+            start[v] = i == kNone ? x.first : tt.loops[static_cast<size_t>(i)].head;
         }
-        al.end[v] = extend_over_loops(loops, best, start[v], last);
+        al.end[v] = extend_over_loops(tt.loops, tt.best, start[v], x.last);
+        ++tt.count[static_cast<size_t>(start[v]) + 1];
     }
-    al.has_calls = !call_pos.empty();
+    al.has_calls = !tt.call_pos.empty();
     al.slots = 0;
     al.used[0] = al.used[1] = 0;
-    return Scan(p, rf, al).run(start, f, call_pos, tt.count, tt.order, tt.calls_upto);
+    return Scan(p, rf, al).run(start, f, param, tt.call_pos, tt.count, used, tt.order);
 }
 
 }  // namespace npk::codegen

@@ -1,6 +1,8 @@
-// regalloc.h — the fast tier's register allocation (private): one
-// backward-free pass of facts over the recorded program, then a linear
-// scan that hands out registers in one forward pass.
+// regalloc.h — the fast tier's register allocation (private): two
+// forward passes of facts over the recorded program (labels, loops and
+// calls; then every variable's occurrences, with the loop depth and the
+// outermost loop at each), then a linear scan that hands out registers
+// in one forward pass.
 //
 // What one pass can know, and is used:
 //   - each variable's first and last occurrence (its live interval, in

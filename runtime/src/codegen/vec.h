@@ -23,6 +23,7 @@ public:
     ~Vec() { std::free(data_); }
 
     size_t size() const { return size_; }
+    size_t capacity() const { return cap_; }
     bool empty() const { return size_ == 0; }
     T* data() { return data_; }
     const T* data() const { return data_; }
@@ -44,6 +45,10 @@ public:
         cap_ = c;
         return true;
     }
+    // Whether push() has room without growing.
+    bool has_room() const { return size_ < cap_; }
+    // A new last element, uninitialised, where has_room() said so.
+    T& push_slot() { return data_[size_++]; }
     [[nodiscard]] bool push(const T& v) {
         if (size_ == cap_ && !reserve(size_ + 1)) return false;
         std::memcpy(static_cast<void*>(data_ + size_), &v, sizeof(T));
@@ -60,12 +65,20 @@ public:
     void clear() { size_ = 0; }
     // n copies of x, keeping the buffer (no shrink). False when memory runs out.
     [[nodiscard]] bool assign(size_t n, const T& x) {
+        const T v = x;  // copies, so that neither x nor data_ may change under the loop: it vectorises
         if (!reserve(n)) return false;
-        for (size_t i = 0; i < n; ++i) std::memcpy(static_cast<void*>(data_ + i), &x, sizeof(T));
+        T* const d = data_;
+        for (size_t i = 0; i < n; ++i) d[i] = v;
         size_ = n;
         return true;
     }
     void pop() { --size_; }
+    // n elements, the new ones uninitialised. False when memory runs out.
+    [[nodiscard]] bool resize(size_t n) {
+        if (!reserve(n)) return false;
+        size_ = n;
+        return true;
+    }
 
 private:
     T* data_ = nullptr;
