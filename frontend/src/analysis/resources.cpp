@@ -53,7 +53,10 @@ void unite(Set& into, const Set& from) {
 struct Released {
     Loc at;
     bool maybe = false;
-    bool operator==(const Released& o) const { return at.offset == o.at.offset && at.file == o.at.file && maybe == o.maybe; }
+    bool via_memory = false;  // through a pointer read back from memory (it may have been another one)
+    bool operator==(const Released& o) const {
+        return at.offset == o.at.offset && at.file == o.at.file && maybe == o.maybe && via_memory == o.via_memory;
+    }
 };
 
 struct ResState {
@@ -63,6 +66,15 @@ struct ResState {
 };
 
 uint64_t slot_key(int32_t slot) { return static_cast<uint32_t>(slot); }
+// What escaped into memory in this function: every resource whose
+// address was stored through `p[i]` (a word, at any offset) or into a
+// field the check does not follow. A pointer read back from memory may be
+// any of them (one set for the whole function: where two tables may
+// alias, the check cannot tell them apart).
+constexpr uint64_t kMemory = ~uint64_t{0};
+// The resource of a drop.npk `wild S` heap struct, by slot (allocation
+// call ids are node ids, below this bit).
+constexpr uint32_t kHeapStruct = 0x80000000u;
 uint64_t field_key(int32_t slot, uint32_t field) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(slot)) << 32) | (field + 1);
 }
@@ -72,13 +84,15 @@ public:
     using State = ResState;
 
     ResourceCheck(const Sema& s, const lifecycle::Summaries& sums, const ReturnSummaries& returns,
-                  Diagnostics& diag, const ast::FuncDecl& fd)
-        : s_(s), sums_(sums), returns_(returns), diag_(diag), fi_(s.func(&fd)) {
+                  Diagnostics& diag, const ast::FuncDecl& fd, DropSwitches on)
+        : s_(s), sums_(sums), returns_(returns), diag_(diag), fi_(s.func(&fd)), on_(on) {
         find_relevant(fd);
     }
 
     // Whether any slot needs following (else the function is skipped).
-    bool any_relevant() const { return std::find(relevant_.begin(), relevant_.end(), true) != relevant_.end(); }
+    bool any_relevant() const {
+        return heap_structs_ || std::find(relevant_.begin(), relevant_.end(), true) != relevant_.end();
+    }
 
     State entry() const { return {}; }
 
@@ -98,10 +112,15 @@ public:
         report_ = report;
         switch (e.kind) {
         case EventKind::Declare:
-            if (const int32_t slot = s_.slot[e.decl->id]; slot >= 0) bind(slot, e.decl->init.get(), st);
+            if (const int32_t slot = s_.slot[e.decl->id]; slot >= 0) {
+                bind(slot, e.decl->init.get(), st);
+                if (heap_structs_) st.released.erase(kHeapStruct | static_cast<uint32_t>(slot));
+            }
             return;
         case EventKind::Eval: eval(*e.expr, st); return;
         case EventKind::Drop:
+            if (e.entry.kind == DropKind::Wild && e.entry.slot >= 0)  // the heap struct itself
+                st.released[kHeapStruct | static_cast<uint32_t>(e.entry.slot)] = Released{e.at};
             if (e.entry.kind == DropKind::Wild || e.entry.kind == DropKind::Wildx || e.entry.kind == DropKind::Jit)
                 release(get(st, slot_key(e.entry.slot)), e.at, e.entry.decl->name, st);
             return;
@@ -130,6 +149,14 @@ private:
             return x;
         };
         std::vector<bool> assigned(n, false);
+        // With a store into memory: the pointers stored, and the slots
+        // bound from a load (they may be a pointer read back).
+        std::vector<int32_t> loaded;
+        bool escapes = false;
+        loaded_.assign(n, false);
+        auto note_load = [&](int32_t target, const Expr& value) {
+            if (target >= 0 && mentions_load(value)) loaded.push_back(target);
+        };
         auto link = [&](int32_t target, const Expr& value) {
             if (target < 0) return;
             ast::walk_expr(value, [&](const Expr& x) {
@@ -143,7 +170,8 @@ private:
             todo.pop_back();
             if (st->kind == ast::StmtKind::VarDecl) {
                 const auto& d = static_cast<const ast::VarDecl&>(*st);
-                if (d.init) link(s_.slot[d.id], *d.init);
+                if (d.init) link(s_.slot[d.id], *d.init), note_load(s_.slot[d.id], *d.init);
+                if (raii_kind(d, on_) == DropKind::Wild) heap_structs_ = true;
             }
             ast::for_each_child(
                 *st,
@@ -151,20 +179,50 @@ private:
                     ast::walk_expr(e, [&](const Expr& x) {
                         if (x.kind != ExprKind::Assign) return;
                         const auto& a = static_cast<const ast::Assign&>(x);
+                        if (into_memory(*a.target)) {
+                            escapes = true;
+                            ast::walk_expr(*a.value, [&](const Expr& v) {
+                                if (v.kind == ExprKind::Name && s_.slot[v.id] >= 0)
+                                    assigned[static_cast<size_t>(s_.slot[v.id])] = true;
+                            });
+                            return;
+                        }
                         const Expr* t = a.target.get();
                         if (t->kind == ExprKind::Member) t = static_cast<const ast::Member&>(*t).object.get();
                         if (t->kind != ExprKind::Name || s_.slot[t->id] < 0) return;
                         assigned[static_cast<size_t>(s_.slot[t->id])] = true;
                         link(s_.slot[t->id], *a.value);
+                        note_load(s_.slot[t->id], *a.value);
                     });
                 },
                 [&](const ast::Stmt& c) { todo.push_back(&c); });
         }
+        if (escapes)
+            for (int32_t t : loaded) assigned[static_cast<size_t>(t)] = loaded_[static_cast<size_t>(t)] = true;
         std::vector<bool> root_relevant(n, false);
         for (size_t i = 0; i < n; ++i)
             if (assigned[i]) root_relevant[find(i)] = true;
         relevant_.assign(n, false);
         for (size_t i = 0; i < n; ++i) relevant_[i] = root_relevant[find(i)];
+    }
+    // A store into memory: through `p[i]`, or into a field of what is not
+    // a local (a struct reached through a pointer or an index).
+    bool into_memory(const Expr& target) const {
+        if (target.kind == ExprKind::Index) return true;
+        if (target.kind != ExprKind::Member) return false;
+        const auto& m = static_cast<const ast::Member&>(target);
+        return m.object->kind != ExprKind::Name && s_.member[m.id].kind == MemberKind::Field;
+    }
+    // Whether a value reads memory (a load through `p[i]`, or a field the
+    // check does not follow).
+    bool mentions_load(const Expr& value) const {
+        bool found = false;
+        ast::walk_expr(value, [&](const Expr& x) { found = found || reads_memory(x); });
+        return found;
+    }
+    bool reads_memory(const Expr& x) const {
+        if (x.kind == ExprKind::Index) return true;
+        return x.kind == ExprKind::Member && into_memory(x);
     }
     bool relevant(int32_t slot) const { return slot >= 0 && relevant_[static_cast<size_t>(slot)]; }
 
@@ -194,6 +252,7 @@ private:
             const int32_t obj = m.object->kind == ExprKind::Name ? s_.slot[m.object->id] : -1;
             if (obj >= 0 && s_.member[m.id].kind == MemberKind::Field)
                 return get(st, field_key(obj, s_.member[m.id].field));
+            if (into_memory(e)) return get(st, kMemory);
             return value(*m.object, st);  // a Result's .val
         }
         case ExprKind::Call: return call_value(static_cast<const ast::Call&>(e), st);
@@ -201,8 +260,8 @@ private:
         case ExprKind::StrLit:
         case ExprKind::BoolLit:
         case ExprKind::Unary:
-        case ExprKind::StructLit:
-        case ExprKind::Index: return {};
+        case ExprKind::StructLit: return {};
+        case ExprKind::Index: return get(st, kMemory);  // a word read back may be what escaped
         }
         return {};
     }
@@ -255,7 +314,10 @@ private:
         switch (e.kind) {
         case ExprKind::Assign: {
             const auto& a = static_cast<const ast::Assign&>(e);
-            if (a.target->kind == ExprKind::Name && s_.slot[a.target->id] >= 0) {
+            if (into_memory(*a.target)) {
+                Set v = value(*a.value, st);
+                if (!v.empty()) unite(st.holds[kMemory], v);
+            } else if (a.target->kind == ExprKind::Name && s_.slot[a.target->id] >= 0) {
                 bind(s_.slot[a.target->id], a.value.get(), st);
             } else if (a.target->kind == ExprKind::Member) {
                 const auto& m = static_cast<const ast::Member&>(*a.target);
@@ -269,6 +331,7 @@ private:
             return;
         }
         case ExprKind::Index: use(*static_cast<const ast::Index&>(e).object, st); return;
+        case ExprKind::Member: read_heap_struct(static_cast<const ast::Member&>(e), st); return;
         case ExprKind::Call: call(static_cast<const ast::Call&>(e), st); return;
         case ExprKind::IntLit:
         case ExprKind::StrLit:
@@ -276,7 +339,6 @@ private:
         case ExprKind::Name:
         case ExprKind::Unary:
         case ExprKind::Binary:
-        case ExprKind::Member:
         case ExprKind::StructLit:
         case ExprKind::Raw:
         case ExprKind::Drop:
@@ -323,48 +385,93 @@ private:
             if (s_.type_of(*c.args[i]) && s_.type_of(*c.args[i])->is_ptr()) use(*c.args[i], st);
         }
         for (size_t i = 0; i < c.args.size(); ++i)
-            if (rel[i]) release(value(*c.args[i], st), c.loc, text_of(*c.args[i]), st);
+            if (rel[i])
+                release(value(*c.args[i], st), c.loc, text_of(*c.args[i]), st, from_memory(*c.args[i]));
     }
 
     std::string text_of(const Expr& e) const {
         const Expr& x = strip_raw(e);
         if (x.kind == ExprKind::Name) return static_cast<const ast::Name&>(x).name;
+        if (const Expr* load = read_back(e)) return "the pointer read back from memory at " + where(load->loc);
         return "the pointer";
+    }
+    static std::string where(Loc at) { return std::to_string(at.line) + ":" + std::to_string(at.col); }
+    // The load a pointer value is read back by (through casts), if any.
+    const Expr* read_back(const Expr& e) const {
+        const Expr* x = &e;
+        for (;;) {
+            if (x->kind == ExprKind::Raw) x = static_cast<const ast::Raw&>(*x).operand.get();
+            else if (x->kind == ExprKind::Drop) x = static_cast<const ast::Drop&>(*x).operand.get();
+            else if (x->kind == ExprKind::Cast) x = static_cast<const ast::Cast&>(*x).operand.get();
+            else break;
+        }
+        return reads_memory(*x) ? x : nullptr;
+    }
+    // Whether a pointer may come from memory: read back, or a name bound
+    // from a load.
+    bool from_memory(const Expr& e) const {
+        const Expr& x = strip_raw(e);
+        if (x.kind == ExprKind::Name && s_.slot[x.id] >= 0) return loaded_[static_cast<size_t>(s_.slot[x.id])];
+        return read_back(e) != nullptr;
     }
 
     bool first(Loc at) { return report_ && reported_.insert(at.offset).second; }
 
-    // `held` (what a name may hold) is released at `at`.
-    void release(const Set& held, Loc at, const std::string& name, State& st) {
+    // How a resource was released, for a message ("was released", "may
+    // have been released through a pointer read back from memory at L:C").
+    static std::string how(const Released& rel, bool maybe, const char* already) {
+        if (rel.via_memory) return "may have been released through a pointer read back from memory at " + where(rel.at);
+        return maybe ? std::string("may have been released") + already + " (on some path)"
+                     : std::string("was released") + already;
+    }
+
+    // `held` (what `e` may hold) is released at `at`.
+    void release(const Set& held, Loc at, const std::string& name, State& st, bool via_memory = false) {
         if (held.empty()) return;
         for (uint32_t r : held)
             if (auto it = st.released.find(r); it != st.released.end()) {
                 const bool maybe = it->second.maybe || held.size() > 1;
                 if (first(at)) {
                     diag_.error(at, "ARIA-022",
-                                "Double free of '" + name + "': the block it " + (held.size() > 1 ? "may hold " : "holds ") +
-                                    (maybe ? "may have been released already (on some path)" : "was released already"));
+                                "Double free of '" + name + "': the block it " +
+                                    (held.size() > 1 || via_memory ? "may hold " : "holds ") + how(it->second, maybe, " already"));
                     diag_.note(it->second.at, "released here");
                 }
                 return;
             }
-        for (uint32_t r : held) st.released[r] = Released{at, held.size() > 1};
+        for (uint32_t r : held) st.released[r] = Released{at, held.size() > 1 || via_memory, via_memory};
     }
 
     void use(const Expr& e, const State& st) {
         const Set held = value(e, st);
+        const bool via_memory = from_memory(e);
         for (uint32_t r : held)
             if (auto it = st.released.find(r); it != st.released.end()) {
                 const bool maybe = it->second.maybe || held.size() > 1;
                 if (first(e.loc)) {
                     diag_.error(e.loc, "ARIA-015",
-                                "Use after free: '" + text_of(e) + "' " + (held.size() > 1 ? "may hold" : "holds") +
-                                    " a block that " +
-                                    (maybe ? "may have been released (on some path)" : "was released"));
+                                "Use after free: '" + text_of(e) + "' " +
+                                    (held.size() > 1 || via_memory ? "may hold" : "holds") + " a block that " +
+                                    how(it->second, maybe, ""));
                     diag_.note(it->second.at, "released here");
                 }
                 return;
             }
+    }
+
+    // A field of a drop.npk `wild S` read or written after its scope's
+    // drop released the struct (in that scope's defers: drops run first).
+    void read_heap_struct(const ast::Member& m, const State& st) {
+        if (!heap_structs_ || m.object->kind != ExprKind::Name) return;
+        const int32_t slot = s_.slot[m.object->id];
+        if (slot < 0) return;
+        auto it = st.released.find(kHeapStruct | static_cast<uint32_t>(slot));
+        if (it == st.released.end() || !first(m.loc)) return;
+        diag_.error(m.loc, "ARIA-015",
+                    "Use after free: the heap struct '" + name_of(slot) + "' " +
+                        (it->second.maybe ? "may have been" : "was") +
+                        " released by its scope's drop (drops run before the scope's defers)");
+        diag_.note(it->second.at, "released here, where its scope ends");
     }
 
     const Sema& s_;
@@ -373,6 +480,9 @@ private:
     Diagnostics& diag_;
     const FuncInfo& fi_;
     std::vector<bool> relevant_;  // by slot: see find_relevant
+    std::vector<bool> loaded_;    // by slot: bound from a load in a function that stores pointers
+    DropSwitches on_;
+    bool heap_structs_ = false;  // a drop.npk `wild S` is declared
     bool report_ = false;
     std::unordered_set<uint32_t> reported_;
 };
@@ -386,13 +496,14 @@ void check_resources(const ast::Program& prog, const Sema& sema, const Options& 
     std::unique_ptr<lifecycle::Summaries> sums;
     const lifecycle::Summaries none;
     const ReturnSummaries no_returns;
+    const DropSwitches on = drop_switches(prog);
     for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) {
         if (!f->body) continue;
-        if (!ResourceCheck(sema, none, no_returns, diag, *f).any_relevant()) continue;
+        if (!ResourceCheck(sema, none, no_returns, diag, *f, on).any_relevant()) continue;
         if (!sums) {
             sums = std::make_unique<lifecycle::Summaries>(lifecycle::release_summaries(prog, sema, shared.returns()));
         }
-        ResourceCheck a(sema, *sums, shared.returns(), diag, *f);
+        ResourceCheck a(sema, *sums, shared.returns(), diag, *f, on);
         const Cfg& g = shared.graphs.of(*f);
         const Solution<ResourceCheck> sol = solve(g, a);
         report(g, a, sol);
