@@ -20,6 +20,14 @@
 // p`) of a released resource is ARIA-015, a second release ARIA-022; the
 // message says "may" when only some paths released it or the name only
 // may hold it.
+//
+// Memory is not followed: a resource whose address is stored through
+// `p[i]` (or into a field of a struct reached through a pointer) escapes
+// into one may-alias set per function, and a value loaded from memory may
+// be any of those. A release through it may release each ("may have been
+// released through a pointer read back from memory at L:C"). A drop.npk
+// `wild S` heap struct is a resource of its own, released by its Drop
+// event: naming it afterwards (in its scope's defers) is ARIA-015.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -331,14 +339,14 @@ private:
             return;
         }
         case ExprKind::Index: use(*static_cast<const ast::Index&>(e).object, st); return;
-        case ExprKind::Member: read_heap_struct(static_cast<const ast::Member&>(e), st); return;
+        case ExprKind::Name: read_heap_struct(e, st); return;
         case ExprKind::Call: call(static_cast<const ast::Call&>(e), st); return;
         case ExprKind::IntLit:
         case ExprKind::StrLit:
         case ExprKind::BoolLit:
-        case ExprKind::Name:
         case ExprKind::Unary:
         case ExprKind::Binary:
+        case ExprKind::Member:
         case ExprKind::StructLit:
         case ExprKind::Raw:
         case ExprKind::Drop:
@@ -459,15 +467,16 @@ private:
             }
     }
 
-    // A field of a drop.npk `wild S` read or written after its scope's
-    // drop released the struct (in that scope's defers: drops run first).
-    void read_heap_struct(const ast::Member& m, const State& st) {
-        if (!heap_structs_ || m.object->kind != ExprKind::Name) return;
-        const int32_t slot = s_.slot[m.object->id];
+    // A drop.npk `wild S` named (a field read or written, the struct
+    // passed) after its scope's drop released it: in that scope's defers,
+    // since drops run first.
+    void read_heap_struct(const Expr& name, const State& st) {
+        if (!heap_structs_) return;
+        const int32_t slot = s_.slot[name.id];
         if (slot < 0) return;
         auto it = st.released.find(kHeapStruct | static_cast<uint32_t>(slot));
-        if (it == st.released.end() || !first(m.loc)) return;
-        diag_.error(m.loc, "ARIA-015",
+        if (it == st.released.end() || !first(name.loc)) return;
+        diag_.error(name.loc, "ARIA-015",
                     "Use after free: the heap struct '" + name_of(slot) + "' " +
                         (it->second.maybe ? "may have been" : "was") +
                         " released by its scope's drop (drops run before the scope's defers)");
