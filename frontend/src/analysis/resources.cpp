@@ -22,8 +22,9 @@
 // may hold it.
 //
 // Memory is not followed: a resource whose address is stored through
-// `p[i]` (or into a field of a struct reached through a pointer) escapes
-// into one may-alias set per function, and a value loaded from memory may
+// `p[i]` (or into a field of a struct reached through a pointer, or
+// passed to a function that may store that parameter) escapes into one
+// may-alias set per function, and a value loaded from memory may
 // be any of those. A release through it may release each ("may have been
 // released through a pointer read back from memory at L:C"). A drop.npk
 // `wild S` heap struct is a resource of its own, released by its Drop
@@ -67,6 +68,10 @@ struct Released {
     }
 };
 
+// Which parameters each function may store into memory (its own stores,
+// and what it passes on to a function that stores that parameter).
+using Stores = std::unordered_map<const ast::FuncDecl*, ParamSet>;
+
 struct ResState {
     std::map<uint64_t, Set> holds;          // slot (or slot << 32 | field + 1) → resources
     std::map<uint32_t, Released> released;  // resource → where
@@ -92,8 +97,8 @@ public:
     using State = ResState;
 
     ResourceCheck(const Sema& s, const lifecycle::Summaries& sums, const ReturnSummaries& returns,
-                  Diagnostics& diag, const ast::FuncDecl& fd, DropSwitches on)
-        : s_(s), sums_(sums), returns_(returns), diag_(diag), fi_(s.func(&fd)), on_(on) {
+                  Diagnostics& diag, const ast::FuncDecl& fd, DropSwitches on, const Stores& stores)
+        : s_(s), sums_(sums), returns_(returns), diag_(diag), fi_(s.func(&fd)), on_(on), stores_(stores) {
         find_relevant(fd);
     }
 
@@ -159,7 +164,7 @@ private:
         std::vector<bool> assigned(n, false);
         // With a store into memory: the pointers stored, and the slots
         // bound from a load (they may be a pointer read back).
-        std::vector<int32_t> loaded;
+        std::vector<int32_t> loaded, stored;
         bool escapes = false;
         loaded_.assign(n, false);
         auto note_load = [&](int32_t target, const Expr& value) {
@@ -185,14 +190,17 @@ private:
                 *st,
                 [&](const Expr& e) {
                     ast::walk_expr(e, [&](const Expr& x) {
+                        if (x.kind == ExprKind::Call) {
+                            const auto& c = static_cast<const ast::Call&>(x);
+                            const ParamSet keeps = stored_by(s_.callee[c.id]);
+                            for (size_t i = 0; i < c.args.size(); ++i)
+                                if (keeps & param_bit(i)) escapes = true, note_stored(*c.args[i], stored);
+                        }
                         if (x.kind != ExprKind::Assign) return;
                         const auto& a = static_cast<const ast::Assign&>(x);
                         if (into_memory(*a.target)) {
                             escapes = true;
-                            ast::walk_expr(*a.value, [&](const Expr& v) {
-                                if (v.kind == ExprKind::Name && s_.slot[v.id] >= 0)
-                                    assigned[static_cast<size_t>(s_.slot[v.id])] = true;
-                            });
+                            note_stored(*a.value, stored);
                             return;
                         }
                         const Expr* t = a.target.get();
@@ -207,12 +215,33 @@ private:
         }
         if (escapes)
             for (int32_t t : loaded) assigned[static_cast<size_t>(t)] = loaded_[static_cast<size_t>(t)] = true;
+        std::unordered_set<size_t> stored_roots;
+        for (int32_t v : stored) assigned[static_cast<size_t>(v)] = true, stored_roots.insert(find(static_cast<size_t>(v)));
+        for (size_t i = 0; i < fi_.params.size() && i < n; ++i)
+            if (stored_roots.count(find(i))) stored_params_ |= param_bit(i);
         std::vector<bool> root_relevant(n, false);
         for (size_t i = 0; i < n; ++i)
             if (assigned[i]) root_relevant[find(i)] = true;
         relevant_.assign(n, false);
         for (size_t i = 0; i < n; ++i) relevant_[i] = root_relevant[find(i)];
     }
+    void note_stored(const Expr& value, std::vector<int32_t>& out) const {
+        ast::walk_expr(value, [&](const Expr& v) {
+            if (v.kind == ExprKind::Name && s_.slot[v.id] >= 0) out.push_back(s_.slot[v.id]);
+        });
+    }
+    // The parameters a callee may store into memory (a function of the
+    // program; an extern is taken not to keep what it is given).
+    ParamSet stored_by(const Callee& k) const {
+        if (k.kind != Callee::Kind::Func) return 0;
+        auto it = stores_.find(k.fn);
+        return it == stores_.end() ? 0 : it->second;
+    }
+
+public:
+    ParamSet stored_params() const { return stored_params_; }
+
+private:
     // A store into memory: through `p[i]`, or into a field of what is not
     // a local (a struct reached through a pointer or an index).
     bool into_memory(const Expr& target) const {
@@ -387,6 +416,10 @@ private:
         // previous one is the lifecycle check's business.)
         if (k.kind == Callee::Kind::Builtin && (k.builtin == Builtin::Alloc || k.builtin == Builtin::WildxAlloc))
             st.released.erase(c.id);
+        const ParamSet stored = stored_by(k);
+        for (size_t i = 0; i < c.args.size(); ++i)  // a callee keeps the pointer in memory
+            if (stored & param_bit(i))
+                if (Set v = value(*c.args[i], st); !v.empty()) unite(st.holds[kMemory], v);
         const std::vector<bool> rel = releases(k, c.args.size());
         for (size_t i = 0; i < c.args.size(); ++i) {
             if (rel[i] || inspects(k, i) || k.kind == Callee::Kind::Builtin) continue;
@@ -491,7 +524,9 @@ private:
     std::vector<bool> relevant_;  // by slot: see find_relevant
     std::vector<bool> loaded_;    // by slot: bound from a load in a function that stores pointers
     DropSwitches on_;
-    bool heap_structs_ = false;  // a drop.npk `wild S` is declared
+    const Stores& stores_;
+    ParamSet stored_params_ = 0;  // the parameters this function may store into memory
+    bool heap_structs_ = false;   // a drop.npk `wild S` is declared
     bool report_ = false;
     std::unordered_set<uint32_t> reported_;
 };
@@ -506,13 +541,24 @@ void check_resources(const ast::Program& prog, const Sema& sema, const Options& 
     const lifecycle::Summaries none;
     const ReturnSummaries no_returns;
     const DropSwitches on = drop_switches(prog);
+    // Which parameters each function may store into memory, to a fixed
+    // point over calls (a set only grows; each pass is linear).
+    Stores stores;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (const ast::FuncDecl* f : checked_functions(prog, true)) {
+            if (!f->body) continue;
+            const ParamSet p = ResourceCheck(sema, none, no_returns, diag, *f, on, stores).stored_params();
+            if (p != (stores.count(f) ? stores[f] : 0)) stores[f] = p, changed = true;
+        }
+    }
     for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) {
         if (!f->body) continue;
-        if (!ResourceCheck(sema, none, no_returns, diag, *f, on).any_relevant()) continue;
+        if (!ResourceCheck(sema, none, no_returns, diag, *f, on, stores).any_relevant()) continue;
         if (!sums) {
             sums = std::make_unique<lifecycle::Summaries>(lifecycle::release_summaries(prog, sema, shared.returns()));
         }
-        ResourceCheck a(sema, *sums, shared.returns(), diag, *f, on);
+        ResourceCheck a(sema, *sums, shared.returns(), diag, *f, on, stores);
         const Cfg& g = shared.graphs.of(*f);
         const Solution<ResourceCheck> sol = solve(g, a);
         report(g, a, sol);
