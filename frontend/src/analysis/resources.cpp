@@ -438,22 +438,25 @@ private:
     }
     static std::string where(Loc at) { return std::to_string(at.line) + ":" + std::to_string(at.col); }
     // The load a pointer value is read back by (through casts), if any.
-    const Expr* read_back(const Expr& e) const {
+    static const Expr& strip_casts(const Expr& e) {
         const Expr* x = &e;
         for (;;) {
             if (x->kind == ExprKind::Raw) x = static_cast<const ast::Raw&>(*x).operand.get();
             else if (x->kind == ExprKind::Drop) x = static_cast<const ast::Drop&>(*x).operand.get();
             else if (x->kind == ExprKind::Cast) x = static_cast<const ast::Cast&>(*x).operand.get();
-            else break;
+            else return *x;
         }
-        return reads_memory(*x) ? x : nullptr;
+    }
+    const Expr* read_back(const Expr& e) const {
+        const Expr& x = strip_casts(e);
+        return reads_memory(x) ? &x : nullptr;
     }
     // Whether a pointer may come from memory: read back, or a name bound
     // from a load.
     bool from_memory(const Expr& e) const {
-        const Expr& x = strip_raw(e);
+        const Expr& x = strip_casts(e);
         if (x.kind == ExprKind::Name && s_.slot[x.id] >= 0) return loaded_[static_cast<size_t>(s_.slot[x.id])];
-        return read_back(e) != nullptr;
+        return reads_memory(x);
     }
 
     bool first(Loc at) { return report_ && reported_.insert(at.offset).second; }
