@@ -4,6 +4,7 @@
 #include "codegen/builder.h"
 
 #include "codegen/fail.h"
+#include "codegen/spare.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -360,15 +361,7 @@ namespace {
 // realloc, no fresh pages), unless they grew beyond kSpareBytes. Not under
 // AddressSanitizer, which should see a freed builder's use as one.
 constexpr size_t kSpareBytes = size_t{4} << 20;
-struct SpareBuilder {
-    npk_jit_builder* b = nullptr;
-    ~SpareBuilder() {
-        if (b == nullptr) return;
-        b->~npk_jit_builder();
-        std::free(b);
-    }
-};
-thread_local SpareBuilder t_spare;
+thread_local ThreadSpare<npk_jit_builder> t_spare;
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kKeepSpare = false;
@@ -386,10 +379,8 @@ constexpr bool kKeepSpare = true;
 
 void destroy(npk_jit_builder* b) {
     if (b == nullptr) return;
-    if (kKeepSpare && t_spare.b == nullptr && b->prog.capacity_bytes() <= kSpareBytes) {
-        t_spare.b = b;  // emptied when it is handed out again
-        return;
-    }
+    if (kKeepSpare && b->prog.capacity_bytes() <= kSpareBytes && t_spare.park(b))
+        return;  // emptied when it is handed out again
     b->~npk_jit_builder();
     std::free(b);
 }
@@ -405,8 +396,7 @@ npk_jit_builder* npk_jit_builder_new(int32_t ret_type) {
         fail("npk_jit_builder_new", nullptr, NPK_ERR_JIT_BAD_TYPE, "type %d is not a result type", ret_type);
         return nullptr;
     }
-    if (npk_jit_builder* spare = t_spare.b) {
-        t_spare.b = nullptr;
+    if (npk_jit_builder* spare = t_spare.take()) {
         spare->prog.clear();
         spare->prog.ret = static_cast<Type>(ret_type);
         spare->error = 0;

@@ -12,6 +12,7 @@
 #include "arch/arch.h"
 #include "codegen/emit.h"
 #include "codegen/fail.h"
+#include "codegen/spare.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -50,19 +51,10 @@ namespace {
 
 // Each thread keeps one finished-with Compiled: its CodeHolder, reset
 // softly, keeps its zone's blocks for the next function.
-struct Spare {
-    Compiled* c = nullptr;
-    ~Spare() {
-        if (c == nullptr) return;
-        c->~Compiled();
-        std::free(c);
-    }
-};
-thread_local Spare t_spare;
+thread_local ThreadSpare<Compiled> t_spare;
 
 Compiled* fresh_compiled() {
-    if (Compiled* c = t_spare.c) {
-        t_spare.c = nullptr;
+    if (Compiled* c = t_spare.take()) {
         c->errors = FirstError();
         return c;
     }
@@ -125,9 +117,9 @@ void trap_fill(void* p, size_t n) { std::memset(p, kHost == Target::x86_64 ? 0xC
 
 void destroy(Compiled* c) {
     if (c == nullptr) return;
-    if (t_spare.c == nullptr) {
+    if (t_spare.empty()) {
         c->code.reset(asmjit::ResetPolicy::kSoft);
-        t_spare.c = c;
+        t_spare.park(c);
         return;
     }
     c->~Compiled();
