@@ -127,6 +127,7 @@ public:
             return;
         case EventKind::Drop:
         case EventKind::DeferBegin:
+        case EventKind::DeferWritten:
         case EventKind::DeferEnd:
         case EventKind::Leave: return;
         }

@@ -58,9 +58,10 @@ private:
         ends_.pop_back();
     }
 
-    void scope_end(size_t depth, Loc at) {
+    void scope_end(size_t depth, Loc at, const Stmt* jump = nullptr) {
         Event e{EventKind::ScopeEnd, nullptr, nullptr, nullptr, {}, at};
         e.depth = static_cast<uint32_t>(depth);
+        e.jump = jump;
         emit(e);
     }
 
@@ -81,16 +82,34 @@ private:
         }
     }
 
+    // The body of `d` where it is written, in blocks of its own that lead
+    // nowhere (CfgBlock::probe); its scope exits are not the function's.
+    void probe(const ast::Defer& d) {
+        const uint32_t first = new_block(), after = new_block();
+        goto_(first);
+        goto_(after);
+        const size_t exits = g_.exits.size();
+        std::vector<Loop> outer = std::move(loops_);
+        loops_.clear();
+        cur_ = first;
+        scope(ast::block_scope(*d.body));
+        loops_ = std::move(outer);
+        g_.exits.resize(exits);
+        for (uint32_t b = first; b < g_.blocks.size(); ++b)
+            if (b != after) g_.blocks[b].probe = true;
+        cur_ = after;
+    }
+
     // break / continue: every scope down to the loop body's ends (each
     // at its own end, as the interpreter unwinds them).
-    void leave_loop(bool to_head) {
+    void leave_loop(const Stmt& jump, bool to_head) {
         if (loops_.empty()) {  // the checker rejects it; nothing runs
             dead_end();
             return;
         }
         const Loop l = loops_.back();
         for (size_t n = scopes_.size(); n > l.depth; --n) {
-            scope_end(n - 1, ends_[n - 1]);
+            scope_end(n - 1, ends_[n - 1], &jump);
             run(exit_schedule(std::span<const ScopeRecord>(scopes_.data(), n), ExitHow::ScopeEnd), ExitHow::ScopeEnd,
                 ends_[n - 1]);
         }
@@ -120,7 +139,14 @@ private:
                 goto_(join);
                 cur_ = join;
             },
-            [&](const ast::Defer& d) { register_defer(scopes_.back(), d); },
+            [&](const ast::Defer& d) {
+                probe(d);
+                ExitEntry entry;
+                entry.what = ExitEntry::What::Defer;
+                entry.defer = d.body.get();
+                emit({EventKind::DeferWritten, nullptr, nullptr, nullptr, entry, d.loc});
+                register_defer(scopes_.back(), d);
+            },
             [&](const ast::Block& b) { scope(ast::block_scope(b)); },
             [&](const ast::Leave& l) {
                 if (l.value) expr(*l.value);
@@ -133,8 +159,8 @@ private:
             },
             [&](const ast::ExprStmt& e) { expr(*e.expr); },
             [&](const ast::While& w) { loop(w); },
-            [&](const ast::Break&) { leave_loop(false); },
-            [&](const ast::Continue&) { leave_loop(true); },
+            [&](const ast::Break& b) { leave_loop(b, false); },
+            [&](const ast::Continue& c) { leave_loop(c, true); },
         });
     }
 
@@ -171,6 +197,10 @@ private:
             return;
         }
         expr(e);
+        if (e.kind == ast::ExprKind::BoolLit) {  // `while (true)`: only one way on
+            goto_(static_cast<const ast::BoolLit&>(e).value ? t : f);
+            return;
+        }
         g_.blocks[cur_].cond = &e;
         goto_(t);
         goto_(f);

@@ -21,12 +21,19 @@
 //     defers (at its closing brace and on break / continue; pass / fail
 //     / return end every scope at once, before the whole schedule):
 //     what the scope declared is out of reach when they run;
+//   - a `defer` statement is a DeferWritten event where it is written
+//     (what its body releases is owed no more from there on). Just
+//     before it, a copy of its body branches off into probe blocks that
+//     lead nowhere: upstream checks a defer body where it is written,
+//     against the state there, and an analysis that does the same walks
+//     them (dataflow.h, kProbes); the others never enter them. The body
+//     runs at the exits: lowered again at each;
 //   - pass / fail / return / exit are a Leave event, after the operand is
 //     evaluated and before the scope exits run, then an edge to the exit
 //     block;
-//   - `if` and `while` conditions end a block with two successors; the
-//     end of a loop body and `continue` take a back edge to the
-//     condition.
+//   - `if` and `while` conditions end a block with two successors (a
+//     literal `true` or `false`: one); the end of a loop body and
+//     `continue` take a back edge to the condition.
 //
 // Nodes are visited through ast::visit, so a new statement or expression
 // kind does not compile until the builder lowers it.
@@ -55,6 +62,7 @@ enum class EventKind : uint8_t {
     DeferEnd,    // ... and ends
     Leave,       // `leave` leaves the function (its operand evaluated)
     ScopeEnd,    // the scopes at nesting `depth` and deeper end (before their drops and defers)
+    DeferWritten,  // the `defer` statement `entry.defer` is reached (at `at`): its body runs later
 };
 
 struct Event {
@@ -67,6 +75,9 @@ struct Event {
     // Declare: the nesting of the scope that declares (0: the function
     // body); ScopeEnd: the nesting of the scope that ends.
     uint32_t depth = 0;
+    // ScopeEnd: the break / continue that leaves the scope (null: its
+    // closing brace, or a pass / fail / return).
+    const ast::Stmt* jump = nullptr;
 };
 
 struct CfgBlock {
@@ -78,6 +89,7 @@ struct CfgBlock {
     std::vector<uint32_t> succs;
     std::vector<uint32_t> preds;
     bool loop_head = false;  // the condition block of a `while`
+    bool probe = false;      // a defer body where it is written (leads nowhere)
 };
 
 struct Cfg {

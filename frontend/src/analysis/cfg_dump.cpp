@@ -32,6 +32,7 @@ std::string event_text(const Event& e) {
     case EventKind::DeferEnd: return "DeferEnd(" + at(e.entry.defer->loc) + ")";
     case EventKind::Leave: return std::string("Leave(") + spelling(e.leave->how) + ")";
     case EventKind::ScopeEnd: return "End(" + std::to_string(e.depth) + ")";
+    case EventKind::DeferWritten: return "Defer(" + at(e.at) + ")";
     }
     return "?";
 }

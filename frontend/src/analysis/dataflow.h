@@ -35,6 +35,14 @@ struct Solution {
     uint64_t visits = 0;  // blocks transferred before the fixed point (for tests)
 };
 
+// Whether analysis A walks the probe blocks of defer bodies (cfg.h): an
+// analysis says so with `static constexpr bool kProbes = true;`.
+template <class A>
+constexpr bool walks_probes() {
+    if constexpr (requires { A::kProbes; }) return A::kProbes;
+    else return false;
+}
+
 template <class A>
 Solution<A> solve(const Cfg& g, A& a) {
     Solution<A> out;
@@ -55,6 +63,7 @@ Solution<A> solve(const Cfg& g, A& a) {
         typename A::State s = *out.in[b];
         for (const Event& e : g.blocks[b].events) a.transfer(e, s, false);
         for (uint32_t succ : g.blocks[b].succs) {
+            if (g.blocks[succ].probe && !walks_probes<A>()) continue;
             bool changed;
             if (!out.in[succ]) {
                 out.in[succ] = s;

@@ -216,6 +216,7 @@ public:
         case EventKind::Drop:
         case EventKind::ScopeEnd:
         case EventKind::DeferBegin:
+        case EventKind::DeferWritten:
         case EventKind::DeferEnd: return;
         }
     }

@@ -142,6 +142,7 @@ public:
             return;
         case EventKind::ScopeEnd:
         case EventKind::DeferBegin:
+        case EventKind::DeferWritten:
         case EventKind::DeferEnd: return;
         }
     }

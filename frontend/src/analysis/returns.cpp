@@ -76,6 +76,7 @@ public:
         case EventKind::Drop:
         case EventKind::ScopeEnd:
         case EventKind::DeferBegin:
+        case EventKind::DeferWritten:
         case EventKind::DeferEnd: return;
         }
     }
