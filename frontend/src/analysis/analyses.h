@@ -41,17 +41,13 @@ private:
     std::unique_ptr<ReturnSummaries> returns_;
 };
 
-// Lifecycle of wild / wildx bindings (§8.2): ARIA-014, ARIA-015, ARIA-022.
-// Checks the root file's top-level functions, or every body with strict.
+// Lifecycle of what wild / wildx bindings own (§8.2): ARIA-014, ARIA-015,
+// ARIA-022 and the W^X page state, over may-alias sets of resources
+// (analysis/ownership.h). Checks the root file's top-level functions, or
+// every body with strict.
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
                      Shared& shared);
 void check_lifecycle(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag);
-
-// Use after release and double release (ARIA-015 / ARIA-022) over
-// may-alias sets of resources, path by path (resources.cpp): what the
-// lifecycle check's one block per name misses.
-void check_resources(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
-                     Shared& shared);
 
 // Mutable-xor-shared borrows ($$m / $$i) of one binding (ARIA-023).
 void check_borrows(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,

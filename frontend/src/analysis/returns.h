@@ -16,8 +16,8 @@
 //     declared `#[fresh]` (it returns a new pointer, never an argument);
 //   - a builtin's (alloc, wildx_alloc): nothing of its arguments.
 //
-// The lifecycle check asks it whether `q = helper(p)` makes q another
-// name of p's block (lifecycle_bindings.h, alias_of).
+// The ownership analysis asks it what `q = helper(p)` may make q hold
+// (analysis/ownership.h, call_value).
 #pragma once
 
 #include <cstdint>
