@@ -10,8 +10,10 @@
 // moved binding is not dropped). Passing one to a parameter is not a
 // copy that drops: parameters are never dropped.
 #include <string>
+#include <unordered_set>
 
 #include "analysis/analyses.h"
+#include "analysis/cfg.h"
 #include "analysis/checked.h"
 
 namespace npk {
@@ -19,33 +21,41 @@ namespace {
 
 constexpr const char* kDoubleRelease = "ARIA-022";
 
+// Reads the declarations and assignments of a function's graph (every
+// block: a defer body too, where it is written and where it runs, each
+// reported once).
 class CopyCheck {
 public:
     CopyCheck(const Sema& sema, Diagnostics& diag) : s_(sema), diag_(diag) {}
 
-    void stmt(const ast::Stmt& s) {
-        if (s.kind == ast::StmtKind::VarDecl) {
-            const auto& d = static_cast<const ast::VarDecl&>(s);
-            const int32_t slot = s_.slot[d.id];
-            if (d.init && slot >= 0) check(*d.init, fi_->slots[static_cast<size_t>(slot)].type, d.name);
-        }
-        ast::for_each_child(
-            s, [&](const ast::Expr& e) { exprs(e); }, [&](const ast::Stmt& x) { stmt(x); });
-    }
-
-    void function(const ast::FuncDecl& f) {
+    void function(const ast::FuncDecl& f, const Cfg& g) {
         fi_ = &s_.func(&f);
-        if (f.body) stmt(*f.body);
+        for (const CfgBlock& b : g.blocks)
+            for (const Event& e : b.events) event(e);
     }
 
 private:
-    void exprs(const ast::Expr& e) {
-        walk_expr(e, [&](const ast::Expr& x) {
-            if (x.kind != ast::ExprKind::Assign) return;
-            const auto& a = static_cast<const ast::Assign&>(x);
+    void event(const Event& e) {
+        switch (e.kind) {
+        case EventKind::Declare: {
+            const int32_t slot = s_.slot[e.decl->id];
+            if (e.decl->init && slot >= 0) check(*e.decl->init, fi_->slots[static_cast<size_t>(slot)].type, e.decl->name);
+            return;
+        }
+        case EventKind::Eval: {
+            if (e.expr->kind != ast::ExprKind::Assign) return;
+            const auto& a = static_cast<const ast::Assign&>(*e.expr);
             if (a.target->kind == ast::ExprKind::Name)
                 check(*a.value, s_.type_of(*a.target), static_cast<const ast::Name&>(*a.target).name);
-        });
+            return;
+        }
+        case EventKind::Drop:
+        case EventKind::DeferBegin:
+        case EventKind::DeferEnd:
+        case EventKind::DeferWritten:
+        case EventKind::Leave:
+        case EventKind::ScopeEnd: return;
+        }
     }
 
     // `to` (a local of type `t`) is given `value`.
@@ -53,6 +63,7 @@ private:
         if (!t || t->kind != TypeKind::Struct || !s_.drop_methods.count(t->st)) return;
         const ast::Expr& v = strip_raw(value);
         if (v.kind == ast::ExprKind::StructLit || v.kind == ast::ExprKind::Call) return;  // a fresh value
+        if (!reported_.insert(value.id).second) return;
         diag_.error(value.loc, kDoubleRelease,
                     "A value of '" + t->st->name + "' cannot be copied: it has a drop method, and '" + to +
                         "' and the value it copies would both be dropped (a double release); "
@@ -62,14 +73,16 @@ private:
     const Sema& s_;
     Diagnostics& diag_;
     const FuncInfo* fi_ = nullptr;
+    std::unordered_set<uint32_t> reported_;
 };
 
 }  // namespace
 
 void check_drop_copies(const ast::Program& prog, const Sema& sema, const Options& opts, Diagnostics& diag,
-                       Shared&) {
+                       Shared& shared) {
     CopyCheck c(sema, diag);
-    for (const ast::FuncDecl* f : checked_functions(prog, opts.strict)) c.function(*f);
+    for (const ast::FuncDecl* f : checked_functions(prog, opts.strict))
+        if (f->body) c.function(*f, shared.graphs.of(*f));
 }
 
 }  // namespace npk
