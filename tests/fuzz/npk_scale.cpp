@@ -94,16 +94,20 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "npk_scale: --npk is required\n");
         return 2;
     }
+    // (An `if` on a variable, not on `true`: a literal condition has one
+    // way on in the graph, and the point is a join after each.)
     const Case cases[] = {
         {"200k declarations in one block", 200000,
          [](int i) { return "    int32:v" + std::to_string(i) + " = 1;\n"; }},
         {"100k pointers, each followed by an if", 100000,
-         [](int i) { return "    int8->:p" + std::to_string(i) + " = alloc(1);\n    if (true) { }\n"; }},
+         [](int i) { return "    int8->:p" + std::to_string(i) + " = alloc(1);\n    if (k == 0) { }\n"; },
+         nullptr, "    int32:k = 0;\n"},
         {"50k wild pointers with a defer and an if each", 50000,
          [](int i) {
              std::string p = "p" + std::to_string(i);
-             return "    wild int8->:" + p + " = alloc(1);\n    defer { free(" + p + "); }\n    if (true) { }\n";
-         }},
+             return "    wild int8->:" + p + " = alloc(1);\n    defer { free(" + p + "); }\n    if (k == 0) { }\n";
+         },
+         nullptr, "    int32:k = 0;\n"},
         {"while loops nested 100 deep around a tracked pointer", 100,
          [](int) { return std::string("    while (i < 3) {\n    i = i + 1;\n    if (i == 2) { p[0] = 1i8; }\n"); },
          [](int) { return std::string("    }\n"); },

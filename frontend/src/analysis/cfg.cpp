@@ -235,8 +235,13 @@ private:
         seen[0] = 1;
         while (!stack.empty()) {
             auto& [b, i] = stack.back();
-            if (i < g_.blocks[b].succs.size()) {
-                const uint32_t next = g_.blocks[b].succs[i++];
+            // The last successor first: the post-order then puts a
+            // branch's first successor (an `if`'s then arm, a loop's body)
+            // before what follows it, and the reverse order reads like
+            // the source (findings are reported in it).
+            const auto& succs = g_.blocks[b].succs;
+            if (i < succs.size()) {
+                const uint32_t next = succs[succs.size() - 1 - i++];
                 if (!seen[next]) {
                     seen[next] = 1;
                     stack.push_back({next, 0});

@@ -420,6 +420,9 @@ Summaries summaries(const ast::Program& prog, const Sema& sema, const ReturnSumm
     const DropSwitches on = drop_switches(prog);
     summarise(all, sema, [&](const ast::FuncDecl* f) {
         if (!f->body) return false;
+        bool params = false;  // a summary is about pointers (or structs of them) the caller passes
+        for (const Type* t : sema.func(f).params) params = params || t->is_ptr() || t->kind == TypeKind::Struct;
+        if (!params) return false;
         Analysis a(sema, sums, returns, nullptr, *f, on);
         const Cfg& g = graphs.of(*f);
         const Solution<Analysis> sol = solve(g, a);
