@@ -1,9 +1,10 @@
 // The analyses: passes over the type checker's facts (Sema), each in a
 // file of its own, run in order by run_analyses() (phases.h). A new
-// analysis (borrows, handle escape, drops at scope end) is one more
-// function here and one more line in analyses.cpp; it walks bodies with
-// the shared scope walker (syntax/scopes.h) and reads names, slots and
-// callees from Sema, never resolving anything again.
+// analysis is one more function here and one more line in analyses.cpp;
+// it reads each body's control-flow graph (cfg.h: Shared hands out the
+// one built for the check), a flow analysis as a lattice on the dataflow
+// engine (dataflow.h), and reads names, slots and callees from Sema,
+// never resolving anything again.
 #pragma once
 
 #include <memory>

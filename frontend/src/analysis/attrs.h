@@ -22,12 +22,12 @@ inline constexpr std::string_view kDestroysArena = "destroys_arena";
 // #[inspects(p)] on an extern or a function: a call reads the address p
 // only, never the memory behind it (npk_wildx_state asks the registry
 // about any address). Passing a released p there is not a use (ARIA-015,
-// analysis/lifecycle.cpp).
+// analysis/ownership.h).
 inline constexpr std::string_view kInspects = "inspects";
 
 // #[calls(p)] on an extern or a function: a call jumps into p, which must
 // be a sealed page (npk_jit_call_i32_i32, npk_jit_invoke). A page from
-// wildx_alloc called before its wildx_seal is an error (lifecycle.cpp);
+// wildx_alloc called before its wildx_seal is an error (ownership.h);
 // a function whose body calls through a parameter does too (summaries).
 inline constexpr std::string_view kCalls = "calls";
 
