@@ -181,3 +181,63 @@ TEST_CASE("cfg: nesting is linear: 100 nested loops, 100 nested ifs", "[cfg]") {
     CHECK(b.g.blocks.size() < 100 * 8);
     CHECK(std::count_if(b.g.blocks.begin(), b.g.blocks.end(), [](const CfgBlock& k) { return k.loop_head; }) == 100);
 }
+
+TEST_CASE("cfg: a defer is written where it stands, with a probe of its body there that leads nowhere", "[cfg]") {
+    Built b = graph_of(in_main(
+        "    wild int8->:q = alloc(8);\n"   // 2
+        "    defer { free(q); }\n"          // 3
+        "    exit 0;\n"));
+    INFO(b.dump);
+    CHECK(count(b.dump, "Defer(3:5)") == 1);
+    // The probe: the body's free, in blocks marked probe, none of which
+    // reaches another block; the Defer event comes after the branch.
+    size_t probes = 0, frees = 0;
+    for (uint32_t i = 0; i < b.g.blocks.size(); ++i) {
+        const CfgBlock& bl = b.g.blocks[i];
+        if (!bl.probe) continue;
+        ++probes;
+        CHECK(bl.succs.empty());
+        for (const Event& e : bl.events)
+            if (e.kind == EventKind::Eval && e.expr->kind == ast::ExprKind::Call) ++frees;
+    }
+    CHECK(probes == 1);
+    CHECK(frees == 1);
+    // `exit` runs no defer, and the probe's scope exit is not one of the
+    // function's: the body's own end is an exit once, where the body is
+    // lowered at the (unreachable) closing brace.
+    CHECK(count(b.dump, "DeferBegin") == 0);
+    size_t body_ends = 0;
+    for (const Cfg::Exit& e : b.g.exits) body_ends += e.at.line == 3;
+    CHECK(body_ends == 1);
+}
+
+TEST_CASE("cfg: a literal condition has one way on; break / continue ends say which", "[cfg]") {
+    Built b = graph_of(in_main(
+        "    int32:i = 0i32;\n"             // 2
+        "    while (true) {\n"              // 3
+        "        wild int8->:q = alloc(1);\n"  // 4
+        "        free(q);\n"                // 5
+        "        i = i + 1i32;\n"           // 6
+        "        if (i == 9i32) { break; }\n"  // 7
+        "    }\n"                           // 8
+        "    exit 0;\n"));
+    INFO(b.dump);
+    // The head's one successor is the body: after the loop is reached
+    // only through the break.
+    bool head_checked = false;
+    for (const CfgBlock& bl : b.g.blocks)
+        if (bl.loop_head) {
+            CHECK(bl.succs.size() == 1);
+            CHECK(bl.cond == nullptr);
+            head_checked = true;
+        }
+    CHECK(head_checked);
+    size_t ends_by_break = 0;
+    for (const CfgBlock& bl : b.g.blocks)
+        for (const Event& e : bl.events)
+            if (e.kind == EventKind::ScopeEnd && e.jump) {
+                CHECK(e.jump->kind == ast::StmtKind::Break);
+                ++ends_by_break;
+            }
+    CHECK(ends_by_break == 2);  // the arm's scope and the body's
+}
