@@ -211,7 +211,7 @@ TEST_CASE("cfg: a defer is written where it stands, with a probe of its body the
     CHECK(body_ends == 1);
 }
 
-TEST_CASE("cfg: a literal condition has one way on; break / continue ends say which", "[cfg]") {
+TEST_CASE("cfg: a literal condition has one way on, and the scope ends of a break say so", "[cfg]") {
     Built b = graph_of(in_main(
         "    int32:i = 0i32;\n"             // 2
         "    while (true) {\n"              // 3
