@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sema/sema.h"
+
 namespace npk {
 
 std::vector<const ast::FuncDecl*> checked_functions(const ast::Program& prog, bool strict) {
@@ -50,6 +52,22 @@ const ast::Expr& strip_raw(const ast::Expr& e) {
     if (e.kind == ast::ExprKind::Raw) return strip_raw(*static_cast<const ast::Raw&>(e).operand);
     if (e.kind == ast::ExprKind::Drop) return strip_raw(*static_cast<const ast::Drop&>(e).operand);
     return e;
+}
+
+const ast::Expr& strip_casts(const ast::Expr& e) {
+    const ast::Expr* x = &strip_raw(e);
+    while (x->kind == ast::ExprKind::Cast) x = &strip_raw(*static_cast<const ast::Cast&>(*x).operand);
+    return *x;
+}
+
+bool has_attr(const Sema& s, const Callee& c, std::string_view name, size_t param) {
+    for (const AttrInfo& a : s.attrs_of(c)) {
+        if (a.name != name) continue;
+        if (param == kAnyParam) return true;
+        for (uint32_t p : a.params)
+            if (p == param) return true;
+    }
+    return false;
 }
 
 }  // namespace npk

@@ -1,11 +1,16 @@
 // Small facts every analysis of issue 13 shares (borrows, handles, drops).
 #pragma once
 
+#include <cstddef>
+#include <string_view>
 #include <vector>
 
 #include "syntax/ast.h"
 
 namespace npk {
+
+struct Sema;
+struct Callee;
 
 // The bodies an analysis checks, in source order: the root file's
 // top-level functions (as upstream), or with `strict` every function
@@ -18,6 +23,13 @@ std::vector<const ast::FuncDecl*> module_functions(const ast::Module& m, bool st
 
 // `e` without the `raw` / `drop` around it.
 const ast::Expr& strip_raw(const ast::Expr& e);
+// ... and without any @cast either (a value passed through unchanged).
+const ast::Expr& strip_casts(const ast::Expr& e);
+
+// Whether what a call calls has the attribute `name` (attrs.h) on its
+// parameter `param`, or at all with `param` == kAnyParam.
+inline constexpr size_t kAnyParam = ~size_t{0};
+bool has_attr(const Sema& s, const Callee& c, std::string_view name, size_t param = kAnyParam);
 
 using ast::walk_expr;
 using ast::walk_stmt_exprs;

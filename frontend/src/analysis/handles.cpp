@@ -244,9 +244,7 @@ private:
     }
     // The slot a value copies (a bare name, through raw / drop / @cast), or -1.
     int32_t copied_slot(const Expr& init) const {
-        const Expr* e = &strip(init);
-        while (e->kind == ExprKind::Cast) e = &strip(*static_cast<const ast::Cast&>(*e).operand);
-        return slot_of(*e);
+        return slot_of(strip_casts(init));
     }
     // What a value copies: a bare name's roots, or what a helper given
     // names may return of them (analysis/returns.h: `h2 = same(h)`).
@@ -269,8 +267,7 @@ private:
 
     // The first argument of a call of HandleArena.<method> or extern `ext`, or null.
     const Expr* arg0_of(const Expr& init, const char* method, const char* ext) const {
-        const Expr* e = &strip(init);
-        while (e->kind == ExprKind::Cast) e = &strip(*static_cast<const ast::Cast&>(*e).operand);
+        const Expr* e = &strip_casts(init);
         if (e->kind != ExprKind::Call) return nullptr;
         const auto& c = static_cast<const ast::Call&>(*e);
         const Callee& k = s_.callee[c.id];
@@ -296,8 +293,7 @@ private:
     // The handles a value may be: a copy of a handle binding, a struct
     // field that holds one, or (through a helper) ... only names here.
     Set handles_in(const Expr& v, const State& st) const {
-        const Expr* e = &strip(v);
-        while (e->kind == ExprKind::Cast) e = &strip(*static_cast<const ast::Cast&>(*e).operand);
+        const Expr* e = &strip_casts(v);
         Set out;
         if (e->kind == ExprKind::Member) {  // s.f: what s's fields may hold
             const int32_t obj = slot_of(*static_cast<const ast::Member&>(*e).object);

@@ -2,8 +2,6 @@
 // the events of the graph other than calls (ownership_calls.cpp).
 #include "analysis/ownership.h"
 
-#include <cassert>
-
 #include "analysis/attrs.h"
 #include "analysis/checked.h"
 
@@ -81,7 +79,7 @@ void Analysis::note_not_uses(const Expr& x) {
         for (size_t i = 0; i < c.args.size(); ++i) {
             const bool released = i < rel.size() && rel[i] >= 0;
             const Expr& a = *c.args[i];
-            if (released || has_attr(k, attrs::kInspects, i)) {
+            if (released || has_attr(s_, k, attrs::kInspects, i)) {
                 if (a.kind == ExprKind::Name || a.kind == ExprKind::Member) skip(a);
             }
         }
@@ -261,13 +259,10 @@ Set Analysis::value(const Expr& e, State& st) {
 Set Analysis::call_value(const ast::Call& c, State& st) {
     const Callee& k = s_.callee[c.id];
     if (k.kind == Callee::Kind::None) return {};
-    if (k.kind == Callee::Kind::Builtin) {
-        if (k.builtin == Builtin::Alloc || k.builtin == Builtin::WildxAlloc) return {c.id};
-        return {};
-    }
+    if (k.kind == Callee::Kind::Builtin) return allocates(k) ? Set{c.id} : Set{};
     const Type* t = s_.type_of(c);
     if (t && t->is_result()) t = t->elem;
-    if (!t || !t->is_ptr() || has_attr(k, attrs::kFresh, ~size_t{0})) return {};
+    if (!t || !t->is_ptr() || has_attr(s_, k, attrs::kFresh)) return {};
     const ParamSet may = k.kind == Callee::Kind::Func ? returns_.of(k.fn) : ~ParamSet{0};
     const Releases rel = releases_of(k);
     Set out;
@@ -338,7 +333,7 @@ void Analysis::transfer(const Event& e, State& st, bool report) {
 void Analysis::eval(const Expr& e, State& st) {
     switch (e.kind) {
     case ExprKind::Name:
-        if (heap_struct_.size() > 0 && s_.slot[e.id] >= 0 && heap_struct_[static_cast<size_t>(s_.slot[e.id])])
+        if (s_.slot[e.id] >= 0 && heap_struct_[static_cast<size_t>(s_.slot[e.id])])
             read_heap_struct(e, st);
         else if (!not_a_use_.count(e.id) && tracked_slot(s_.slot[e.id]))
             use(e, st);
@@ -441,10 +436,7 @@ void Analysis::assign(const ast::Assign& a, State& st) {
     const Set old = get(st, key);
     if (!v.empty() && v == old) return;  // already the same block
     const Expr& src = strip_casts(*a.value);
-    const bool from_alloc = src.kind == ExprKind::Call && s_.callee[src.id].kind == Callee::Kind::Builtin &&
-                            (s_.callee[src.id].builtin == Builtin::Alloc ||
-                             s_.callee[src.id].builtin == Builtin::WildxAlloc);
-    const bool is_fresh = v.empty() || from_alloc;
+    const bool is_fresh = v.empty() || (src.kind == ExprKind::Call && allocates(s_.callee[src.id]));
     if (v.empty() && tracked_slot(slot)) v = {fresh(st, a.id, a.value.get())};
     // What the name owned and still owes leaks now, unless it holds it again.
     Deferred inherited = Deferred::No;
@@ -498,20 +490,17 @@ void Analysis::drop(const Event& e, State& st) {
     }
 }
 
-void Analysis::leak(Loc at, int32_t slot, const std::string& how) {
-    error(at, kLeak, "Memory leak: wild variable '" + fi_.slots[static_cast<size_t>(slot)].name + "' " + how);
-    note_declared(slot);
-}
-
 // The owners of scopes at nesting `down_to` and deeper end here: what
-// they still owe leaks.
-void Analysis::check_leaks(State& st, uint32_t down_to, Loc at, const std::string& how) {
+// they still owe leaks ("<what>: wild variable 'p' <how>").
+void Analysis::check_leaks(State& st, uint32_t down_to, Loc at, const char* what, const std::string& how) {
     while (st.owned != 0 && owned_[st.owned].depth >= down_to) {
         const OwnedNode n = owned_[st.owned];
         for (uint32_t r : get(st, static_cast<uint32_t>(n.slot))) {
             const Fact f = fact(st, r);
             if (f.owner != n.slot || !f.pending) continue;
-            leak(at, n.slot, how);
+            error(at, kLeak,
+                  std::string(what) + ": wild variable '" + fi_.slots[static_cast<size_t>(n.slot)].name + "' " + how);
+            note_declared(n.slot);
             break;
         }
         st.owned = n.parent;
@@ -521,7 +510,7 @@ void Analysis::check_leaks(State& st, uint32_t down_to, Loc at, const std::strin
 void Analysis::scope_end(const Event& e, State& st) {
     std::string how = "was not freed before scope exit";
     if (e.jump) how = e.jump->kind == ast::StmtKind::Break ? "was not freed before break" : "was not freed before continue";
-    check_leaks(st, e.depth, e.jump ? e.jump->loc : e.at, how);
+    check_leaks(st, e.depth, e.jump ? e.jump->loc : e.at, "Memory leak", how);
 }
 
 // exit / pass / fail / return: the value handed to the caller is the
@@ -537,19 +526,7 @@ void Analysis::leave(const ast::Leave& l, State& st) {
             st.facts.set(r, f);
         }
     }
-    while (st.owned != 0) {
-        const OwnedNode n = owned_[st.owned];
-        for (uint32_t r : get(st, static_cast<uint32_t>(n.slot))) {
-            const Fact f = fact(st, r);
-            if (f.owner != n.slot || !f.pending) continue;
-            error(l.loc, kLeak,
-                  "Memory leak on early exit: wild variable '" + fi_.slots[static_cast<size_t>(n.slot)].name +
-                      "' was not freed before pass/fail/return/exit");
-            note_declared(n.slot);
-            break;
-        }
-        st.owned = n.parent;
-    }
+    check_leaks(st, 0, l.loc, "Memory leak on early exit", "was not freed before pass/fail/return/exit");
 }
 
 // `pass v` / `return v`: what the caller receives must outlive the scope

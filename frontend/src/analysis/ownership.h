@@ -44,6 +44,7 @@
 #include "analysis/cfg.h"
 #include "analysis/drops.h"
 #include "analysis/ownership_state.h"
+#include "analysis/checked.h"
 #include "analysis/returns.h"
 #include "sema/sema.h"
 
@@ -116,17 +117,16 @@ private:
     void defer_written(const Event& e, State& st);
     void collect_calls(const ast::Stmt& s, bool sure, std::vector<std::pair<const ast::Call*, bool>>& out) const;
     void collect_calls(const ast::Expr& e, bool sure, std::vector<std::pair<const ast::Call*, bool>>& out) const;
-    void leak(Loc at, int32_t slot, const std::string& how);
-    void check_leaks(State& st, uint32_t down_to, Loc at, const std::string& how);
+    void check_leaks(State& st, uint32_t down_to, Loc at, const char* what, const std::string& how);
 
     // ---- calls, releases, uses and pages (ownership_calls.cpp) -------------
     void call(const ast::Call& c, State& st);
     void use(const ast::Expr& e, State& st);
+    void released_name(const ast::Expr& e, const std::string& name, bool maybe, Loc freed_at);
     void release(const ast::Expr& arg, Origin kind, Loc at, State& st);
     void release_set(const Set& held, Origin kind, Loc at, const std::string& name, const uint32_t* key,
                      bool via_memory, State& st);
     Releases releases_of(const Callee& c) const;
-    bool has_attr(const Callee& c, std::string_view name, size_t param) const;
     bool calls_through(const Callee& c, size_t param) const;
     bool starts_unsealed(const ast::Expr& init) const;
     ParamSet stored_by(const Callee& c) const;
@@ -181,15 +181,9 @@ private:
 // Every function's summary, to a fixed point over the call graph.
 Summaries summaries(const ast::Program& prog, const Sema& sema, const ReturnSummaries& returns, Graphs& graphs);
 
-// `e` without the `raw` / `drop` / @cast around it.
-inline const ast::Expr& strip_casts(const ast::Expr& e) {
-    const ast::Expr* x = &e;
-    for (;;) {
-        if (x->kind == ast::ExprKind::Raw) x = static_cast<const ast::Raw&>(*x).operand.get();
-        else if (x->kind == ast::ExprKind::Drop) x = static_cast<const ast::Drop&>(*x).operand.get();
-        else if (x->kind == ast::ExprKind::Cast) x = static_cast<const ast::Cast&>(*x).operand.get();
-        else return *x;
-    }
+// A builtin that makes a new block or page (alloc, wildx_alloc).
+inline bool allocates(const Callee& k) {
+    return k.kind == Callee::Kind::Builtin && (k.builtin == Builtin::Alloc || k.builtin == Builtin::WildxAlloc);
 }
 
 }  // namespace npk::ownership

@@ -56,16 +56,6 @@ void Analysis::note_declared(int32_t slot) {
 
 // ---- what callees do ----------------------------------------------------------
 
-bool Analysis::has_attr(const Callee& c, std::string_view name, size_t param) const {
-    for (const AttrInfo& a : s_.attrs_of(c)) {
-        if (a.name != name) continue;
-        if (param == ~size_t{0}) return true;
-        for (uint32_t p : a.params)
-            if (p == param) return true;
-    }
-    return false;
-}
-
 // What a call releases, by parameter index (-1: nothing): builtins,
 // #[releases] / #[consumes], or the callee's body (its summary).
 Releases Analysis::releases_of(const Callee& c) const {
@@ -93,7 +83,7 @@ Releases Analysis::releases_of(const Callee& c) const {
 // Whether a call runs its argument `param` as code: #[calls(p)], or a
 // function whose body does.
 bool Analysis::calls_through(const Callee& c, size_t param) const {
-    if (has_attr(c, attrs::kCalls, param)) return true;
+    if (has_attr(s_, c, attrs::kCalls, param)) return true;
     if (c.kind != Callee::Kind::Func) return false;
     auto it = sums_.find(c.fn);
     return it != sums_.end() && param < it->second.calls.size() && it->second.calls[param] > 0;
@@ -106,7 +96,7 @@ bool Analysis::starts_unsealed(const Expr& init) const {
     if (e.kind != ExprKind::Call) return false;
     const Callee& k = s_.callee[e.id];
     if (k.kind == Callee::Kind::Builtin) return k.builtin == Builtin::WildxAlloc;
-    return has_attr(k, attrs::kUnsealed, ~size_t{0});
+    return has_attr(s_, k, attrs::kUnsealed);
 }
 
 // The parameters a callee may store into memory (a function of the
@@ -121,7 +111,7 @@ ParamSet Analysis::stored_by(const Callee& c) const {
 
 void Analysis::call(const ast::Call& c, State& st) {
     const Callee& k = s_.callee[c.id];
-    if (k.kind == Callee::Kind::Builtin && (k.builtin == Builtin::Alloc || k.builtin == Builtin::WildxAlloc)) {
+    if (allocates(k)) {
         Fact f;  // a new block at this call site (a loop's next one is live again)
         f.origin = k.builtin == Builtin::Alloc ? Origin::Heap : Origin::Page;
         if (k.builtin == Builtin::WildxAlloc) f.seal = Seal::Unsealed;
@@ -142,7 +132,8 @@ void Analysis::call(const ast::Call& c, State& st) {
     // checked as itself).
     for (size_t i = 0; i < c.args.size(); ++i) {
         const Expr& a = *c.args[i];
-        if ((i < rel.size() && rel[i] >= 0) || has_attr(k, attrs::kInspects, i) || !reads_memory(strip_casts(a))) continue;
+        if ((i < rel.size() && rel[i] >= 0) || has_attr(s_, k, attrs::kInspects, i) || !reads_memory(strip_casts(a)))
+            continue;
         if (s_.type_of(a) && s_.type_of(a)->is_ptr()) use(a, st);
     }
     for (size_t i = 0; i < c.args.size() && i < rel.size(); ++i)
@@ -261,41 +252,36 @@ void Analysis::release_set(const Set& held, Origin kind, Loc at, const std::stri
     }
 }
 
+// A use of a name (or a field of a local struct) that holds one released
+// resource, or was released through itself: on every path, or on some.
+void Analysis::released_name(const Expr& e, const std::string& name, bool maybe, Loc freed_at) {
+    if (!maybe) {
+        error(e.loc, kUseAfterFree, "Use after free: variable '" + name + "' was already freed");
+        note(freed_at, "freed here");
+        return;
+    }
+    error(e.loc, kUseAfterFree,
+          "Use of wild pointer '" + name + "' with unknown state (may have been freed or moved in a branch)");
+    note(freed_at, "may have been freed here");
+}
+
 // A use of what `e` (a name, or a field of a local struct) may hold.
 void Analysis::use(const Expr& e, State& st) {
     const std::string name = text_of(e);
     uint32_t key;
     if (key_of(e, key))
-        if (const NameFreed* nf = st.freed.find(key)) {
-            if (!nf->maybe) {
-                error(e.loc, kUseAfterFree, "Use after free: variable '" + name + "' was already freed");
-                note(nf->at, "freed here");
-            } else {
-                error(e.loc, kUseAfterFree,
-                      "Use of wild pointer '" + name + "' with unknown state (may have been freed or moved in a branch)");
-                note(nf->at, "may have been freed here");
-            }
-            return;
-        }
+        if (const NameFreed* nf = st.freed.find(key)) return released_name(e, name, nf->maybe, nf->at);
     const Set held = value(e, st);
     const bool via_memory = from_memory(e);
     const bool single = held.size() == 1 && !via_memory;
     for (uint32_t r : held) {
         const Fact f = fact(st, r);
         if (f.life == Life::Live || (f.raii && to_c_.count(e.id))) continue;
-        if (single && !f.via_memory && f.life == Life::Released) {
-            error(e.loc, kUseAfterFree, "Use after free: variable '" + name + "' was already freed");
-            note(f.freed_at, "freed here");
-        } else if (single && !f.via_memory) {
-            error(e.loc, kUseAfterFree,
-                  "Use of wild pointer '" + name + "' with unknown state (may have been freed or moved in a branch)");
-            note(f.freed_at, "may have been freed here");
-        } else {
-            error(e.loc, kUseAfterFree,
-                  "Use after free: '" + name + "' " + (single ? "holds" : "may hold") + " a block that " +
-                      how(f, f.life == Life::Maybe || held.size() > 1, ""));
-            note(f.freed_at, "released here");
-        }
+        if (single && !f.via_memory) return released_name(e, name, f.life == Life::Maybe, f.freed_at);
+        error(e.loc, kUseAfterFree,
+              "Use after free: '" + name + "' " + (single ? "holds" : "may hold") + " a block that " +
+                  how(f, f.life == Life::Maybe || held.size() > 1, ""));
+        note(f.freed_at, "released here");
         return;
     }
 }
@@ -335,7 +321,7 @@ void Analysis::page_call(const ast::Call& c, State& st) {
         return seal(*c.args[0]);
     }
     for (size_t i = 0; i < c.args.size(); ++i)
-        if (has_attr(k, attrs::kSeals, i)) seal(*c.args[i]);
+        if (has_attr(s_, k, attrs::kSeals, i)) seal(*c.args[i]);
     for (size_t i = 0; i < c.args.size(); ++i) {
         if (!calls_through(k, i)) continue;
         const Set held = value(*c.args[i], st);

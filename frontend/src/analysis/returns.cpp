@@ -137,8 +137,7 @@ private:
             return v;
         }
         case Callee::Kind::Extern:
-            for (const AttrInfo& a : s_.attrs_of(callee))
-                if (a.name == attrs::kFresh) return 0;
+            if (has_attr(s_, callee, attrs::kFresh)) return 0;
             for (const auto& a : c.args)
                 if (s_.type_of(*a) && s_.type_of(*a)->is_ptr()) v |= value(*a, st);
             return v;
