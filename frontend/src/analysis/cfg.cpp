@@ -74,12 +74,17 @@ private:
                 continue;
             }
             emit({EventKind::DeferBegin, nullptr, nullptr, nullptr, e, at});
-            std::vector<Loop> outer = std::move(loops_);  // break / continue cannot leave a defer body
-            loops_.clear();
-            scope(ast::block_scope(*e.defer));
-            loops_ = std::move(outer);
+            defer_body(*e.defer);
             emit({EventKind::DeferEnd, nullptr, nullptr, nullptr, e, at});
         }
+    }
+
+    // A defer body's scope: break / continue cannot leave it.
+    void defer_body(const ast::Block& body) {
+        std::vector<Loop> outer = std::move(loops_);
+        loops_.clear();
+        scope(ast::block_scope(body));
+        loops_ = std::move(outer);
     }
 
     // The body of `d` where it is written, in blocks of its own that lead
@@ -89,11 +94,8 @@ private:
         goto_(first);
         goto_(after);
         const size_t exits = g_.exits.size();
-        std::vector<Loop> outer = std::move(loops_);
-        loops_.clear();
         cur_ = first;
-        scope(ast::block_scope(*d.body));
-        loops_ = std::move(outer);
+        defer_body(*d.body);
         g_.exits.resize(exits);
         for (uint32_t b = first; b < g_.blocks.size(); ++b)
             if (b != after) g_.blocks[b].probe = true;
