@@ -167,6 +167,14 @@ void Analysis::put(State& st, uint32_t key, const Set& v) {
     for (uint32_t r : gone) st.facts.erase(r);
 }
 
+// `v` is stored into memory: a pointer read back from memory may be any of it.
+void Analysis::escape(State& st, const Set& v) {
+    if (v.empty()) return;
+    Set m = get(st, kMemory);
+    unite(m, v);
+    st.holds.set(kMemory, m);
+}
+
 Fact Analysis::fact(const State& st, uint32_t r) const {
     const Fact* f = st.facts.find(r);
     return f ? *f : Fact{};
@@ -419,11 +427,7 @@ void Analysis::assign(const ast::Assign& a, State& st) {
     Set v = value(*a.value, st);
     if (into_memory(target)) {
         if (target.kind == ExprKind::Index) page_store(target, st);
-        if (!v.empty()) {
-            Set m = get(st, kMemory);
-            unite(m, v);
-            st.holds.set(kMemory, m);
-        }
+        escape(st, v);
         return;
     }
     uint32_t key;

@@ -97,6 +97,7 @@ private:
     std::string text_of(const ast::Expr& e) const;
     Set get(const State& st, uint32_t key) const;
     void put(State& st, uint32_t key, const Set& v);
+    void escape(State& st, const Set& v);
     Set value(const ast::Expr& e, State& st);
     Set call_value(const ast::Call& c, State& st);
     bool into_memory(const ast::Expr& target) const;

@@ -121,11 +121,7 @@ void Analysis::call(const ast::Call& c, State& st) {
     if (const ParamSet kept = stored_by(k))
         for (size_t i = 0; i < c.args.size(); ++i)
             if (kept & param_bit(i))
-                if (const Set v = value(*c.args[i], st); !v.empty()) {
-                    Set m = get(st, kMemory);
-                    unite(m, v);
-                    st.holds.set(kMemory, m);
-                }
+                escape(st, value(*c.args[i], st));
     page_call(c, st);
     const Releases rel = releases_of(k);
     // A pointer read back from memory and handed on is a use (a name is
